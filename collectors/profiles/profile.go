@@ -1,0 +1,447 @@
+// Package profiles describes what to read from a kind of device and how to
+// decode it, as YAML data files: OIDs or registers, types, byte/word order,
+// scale and offset, enumerations, sentinels that mean "sensor
+// disconnected", and valid ranges. Built-in profiles are embedded; a user
+// adds one by dropping a file into the profile directory, without
+// recompiling.
+package profiles
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sort"
+	"strings"
+
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+)
+
+// Profile is one device kind.
+type Profile struct {
+	// Name is how devices refer to the profile (rfc1628-ups).
+	Name string `yaml:"name"`
+	// Class groups profiles for storage and rules: ups, env, di.
+	Class string `yaml:"class"`
+	// Protocol is snmp or modbus.
+	Protocol    string `yaml:"protocol"`
+	Description string `yaml:"description"`
+	// Source says where the OIDs or registers come from (MIB, manual).
+	Source string  `yaml:"source"`
+	Fields []Field `yaml:"values"`
+
+	// File is where the profile was loaded from.
+	File string `yaml:"-"`
+}
+
+// Field is one value to read and decode.
+type Field struct {
+	// Name is the canonical value name, unit included (temperature_c).
+	Name string `yaml:"name"`
+	Unit string `yaml:"unit"`
+	// Help says what the value is, for the person reading a probe.
+	Help string `yaml:"help"`
+
+	// SNMP: numeric OID, without a leading dot.
+	OID string `yaml:"oid"`
+	// Walk reads a table column (GETBULK) instead of one scalar; row i
+	// (from 1) is named Name for row 1 and Name_l<i> for the others
+	// (input_voltage_v, input_voltage_v_l2, input_voltage_v_l3).
+	Walk bool `yaml:"walk"`
+
+	// Modbus: table is coil (FC1), discrete (FC2), holding (FC3) or
+	// input (FC4); Address is the zero-based register or bit address.
+	Table   string `yaml:"table"`
+	Address uint16 `yaml:"address"`
+	// Order is the byte/word order of 32-bit values: ABCD (big endian),
+	// CDAB (word swap), BADC (byte swap), DCBA (little endian).
+	Order string `yaml:"order"`
+	// Bit, when set, takes one bit (0 = least significant) of a 16-bit
+	// register as a bool.
+	Bit *int `yaml:"bit"`
+
+	// Type is the wire type. SNMP: integer, gauge32, counter32,
+	// counter64, timeticks, octetstring. Modbus: int16, uint16, int32,
+	// uint32, float32, bool (coils and discrete inputs).
+	Type string `yaml:"type"`
+
+	// Value = raw*Scale + Offset (Scale 0 means 1).
+	Scale  float64 `yaml:"scale"`
+	Offset float64 `yaml:"offset"`
+	// Sentinels are raw values that mean "sensor disconnected".
+	Sentinels []float64 `yaml:"sentinels"`
+	// Min and Max bound a valid scaled value; outside is a sensor fault.
+	Min *float64 `yaml:"min"`
+	Max *float64 `yaml:"max"`
+	// Enum maps raw codes to labels (battery_status: 2: normal).
+	Enum map[int64]string `yaml:"enum"`
+	// True lists raw codes that mean true, making a bool of an enum
+	// (on_battery: upsOutputSource 5 = battery).
+	True []int64 `yaml:"true"`
+	// Invert flips a bool (a normally-closed contact); a device may
+	// flip it again with its own invert list.
+	Invert bool `yaml:"invert"`
+	// Sim is the value the simulator serves by default, as text
+	// ("230", "true", "normal").
+	Sim string `yaml:"sim"`
+}
+
+// Kind is the kind of value the field decodes to.
+func (f *Field) Kind() collectors.Kind {
+	switch {
+	case len(f.True) > 0 || f.Bit != nil || f.Type == "bool":
+		return collectors.Bool
+	case len(f.Enum) > 0:
+		return collectors.Enum
+	case f.Type == "octetstring":
+		return collectors.Text
+	}
+	return collectors.Number
+}
+
+// Spec returns the field's name, unit and kind.
+func (f *Field) Spec() collectors.ValueSpec {
+	return collectors.ValueSpec{Name: f.Name, Unit: f.Unit, Kind: f.Kind()}
+}
+
+// Convert turns a raw number read from the device into a Value: sentinel
+// check, scale and offset, range check, enum or bool mapping. invert
+// flips a bool on top of the profile's own Invert. where names the OID or
+// register for error texts.
+func (f *Field) Convert(raw float64, invert bool, where string) collectors.Value {
+	v := collectors.Value{Name: f.Name, Unit: f.Unit, Kind: f.Kind(), Num: raw}
+	for _, s := range f.Sentinels {
+		if raw == s {
+			v.Quality = collectors.SensorFault
+			v.Err = fmt.Sprintf("%s: sensor disconnected (sentinel %s)", where, fmtRaw(raw))
+			return v
+		}
+	}
+	switch v.Kind {
+	case collectors.Bool:
+		on := raw != 0
+		if len(f.True) > 0 {
+			on = false
+			for _, t := range f.True {
+				if float64(t) == raw {
+					on = true
+				}
+			}
+		}
+		if f.Invert != invert {
+			on = !on
+		}
+		v.Num = 0
+		if on {
+			v.Num = 1
+		}
+		return v
+	case collectors.Enum:
+		label, ok := f.Enum[int64(raw)]
+		if !ok {
+			v.Quality = collectors.SensorFault
+			v.Err = fmt.Sprintf("%s: value %s is not one of the profile's codes", where, fmtRaw(raw))
+			return v
+		}
+		v.Str = label
+		return v
+	}
+	scale := f.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	v.Num = raw*scale + f.Offset
+	if math.IsNaN(v.Num) || math.IsInf(v.Num, 0) ||
+		(f.Min != nil && v.Num < *f.Min) || (f.Max != nil && v.Num > *f.Max) {
+		v.Quality = collectors.SensorFault
+		v.Err = fmt.Sprintf("%s: value %g %s out of range %s", where, v.Num, f.Unit, f.rangeText())
+		return v
+	}
+	return v
+}
+
+func (f *Field) rangeText() string {
+	lo, hi := "-inf", "+inf"
+	if f.Min != nil {
+		lo = fmt.Sprint(*f.Min)
+	}
+	if f.Max != nil {
+		hi = fmt.Sprint(*f.Max)
+	}
+	return "[" + lo + ", " + hi + "]"
+}
+
+func fmtRaw(raw float64) string {
+	if raw == math.Trunc(raw) && raw >= 0 && raw <= math.MaxUint32 {
+		return fmt.Sprintf("%g (0x%X)", raw, uint64(raw))
+	}
+	return fmt.Sprint(raw)
+}
+
+// Raw is the inverse of Convert: the raw number a device sends for the
+// decoded value v (float64, bool or enum label as string). Simulators use it.
+func (f *Field) Raw(v any, invert bool) (float64, error) {
+	switch x := v.(type) {
+	case bool:
+		if f.Invert != invert {
+			x = !x
+		}
+		if len(f.True) > 0 {
+			if x {
+				return float64(f.True[0]), nil
+			}
+			for _, c := range []int64{2, 3, 1, 0} {
+				if !slices.Contains(f.True, c) {
+					return float64(c), nil
+				}
+			}
+		}
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	case string:
+		for code, label := range f.Enum {
+			if label == x {
+				return float64(code), nil
+			}
+		}
+		return 0, fmt.Errorf("value %s: %q is not one of the profile's labels", f.Name, x)
+	case float64:
+		scale := f.Scale
+		if scale == 0 {
+			scale = 1
+		}
+		return math.Round((x-f.Offset)/scale*1e6) / 1e6, nil
+	}
+	return 0, fmt.Errorf("value %s: cannot encode %T", f.Name, v)
+}
+
+// Parse reads text typed by a person ("28.5", "true", "low") as a value
+// of the field's kind.
+func (f *Field) Parse(text string) (any, error) {
+	switch f.Kind() {
+	case collectors.Bool:
+		b, err := strconv.ParseBool(text)
+		if err != nil {
+			return nil, fmt.Errorf("value %s: %q is not true or false", f.Name, text)
+		}
+		return b, nil
+	case collectors.Enum, collectors.Text:
+		return text, nil
+	}
+	x, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return nil, fmt.Errorf("value %s: %q is not a number", f.Name, text)
+	}
+	return x, nil
+}
+
+// Specs lists the values the profile yields (walked columns once, as their
+// first row).
+func (p *Profile) Specs() []collectors.ValueSpec {
+	out := make([]collectors.ValueSpec, len(p.Fields))
+	for i := range p.Fields {
+		out[i] = p.Fields[i].Spec()
+	}
+	return out
+}
+
+// Field returns the field called name.
+func (p *Profile) Field(name string) (*Field, bool) {
+	for i := range p.Fields {
+		if p.Fields[i].Name == name {
+			return &p.Fields[i], true
+		}
+	}
+	return nil, false
+}
+
+//go:embed builtin/*.yaml
+var builtin embed.FS
+
+// Set is a collection of profiles by name.
+type Set map[string]*Profile
+
+// Builtin returns the embedded profiles.
+func Builtin() (Set, error) {
+	set := Set{}
+	err := fs.WalkDir(builtin, "builtin", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		data, err := builtin.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return set.add(path, data)
+	})
+	return set, err
+}
+
+// Load returns the built-in profiles plus every *.yaml in dir (if dir is
+// not empty); a user profile with a built-in's name replaces it.
+func Load(dir string) (Set, error) {
+	set, err := Builtin()
+	if err != nil || dir == "" {
+		return set, err
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	more, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+	paths = append(paths, more...)
+	sort.Strings(paths)
+	user := Set{}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := user.add(path, data); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range user {
+		set[k] = v
+	}
+	return set, nil
+}
+
+// Parse decodes and validates one profile file.
+func Parse(file string, data []byte) (*Profile, error) {
+	p := &Profile{}
+	f, err := yamlconf.Decode(file, data, p)
+	if err != nil {
+		return nil, err
+	}
+	p.File = file
+	if err := p.validate(f); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s Set) add(file string, data []byte) error {
+	p, err := Parse(file, data)
+	if err != nil {
+		return err
+	}
+	if old, ok := s[p.Name]; ok {
+		return fmt.Errorf("%s: profile %q is already defined in %s", file, p.Name, old.File)
+	}
+	s[p.Name] = p
+	return nil
+}
+
+// Names returns the profile names, sorted.
+func (s Set) Names() []string {
+	names := make([]string, 0, len(s))
+	for n := range s {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+var (
+	snmpTypes   = map[string]bool{"integer": true, "gauge32": true, "counter32": true, "counter64": true, "timeticks": true, "octetstring": true}
+	modbusTypes = map[string]int{"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2, "bool": 0}
+	tables      = map[string]bool{"coil": true, "discrete": true, "holding": true, "input": true}
+	orders      = map[string]bool{"ABCD": true, "CDAB": true, "BADC": true, "DCBA": true}
+)
+
+// Registers returns how many 16-bit registers a Modbus field spans
+// (0 for bit tables).
+func (f *Field) Registers() int { return modbusTypes[f.Type] }
+
+func (p *Profile) validate(file *yamlconf.File) error {
+	errs := yamlconf.Errors{File: file}
+	if p.Name == "" {
+		errs.Addf("name", "missing")
+	}
+	if p.Class == "" {
+		errs.Addf("class", "missing (ups, env, di…)")
+	}
+	if p.Protocol != "snmp" && p.Protocol != "modbus" {
+		errs.Addf("protocol", "%q: want snmp or modbus", p.Protocol)
+	}
+	if len(p.Fields) == 0 {
+		errs.Addf("values", "a profile needs at least one value")
+	}
+	seen := map[string]bool{}
+	for i := range p.Fields {
+		f := &p.Fields[i]
+		at := fmt.Sprintf("values[%d]", i)
+		if f.Name == "" {
+			errs.Addf(at+".name", "missing")
+		} else if seen[f.Name] {
+			errs.Addf(at+".name", "%q appears twice", f.Name)
+		}
+		seen[f.Name] = true
+		if len(f.Enum) > 0 && len(f.True) > 0 {
+			errs.Addf(at+".enum", "a value takes enum or true, not both")
+		}
+		switch p.Protocol {
+		case "snmp":
+			if !snmpTypes[f.Type] {
+				errs.Addf(at+".type", "%q: want integer, gauge32, counter32, counter64, timeticks or octetstring", f.Type)
+			}
+			if err := checkOID(f.OID); err != nil {
+				errs.Addf(at+".oid", "%v", err)
+			}
+			if f.Table != "" || f.Order != "" || f.Bit != nil {
+				errs.Addf(at, "table, order and bit are for Modbus profiles")
+			}
+		case "modbus":
+			if f.OID != "" || f.Walk {
+				errs.Addf(at, "oid and walk are for SNMP profiles")
+			}
+			if !tables[f.Table] {
+				errs.Addf(at+".table", "%q: want coil, discrete, holding or input", f.Table)
+			}
+			n, ok := modbusTypes[f.Type]
+			switch {
+			case !ok:
+				errs.Addf(at+".type", "%q: want int16, uint16, int32, uint32, float32 or bool", f.Type)
+			case (f.Table == "coil" || f.Table == "discrete") != (n == 0):
+				errs.Addf(at+".type", "%q does not fit table %q (bool for coil/discrete, a register type for holding/input)", f.Type, f.Table)
+			}
+			if f.Order == "" {
+				f.Order = "ABCD"
+			}
+			if !orders[f.Order] {
+				errs.Addf(at+".order", "%q: want ABCD, CDAB, BADC or DCBA", f.Order)
+			}
+			if f.Bit != nil && (*f.Bit < 0 || *f.Bit > 15 || n != 1) {
+				errs.Addf(at+".bit", "want 0..15 on a 16-bit register type")
+			}
+			if int(f.Address)+n > 0x10000 {
+				errs.Addf(at+".address", "%d: register block runs past 65535", f.Address)
+			}
+		}
+	}
+	return errs.Err()
+}
+
+func checkOID(oid string) error {
+	if oid == "" {
+		return fmt.Errorf("missing")
+	}
+	parts := strings.Split(strings.TrimPrefix(oid, "."), ".")
+	if len(parts) < 2 {
+		return fmt.Errorf("%q: want a numeric OID such as 1.3.6.1.2.1.33.1.2.3.0", oid)
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return fmt.Errorf("%q: want a numeric OID (no MIB names)", oid)
+		}
+	}
+	return nil
+}
