@@ -1,0 +1,162 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+type fakePoller struct {
+	dev       Device
+	delay     time.Duration // how long a poll takes, ignoring ctx when ignoreCtx
+	hang      bool          // block until ctx ends
+	ignoreCtx bool
+}
+
+func (p *fakePoller) Poll(ctx context.Context) (SampleSet, error) {
+	start := time.Now()
+	switch {
+	case p.hang:
+		<-ctx.Done()
+		err := ctx.Err()
+		return Failed(p.dev, start, time.Since(start), []ValueSpec{{Name: "temperature_c"}}, err), err
+	case p.ignoreCtx:
+		time.Sleep(p.delay)
+	}
+	return SampleSet{Device: p.dev, Time: start, Values: []Value{{Name: "temperature_c", Num: 22}}}, nil
+}
+
+func (p *fakePoller) Close() error { return nil }
+
+type recorder struct {
+	mu      sync.Mutex
+	sets    map[string][]SampleSet
+	skipped map[string]int
+}
+
+func (r *recorder) sink(s SampleSet) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sets[s.Device.Name] = append(r.sets[s.Device.Name], s)
+}
+func (r *recorder) Polled(*SampleSet, error) {}
+func (r *recorder) Skipped(d Device, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.skipped[d.Name] += n
+}
+
+func job(name string, p *fakePoller, interval, timeout time.Duration) Job {
+	dev := Device{Site: "s", Room: "r", Name: name}
+	p.dev = dev
+	return Job{Config: DeviceConfig{Device: dev, Interval: interval, Timeout: timeout}, Poller: p}
+}
+
+func TestHungDeviceDoesNotDelayHealthyOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{sets: map[string][]SampleSet{}, skipped: map[string]int{}}
+		s := NewScheduler(rec.sink, 0, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s.Set([]Job{
+			job("hung", &fakePoller{hang: true}, time.Second, 800*time.Millisecond),
+			job("healthy", &fakePoller{}, time.Second, 800*time.Millisecond),
+		})
+		time.Sleep(10*time.Second + 500*time.Millisecond)
+		s.Stop()
+
+		healthy := rec.sets["healthy"]
+		want := 10
+		if Offset("s/r/healthy", time.Second) < 500*time.Millisecond {
+			want = 11
+		}
+		if len(healthy) != want {
+			t.Fatalf("healthy device polled %d times in 10.5 s, want %d", len(healthy), want)
+		}
+		for i := 1; i < len(healthy); i++ {
+			if d := healthy[i].Time.Sub(healthy[i-1].Time); d != time.Second {
+				t.Errorf("healthy poll %d came %v after the previous, want exactly 1s", i, d)
+			}
+		}
+		hung := rec.sets["hung"]
+		if len(hung) == 0 {
+			t.Fatal("hung device produced no sample sets; a failed poll must be data")
+		}
+		for _, h := range hung {
+			if h.Reachable() || h.Values[0].Quality != CommsLost {
+				t.Fatalf("hung device set = %+v, want comms-lost", h)
+			}
+			if h.Duration != 800*time.Millisecond {
+				t.Errorf("hung poll took %v, want its 800ms deadline", h.Duration)
+			}
+		}
+		if rec.skipped["healthy"] != 0 || rec.skipped["hung"] != 0 {
+			t.Errorf("skipped = %v, want none", rec.skipped)
+		}
+	})
+}
+
+func TestOverrunSkipsAndCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{sets: map[string][]SampleSet{}, skipped: map[string]int{}}
+		s := NewScheduler(rec.sink, 0, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s.Set([]Job{job("slow", &fakePoller{ignoreCtx: true, delay: 2500 * time.Millisecond}, time.Second, time.Second)})
+		// Polls start at offset o, o+3s, o+6s… and each takes 2.5 s.
+		o := Offset("s/r/slow", time.Second)
+		time.Sleep(o + 8*time.Second + 600*time.Millisecond)
+		s.Stop()
+		if got := len(rec.sets["slow"]); got != 3 {
+			t.Errorf("slow device finished %d polls, want 3 (one every 3 s)", got)
+		}
+		if got := rec.skipped["slow"]; got != 6 {
+			t.Errorf("skipped ticks = %d, want 2 per poll", got)
+		}
+	})
+}
+
+type panicPoller struct{}
+
+func (panicPoller) Poll(context.Context) (SampleSet, error) { panic("index out of range") }
+func (panicPoller) Close() error                            { return nil }
+
+func TestPanickingPollerBecomesCommsLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{sets: map[string][]SampleSet{}, skipped: map[string]int{}}
+		s := NewScheduler(rec.sink, 0, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		dev := Device{Site: "s", Room: "r", Name: "garbage"}
+		s.Set([]Job{{Config: DeviceConfig{Device: dev, Interval: time.Second}, Poller: panicPoller{}, Specs: []ValueSpec{{Name: "door_open", Kind: Bool}}}})
+		time.Sleep(2 * time.Second)
+		s.Stop()
+		got := rec.sets["garbage"]
+		if len(got) == 0 || got[0].Values[0].Quality != CommsLost || got[0].Err == "" {
+			t.Fatalf("sets = %+v, want comms-lost with an error", got)
+		}
+	})
+}
+
+func TestSetKeepsUnchangedAndRestartsChanged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{sets: map[string][]SampleSet{}, skipped: map[string]int{}}
+		s := NewScheduler(rec.sink, 0, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		a := job("a", &fakePoller{}, time.Second, 0)
+		b := job("b", &fakePoller{}, time.Second, 0)
+		s.Set([]Job{a, b})
+		time.Sleep(3 * time.Second)
+		b2 := job("b", &fakePoller{}, 2*time.Second, 0)
+		s.Set([]Job{a, b2})
+		if n := len(s.Devices()); n != 2 {
+			t.Fatalf("devices = %d, want 2", n)
+		}
+		s.Set([]Job{b2})
+		if d := s.Devices(); len(d) != 1 || d[0].Name != "b" {
+			t.Fatalf("devices = %v, want only b", d)
+		}
+		s.Stop()
+		if len(rec.sets["a"]) == 0 {
+			t.Fatal(errors.New("a never polled"))
+		}
+	})
+}
