@@ -1,0 +1,26 @@
+# The two commands of the README:
+#   make run    the monitor on this machine: embedded NATS, a local InfluxDB,
+#               simulated devices (deploy/demo.yaml)
+#   make test   every test, against real peers (installed by .ci/install-peers)
+
+GOBIN := $(shell go env GOPATH)/bin
+export PATH := $(PATH):$(GOBIN):/usr/sbin
+
+.PHONY: run test peers build bench
+
+build:
+	go build -o bin/roomwatch ./cmd/roomwatch
+
+peers:
+	.ci/install-peers
+
+test: peers
+	gofmt -l . | (! grep .) || (echo "gofmt: files above need formatting" >&2; exit 1)
+	go vet ./...
+	go test -race -count=1 -timeout 40m ./...
+
+run: peers build
+	deploy/local/run.sh
+
+bench: build
+	deploy/local/bench.sh

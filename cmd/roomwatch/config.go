@@ -1,0 +1,271 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+)
+
+// Config is the whole roomwatch.yaml.
+type Config struct {
+	// ProfilesDir holds user device profiles (*.yaml) added to the
+	// built-in ones.
+	ProfilesDir string `yaml:"profiles_dir"`
+	// StateDir holds the embedded NATS server's JetStream store.
+	StateDir string      `yaml:"state_dir"`
+	HTTP     HTTPConfig  `yaml:"http"`
+	Log      LogConfig   `yaml:"log"`
+	Defaults PollDefault `yaml:"defaults"`
+	Sites    []Site      `yaml:"sites"`
+
+	file     *yamlconf.File
+	profiles profiles.Set
+}
+
+// HTTPConfig is the self-monitoring listener (/metrics, /healthz).
+type HTTPConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// LogConfig sets structured logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text, json
+}
+
+// PollDefault applies to every device that does not set its own.
+type PollDefault struct {
+	Interval time.Duration `yaml:"interval"`
+	Timeout  time.Duration `yaml:"timeout"`
+	Retries  *int          `yaml:"retries"`
+}
+
+// Site is one hospital campus (one roomwatch process per site).
+type Site struct {
+	Name     string `yaml:"name"`
+	Title    string `yaml:"title"`
+	TitleEN  string `yaml:"title_en"`
+	TimeZone string `yaml:"timezone"`
+	Rooms    []Room `yaml:"rooms"`
+}
+
+// Room is a machine room or switch room.
+type Room struct {
+	Name    string `yaml:"name"`
+	Title   string `yaml:"title"`
+	TitleEN string `yaml:"title_en"`
+	// CarryTime is how long the UPS must carry this room's load on
+	// battery (hospitals quote 3, 6 or 8 hours).
+	CarryTime time.Duration `yaml:"carry_time"`
+	Devices   []DeviceEntry `yaml:"devices"`
+}
+
+// DeviceEntry is one device in the configuration file.
+type DeviceEntry struct {
+	Name    string `yaml:"name"`
+	Title   string `yaml:"title"`
+	Profile string `yaml:"profile"`
+	// URL says where and how to reach the device (see collectors.Target),
+	// or "sim" for a device served by the built-in simulator.
+	URL          string            `yaml:"url"`
+	Community    collectors.Secret `yaml:"community"`
+	AuthPassword collectors.Secret `yaml:"auth_password"`
+	PrivPassword collectors.Secret `yaml:"priv_password"`
+	Interval     time.Duration     `yaml:"interval"`
+	Timeout      time.Duration     `yaml:"timeout"`
+	Retries      *int              `yaml:"retries"`
+	// Invert lists bool values wired normally-closed on this device.
+	Invert []string          `yaml:"invert"`
+	Labels map[string]string `yaml:"labels"`
+}
+
+// SimURL marks a device served by the built-in simulator.
+const SimURL = "sim"
+
+// Defaults applied before decoding.
+func defaultConfig() Config {
+	return Config{
+		StateDir: "/var/lib/roomwatch",
+		HTTP:     HTTPConfig{Listen: "127.0.0.1:9550"},
+		Log:      LogConfig{Level: "info", Format: "text"},
+		Defaults: PollDefault{Interval: 10 * time.Second, Timeout: 5 * time.Second},
+	}
+}
+
+// loadConfig reads, decodes and validates a configuration file.
+func loadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseConfig(path, data)
+}
+
+func parseConfig(path string, data []byte) (*Config, error) {
+	c := defaultConfig()
+	f, err := yamlconf.Decode(path, data, &c)
+	if err != nil {
+		return nil, err
+	}
+	c.file = f
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+func (c *Config) validate() error {
+	errs := yamlconf.Errors{File: c.file}
+	set, err := profiles.Load(c.ProfilesDir)
+	if err != nil {
+		errs.Addf("profiles_dir", "%v", err)
+	}
+	c.profiles = set
+	if c.Defaults.Interval <= 0 {
+		errs.Addf("defaults.interval", "must be positive")
+	}
+	if c.Defaults.Timeout <= 0 {
+		errs.Addf("defaults.timeout", "must be positive")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs.Addf("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs.Addf("log.format", "%q: want text or json", c.Log.Format)
+	}
+	checkName := func(path, kind, name string, seen map[string]bool) {
+		switch {
+		case name == "":
+			errs.Addf(path, "missing %s name", kind)
+		case !nameRE.MatchString(name):
+			errs.Addf(path, "%q: a %s name is lower-case letters, digits, - and _ (it becomes a NATS subject token and an InfluxDB tag)", name, kind)
+		case seen[name]:
+			errs.Addf(path, "%s %q appears twice", kind, name)
+		}
+		seen[name] = true
+	}
+	sites := map[string]bool{}
+	for i := range c.Sites {
+		s := &c.Sites[i]
+		sp := fmt.Sprintf("sites[%d]", i)
+		checkName(sp+".name", "site", s.Name, sites)
+		if s.TimeZone == "" {
+			s.TimeZone = "Asia/Shanghai"
+		}
+		if _, err := time.LoadLocation(s.TimeZone); err != nil {
+			errs.Addf(sp+".timezone", "%q: %v", s.TimeZone, err)
+		}
+		rooms := map[string]bool{}
+		for j := range s.Rooms {
+			r := &s.Rooms[j]
+			rp := fmt.Sprintf("%s.rooms[%d]", sp, j)
+			checkName(rp+".name", "room", r.Name, rooms)
+			if r.CarryTime < 0 {
+				errs.Addf(rp+".carry_time", "must not be negative")
+			}
+			devs := map[string]bool{}
+			for k := range r.Devices {
+				c.validateDevice(&errs, fmt.Sprintf("%s.devices[%d]", rp, k), &r.Devices[k], devs, checkName)
+			}
+		}
+	}
+	return errs.Err()
+}
+
+func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry, seen map[string]bool, checkName func(path, kind, name string, seen map[string]bool)) {
+	checkName(dp+".name", "device", d.Name, seen)
+	if d.Interval == 0 {
+		d.Interval = c.Defaults.Interval
+	}
+	if d.Timeout == 0 {
+		d.Timeout = min(c.Defaults.Timeout, d.Interval)
+	}
+	if d.Retries == nil {
+		r := 1
+		if c.Defaults.Retries != nil {
+			r = *c.Defaults.Retries
+		}
+		d.Retries = &r
+	}
+	if d.Interval < 100*time.Millisecond {
+		errs.Addf(dp+".interval", "%v: must be at least 100ms", d.Interval)
+	}
+	if d.Timeout <= 0 || d.Timeout > d.Interval {
+		errs.Addf(dp+".timeout", "%v: must be positive and at most the interval (%v), or the next poll would start before this one ends", d.Timeout, d.Interval)
+	}
+	if *d.Retries < 0 || *d.Retries > 10 {
+		errs.Addf(dp+".retries", "%d: want 0 to 10", *d.Retries)
+	}
+	p, ok := c.profiles[d.Profile]
+	if !ok {
+		errs.Addf(dp+".profile", "unknown profile %q (have %v)", d.Profile, c.profiles.Names())
+	}
+	if d.URL == SimURL {
+		return
+	}
+	t, err := collectors.ParseTarget(d.URL)
+	if err != nil {
+		errs.Addf(dp+".url", "%v", err)
+		return
+	}
+	if ok && t.Protocol() != p.Protocol {
+		errs.Addf(dp+".url", "profile %s speaks %s but the URL is %s", p.Name, p.Protocol, t.Scheme)
+	}
+	if ok {
+		for _, n := range d.Invert {
+			if f, found := p.Field(n); !found || f.Kind() != collectors.Bool {
+				errs.Addf(dp+".invert", "%q is not a bool value of profile %s", n, p.Name)
+			}
+		}
+	}
+}
+
+// deviceConfigs turns the inventory into poll configurations. sim maps a
+// simulated device's ID to the URL of its running simulator.
+func (c *Config) deviceConfigs(sim map[string]string) ([]collectors.DeviceConfig, error) {
+	var out []collectors.DeviceConfig
+	for _, s := range c.Sites {
+		for _, r := range s.Rooms {
+			for _, d := range r.Devices {
+				dev := collectors.Device{Site: s.Name, Room: r.Name, Name: d.Name, Profile: d.Profile, Labels: d.Labels}
+				if p, ok := c.profiles[d.Profile]; ok {
+					dev.Class = p.Class
+				}
+				url := d.URL
+				if url == SimURL {
+					url = sim[dev.ID()]
+				}
+				t, err := collectors.ParseTarget(url)
+				if err != nil {
+					return nil, fmt.Errorf("device %s: %w", dev.ID(), err)
+				}
+				if d.Community != "" {
+					t.Community = d.Community
+				}
+				if d.AuthPassword != "" {
+					t.AuthPass = d.AuthPassword
+				}
+				if d.PrivPassword != "" {
+					t.PrivPass = d.PrivPassword
+				}
+				out = append(out, collectors.DeviceConfig{
+					Device: dev, Target: t,
+					Interval: d.Interval, Timeout: d.Timeout, Retries: *d.Retries,
+					Invert: d.Invert,
+				})
+			}
+		}
+	}
+	return out, nil
+}

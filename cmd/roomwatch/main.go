@@ -1,0 +1,54 @@
+// Command roomwatch watches a hospital machine room and its UPS.
+//
+//	roomwatch run     --config FILE     the monitor (collectors, spool, InfluxDB writer, rules, alarms)
+//	roomwatch check   --config FILE     validate a configuration and exit
+//	roomwatch probe   URL --profile P   poll one device once and print its values
+//	roomwatch sim     [--config FILE]   serve simulated devices (SNMP agent, Modbus server)
+//	roomwatch alarms  --config FILE     list active alarms
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+type command struct {
+	name, help string
+	run        func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands is the table of subcommands.
+func commands() []command {
+	return []command{
+		{"run", "run the monitor", runMonitor},
+		{"check", "validate a configuration file", runCheck},
+		{"probe", "poll one device once and print its decoded values", runProbe},
+		{"sim", "serve simulated devices over SNMP and Modbus", runSim},
+		{"alarms", "list active alarms", runAlarms},
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "roomwatch: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: roomwatch COMMAND [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.help)
+	}
+}

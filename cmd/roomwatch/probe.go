@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/profiles"
+)
+
+// probeJSON is the --json form of a probe: one object.
+type probeJSON struct {
+	Device  string           `json:"device"`
+	Profile string           `json:"profile"`
+	Time    string           `json:"time"`
+	Error   string           `json:"error,omitempty"`
+	Values  []probeJSONValue `json:"values"`
+}
+
+type probeJSONValue struct {
+	Name    string `json:"name"`
+	Value   any    `json:"value"`
+	Unit    string `json:"unit,omitempty"`
+	Quality string `json:"quality"`
+	Error   string `json:"error,omitempty"`
+}
+
+// runProbe polls one device once:
+// `roomwatch probe URL --profile NAME [--json] [--raw TABLE:START:COUNT]`.
+func runProbe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	profile := fs.String("profile", "", "device profile (see --list)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	raw := fs.String("raw", "", "Modbus: read TABLE:START:COUNT (holding:0:4) and show it decoded every way")
+	dir := fs.String("profiles-dir", "", "directory of user profiles")
+	timeout := fs.Duration("timeout", 5*time.Second, "total time for the poll")
+	retries := fs.Int("retries", 1, "retries per request")
+	list := fs.Bool("list", false, "list the known profiles and exit")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: roomwatch probe URL --profile NAME [--json] [--raw TABLE:START:COUNT]")
+		fmt.Fprintln(stderr, "  URL: snmp://host:161?version=2c&community=public | snmp://user@host?version=3&auth=SHA&priv=AES")
+		fmt.Fprintln(stderr, "       modbus+tcp://host:502?unit=1 | modbus+rtu:///dev/ttyUSB0?baud=9600&parity=N&unit=1")
+		fmt.Fprintf(stderr, "  SNMP secrets may come from %s, %s, %s\n", collectors.EnvCommunity, collectors.EnvAuthPass, collectors.EnvPrivPass)
+		fs.PrintDefaults()
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "roomwatch probe:", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return 1
+	}
+	set, err := profiles.Load(*dir)
+	if err != nil {
+		return fail(err)
+	}
+	if *list {
+		for _, n := range set.Names() {
+			fmt.Fprintf(stdout, "%-14s %-7s %s\n", n, set[n].Protocol, set[n].Description)
+		}
+		return 0
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	t, err := collectors.ParseTarget(pos[0])
+	if err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if *raw != "" {
+		return probeRaw(ctx, t, *raw, *timeout, stdout, stderr)
+	}
+	p, ok := set[*profile]
+	if !ok {
+		return fail(fmt.Errorf("unknown profile %q (have %s)", *profile, strings.Join(set.Names(), ", ")))
+	}
+	if p.Protocol != t.Protocol() {
+		return fail(fmt.Errorf("profile %s speaks %s but the URL is %s", p.Name, p.Protocol, t.Scheme))
+	}
+	cfg := collectors.DeviceConfig{
+		Device:   collectors.Device{Name: t.String(), Profile: p.Name, Class: p.Class},
+		Target:   t,
+		Interval: *timeout, Timeout: *timeout, Retries: *retries,
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	poller, err := newPoller(cfg, p, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer poller.Close()
+	s, err := poller.Poll(ctx)
+	if *asJSON {
+		printProbeJSON(stdout, &s, p.Name, err)
+	} else {
+		printProbeTable(stdout, &s)
+	}
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", t, err))
+	}
+	return 0
+}
+
+func printProbeJSON(w io.Writer, s *collectors.SampleSet, profile string, err error) {
+	out := probeJSON{Device: s.Device.Name, Profile: profile, Time: s.Time.Format(time.RFC3339), Values: []probeJSONValue{}}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	for _, v := range s.Values {
+		jv := probeJSONValue{Name: v.Name, Unit: v.Unit, Quality: v.Quality.String(), Error: v.Err}
+		if v.Quality == collectors.Good {
+			jv.Value = v.Any()
+		}
+		out.Values = append(out.Values, jv)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}
+
+func printProbeTable(w io.Writer, s *collectors.SampleSet) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s (%s) at %s, %v\n", s.Device.Name, s.Device.Profile, s.Time.Format(time.RFC3339), s.Duration.Round(time.Millisecond))
+	fmt.Fprintln(tw, "NAME\tVALUE\tUNIT\tQUALITY\tDETAIL")
+	for _, v := range s.Values {
+		val := "-"
+		if v.Quality == collectors.Good {
+			val = fmt.Sprint(v.Any())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, val, v.Unit, v.Quality, v.Err)
+	}
+	_ = tw.Flush()
+}
+
+// parseRawSpec reads TABLE:START:COUNT.
+func parseRawSpec(spec string) (table string, start, count uint16, err error) {
+	parts := strings.Split(spec, ":")
+	if len(parts) != 3 {
+		return "", 0, 0, fmt.Errorf("--raw %q: want TABLE:START:COUNT such as holding:0:4", spec)
+	}
+	table = parts[0]
+	if table != "holding" && table != "input" {
+		return "", 0, 0, fmt.Errorf("--raw %q: table %q: want holding or input", spec, table)
+	}
+	s, err1 := strconv.ParseUint(parts[1], 0, 16)
+	c, err2 := strconv.ParseUint(parts[2], 0, 16)
+	if err := errors.Join(err1, err2); err != nil || c == 0 || c > 125 {
+		return "", 0, 0, fmt.Errorf("--raw %q: want a start register 0-65535 and a count 1-125", spec)
+	}
+	return table, uint16(s), uint16(c), nil
+}

@@ -1,0 +1,242 @@
+// Package modbus polls Modbus TCP and Modbus RTU (RS-485) devices with
+// goburrow/modbus and decodes their registers by a device profile.
+//
+// Devices that share a line share one connection: every poller of one
+// serial port, or of one TCP gateway host:port, takes turns on one
+// goburrow client (a half-duplex bus carries one transaction at a time),
+// setting its unit id per transaction. Waiting for the line counts
+// against the poll's own deadline. Adjacent fields are read in one request
+// (up to 125 registers or 2000 bits, bridging small gaps); a block that
+// gets a Modbus exception is re-read field by field so one bad register
+// does not hide the good ones. After a timeout or any framing error the
+// connection is dropped, so a late answer is never taken for the next
+// request's (goburrow would otherwise stay one transaction id behind).
+//
+// The package also serves devices (sim.go: a Modbus TCP server and an RTU
+// slave fed by a simulator store) and reads raw register blocks for
+// `roomwatch probe --raw` (raw.go).
+package modbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/profiles"
+)
+
+// DefaultTimeout bounds a poll whose config and context set no deadline.
+const DefaultTimeout = 5 * time.Second
+
+// Poller polls one Modbus device. It implements collectors.Poller.
+type Poller struct {
+	cfg     collectors.DeviceConfig
+	profile *profiles.Profile
+	log     *slog.Logger
+	dev     collectors.Device
+	specs   []collectors.ValueSpec
+	invert  []bool
+	blocks  []block
+	// split marks blocks that answered "illegal data address" as a whole:
+	// their fields are read one by one from then on.
+	split []bool
+	bus   *bus
+}
+
+// New validates a device and its profile and returns its poller. It does
+// no network I/O; the connection opens on the first Poll.
+func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*Poller, error) {
+	name := cfg.Device.Name
+	if p == nil {
+		return nil, fmt.Errorf("device %q: no profile", name)
+	}
+	if p.Protocol != "modbus" {
+		return nil, fmt.Errorf("device %q: profile %q is for %s, not modbus", name, p.Name, p.Protocol)
+	}
+	t := cfg.Target
+	switch t.Scheme {
+	case collectors.SchemeModbusTCP:
+		if t.Host == "" {
+			return nil, fmt.Errorf("device %q: modbus+tcp target has no host", name)
+		}
+	case collectors.SchemeModbusRTU:
+		if t.Port == "" {
+			return nil, fmt.Errorf("device %q: modbus+rtu target has no serial port", name)
+		}
+	default:
+		return nil, fmt.Errorf("device %q: target %s is not modbus+tcp or modbus+rtu", name, t.String())
+	}
+	if cfg.Timeout < 0 || cfg.Retries < 0 {
+		return nil, fmt.Errorf("device %q: timeout and retries must not be negative", name)
+	}
+	for _, inv := range cfg.Invert {
+		f, ok := p.Field(inv)
+		if !ok {
+			return nil, fmt.Errorf("device %q: invert %q: profile %q has no such value", name, inv, p.Name)
+		}
+		if f.Kind() != collectors.Bool {
+			return nil, fmt.Errorf("device %q: invert %q: not a bool value", name, inv)
+		}
+	}
+	for i := range p.Fields {
+		f := &p.Fields[i]
+		if width(f) == 0 || functionCodes[f.Table] == 0 {
+			return nil, fmt.Errorf("device %q: profile %q: value %s: type %q in table %q cannot be read", name, p.Name, f.Name, f.Type, f.Table)
+		}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("device", name)
+	dev := cfg.Device
+	dev.Profile = p.Name
+	dev.Class = p.Class
+	b, err := openBus(t)
+	if err != nil {
+		return nil, fmt.Errorf("device %q: %w", name, err)
+	}
+	pl := &Poller{cfg: cfg, profile: p, log: log, dev: dev, specs: p.Specs(), bus: b}
+	pl.invert = make([]bool, len(p.Fields))
+	for i := range p.Fields {
+		pl.invert[i] = cfg.Inverted(p.Fields[i].Name)
+	}
+	pl.blocks = plan(p.Fields)
+	pl.split = make([]bool, len(pl.blocks))
+	return pl, nil
+}
+
+// Poll reads every value of the device once, within ctx and the device's
+// Timeout. Values whose registers answer a Modbus exception, a sentinel or
+// an out-of-range number are SensorFault; if the device does not answer at
+// all, Poll returns a comms-lost SampleSet and the error.
+func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
+	start := time.Now()
+	timeout := p.cfg.Timeout
+	if _, ok := ctx.Deadline(); !ok && timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	fail := func(err error) (collectors.SampleSet, error) {
+		err = fmt.Errorf("device %q: %w", p.dev.Name, err)
+		return collectors.Failed(p.dev, start, time.Since(start), p.specs, err), err
+	}
+	if err := p.bus.acquire(ctx); err != nil {
+		return fail(err)
+	}
+	defer p.bus.unlock()
+
+	values := make([]collectors.Value, len(p.profile.Fields))
+	answered := false
+	var commsErr error
+	for bi := range p.blocks {
+		b := &p.blocks[bi]
+		if !p.split[bi] || len(b.Fields) == 1 {
+			words, err := p.read(ctx, b)
+			var ex *exceptionError
+			switch {
+			case err == nil:
+				answered = true
+				p.decodeBlock(b, words, values)
+				continue
+			case errors.As(err, &ex):
+				answered = true
+				if len(b.Fields) == 1 {
+					p.faultBlock(b, err, collectors.SensorFault, values)
+					continue
+				}
+				if ex.code == 2 {
+					p.split[bi] = true
+				}
+				p.log.Debug("block exception, reading fields one by one", "table", b.Table, "start", b.Start, "count", b.Count, "err", err)
+			default:
+				commsErr = err
+				p.faultBlock(b, err, collectors.CommsLost, values)
+				continue
+			}
+		}
+		for _, fi := range b.Fields {
+			one := single(p.profile.Fields, fi)
+			words, err := p.read(ctx, &one)
+			var ex *exceptionError
+			switch {
+			case err == nil:
+				answered = true
+				p.decodeBlock(&one, words, values)
+			case errors.As(err, &ex):
+				answered = true
+				p.faultBlock(&one, err, collectors.SensorFault, values)
+			default:
+				commsErr = err
+				p.faultBlock(&one, err, collectors.CommsLost, values)
+			}
+		}
+	}
+	if !answered && commsErr != nil {
+		return fail(commsErr)
+	}
+	return collectors.SampleSet{Device: p.dev, Time: start, Duration: time.Since(start), Values: values}, nil
+}
+
+// read reads one block with the device's retries, each attempt getting an
+// equal share of the time left.
+func (p *Poller) read(ctx context.Context, b *block) ([]uint16, error) {
+	var err error
+	for attempt := 0; attempt <= p.cfg.Retries; attempt++ {
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok && attempt < p.cfg.Retries {
+			share := time.Until(dl) / time.Duration(p.cfg.Retries-attempt+1)
+			actx, cancel = context.WithTimeout(ctx, share)
+		}
+		var words []uint16
+		words, err = p.bus.read(actx, p.cfg.Target.Unit, b.Table, b.Start, b.Count)
+		cancel()
+		var ex *exceptionError
+		if err == nil || errors.As(err, &ex) {
+			return words, err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("unit %d: read %s %d..%d: %w", p.cfg.Target.Unit, tableNoun(b.Table), b.Start, int(b.Start)+int(b.Count)-1, err)
+}
+
+func (p *Poller) decodeBlock(b *block, words []uint16, values []collectors.Value) {
+	for _, fi := range b.Fields {
+		f := &p.profile.Fields[fi]
+		off := int(f.Address - b.Start)
+		values[fi] = Decode(f, words[off:off+width(f)], p.invert[fi])
+	}
+}
+
+func (p *Poller) faultBlock(b *block, err error, q collectors.Quality, values []collectors.Value) {
+	var ex *exceptionError
+	for _, fi := range b.Fields {
+		f := &p.profile.Fields[fi]
+		msg := err.Error()
+		if errors.As(err, &ex) {
+			msg = Where(f) + ": " + ex.Error()
+		}
+		values[fi] = collectors.Value{Name: f.Name, Unit: f.Unit, Kind: f.Kind(), Quality: q, Err: msg}
+	}
+}
+
+// Close releases the device's hold on its bus; the last device of a bus
+// closes the connection.
+func (p *Poller) Close() error {
+	if p.bus == nil {
+		return nil
+	}
+	b := p.bus
+	p.bus = nil
+	return b.release()
+}
+
+var _ collectors.Poller = (*Poller)(nil)

@@ -1,0 +1,71 @@
+package modbus
+
+import (
+	"sort"
+
+	"github.com/roomwatch/roomwatch/collectors/profiles"
+)
+
+// Request limits of the Modbus application protocol and how far apart two
+// fields may be and still share one request.
+const (
+	MaxRegisters = 125  // registers per read (function codes 3, 4)
+	MaxBits      = 2000 // bits per read (function codes 1, 2)
+	// MaxRegisterGap and MaxBitGap are the unused addresses a request may
+	// span between two fields; a device that answers such a gap with an
+	// exception gets its fields read one by one instead.
+	MaxRegisterGap = 8
+	MaxBitGap      = 32
+)
+
+// block is one read request: a run of addresses of one table covering
+// one or more fields.
+type block struct {
+	Table string
+	Start uint16
+	Count uint16
+	// Fields are indexes into the profile's Fields.
+	Fields []int
+}
+
+// plan groups a profile's fields into as few requests as the protocol
+// limits allow, in table then address order.
+func plan(fields []profiles.Field) []block {
+	idx := make([]int, len(fields))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		fa, fb := &fields[idx[a]], &fields[idx[b]]
+		if fa.Table != fb.Table {
+			return fa.Table < fb.Table
+		}
+		return fa.Address < fb.Address
+	})
+	var out []block
+	for _, i := range idx {
+		f := &fields[i]
+		start, end := int(f.Address), int(f.Address)+width(f)
+		limit, gap := MaxRegisters, MaxRegisterGap
+		if isBitTable(f.Table) {
+			limit, gap = MaxBits, MaxBitGap
+		}
+		if n := len(out); n > 0 {
+			b := &out[n-1]
+			bEnd := int(b.Start) + int(b.Count)
+			if b.Table == f.Table && start <= bEnd+gap && max(end, bEnd)-int(b.Start) <= limit {
+				b.Count = uint16(max(end, bEnd) - int(b.Start))
+				b.Fields = append(b.Fields, i)
+				continue
+			}
+		}
+		out = append(out, block{Table: f.Table, Start: uint16(start), Count: uint16(end - start), Fields: []int{i}})
+	}
+	return out
+}
+
+// single is the block that reads field i alone.
+func single(fields []profiles.Field, i int) block {
+	f := &fields[i]
+	return block{Table: f.Table, Start: f.Address, Count: uint16(width(f)), Fields: []int{i}}
+}
