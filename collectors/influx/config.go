@@ -1,0 +1,274 @@
+// Package influx moves SampleSets from the collectors into InfluxDB through
+// a durable spool, so that an InfluxDB outage of hours, a crash (kill -9)
+// or a restart of the monitor loses nothing within the spool's bound.
+//
+// The spool is a JetStream stream (file storage, work-queue retention,
+// bounded by bytes and age, discarding the oldest data first). Spool.Publish
+// hands a SampleSet to it without ever blocking a collector. The Writer is
+// a durable pull consumer on that stream: it fetches batches, turns them
+// into InfluxDB line protocol (see schema.go) and acknowledges the messages
+// only after InfluxDB accepted the batch. A batch InfluxDB rejects as
+// malformed (HTTP 400/422) is split until the offending lines are isolated;
+// they are logged with the line, counted and dropped, and the rest is
+// written. Transient failures are retried with a capped backoff for as long
+// as it takes; the spool holds the data meanwhile.
+//
+// Exactly once per timestamp: InfluxDB identifies a point by measurement,
+// tag set and timestamp, and a second write of the same point overwrites
+// the first. Every sample is written with its poll time as timestamp, so a
+// redelivered batch (after a crash before the ack) overwrites itself and
+// never duplicates.
+package influx
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Defaults of Config and SpoolConfig.
+const (
+	DefaultPrecision     = "ms"
+	DefaultBatchSize     = 5000
+	DefaultFlushInterval = time.Second
+	DefaultTimeout       = 30 * time.Second
+	DefaultStream        = "ROOMWATCH_SAMPLES"
+	DefaultSubjectPrefix = "roomwatch.samples"
+	DefaultDurable       = "influx"
+	// DefaultHold is how much data the default spool bound holds.
+	DefaultHold = 72 * time.Hour
+	// DefaultMaxAge drops samples older than a week even if they fit.
+	DefaultMaxAge = 7 * 24 * time.Hour
+	// MinMaxBytes is the floor of a computed default spool size.
+	MinMaxBytes = 256 << 20
+	// DefaultQueue is how many SampleSets wait in memory for the spool.
+	DefaultQueue = 20000
+	// DefaultPersist is the samples stream's persist mode (see SpoolConfig.Persist).
+	DefaultPersist = "async"
+)
+
+// Config configures the InfluxDB writer and its spool (the `influx:` block).
+//
+// InfluxDB 1.8+ through its v2 compatibility API: bucket "db/rp" (or "db"),
+// token "user:password" (or empty without auth), org ignored.
+// InfluxDB 2.x and 3.x: org, bucket and an API token.
+type Config struct {
+	URL   string            `yaml:"url"`
+	Token collectors.Secret `yaml:"token"`
+	Org   string            `yaml:"org"`
+	// Bucket is the 2.x/3.x bucket, or "database/retention-policy" for 1.8.
+	Bucket string `yaml:"bucket"`
+	// Precision of the written timestamps: ns, us, ms or s.
+	Precision string `yaml:"precision"`
+	// TLSCA is a PEM file of CA certificates to trust for an https URL.
+	TLSCA              string `yaml:"tls_ca"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	// Timeout bounds one HTTP write request.
+	Timeout time.Duration `yaml:"timeout"`
+	// BatchSize is the most SampleSets written in one request.
+	BatchSize int `yaml:"batch_size"`
+	// FlushInterval is the longest a sample waits for a batch to fill.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	Spool         SpoolConfig   `yaml:"spool"`
+}
+
+// SpoolConfig configures the JetStream stream that holds samples until
+// InfluxDB accepted them.
+type SpoolConfig struct {
+	// Stream is the JetStream stream name.
+	Stream string `yaml:"stream"`
+	// Subject prefix; a sample goes to <prefix>.<site>.<room>.<device>.
+	SubjectPrefix string `yaml:"subject_prefix"`
+	// MaxBytes bounds the spool on disk; 0 means DefaultMaxBytes of the
+	// configured devices (set by the caller, which knows them).
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// MaxAge drops samples older than this.
+	MaxAge time.Duration `yaml:"max_age"`
+	// Queue is how many SampleSets wait in memory while the spool is slow;
+	// beyond it the oldest is dropped and counted.
+	Queue int `yaml:"queue"`
+	// Persist is "async" (default: the stream is written to disk by a
+	// background flusher within milliseconds and fsynced every
+	// sync_interval of the NATS server, which lets the rest of the server
+	// run with sync always) or "sync" (written before the publish is
+	// acknowledged, fsynced per the server's setting).
+	Persist string `yaml:"persist"`
+	// Durable is the writer's consumer name.
+	Durable string `yaml:"durable"`
+	// AckWait is how long a fetched batch stays invisible to another
+	// writer before it is redelivered (after a crash). The writer extends
+	// it while it retries.
+	AckWait time.Duration `yaml:"ack_wait"`
+	// MonitorInterval is how often depth, age and drops are checked.
+	MonitorInterval time.Duration `yaml:"-"`
+}
+
+// DefaultConfig returns a Config with every default set, to decode into.
+func DefaultConfig() Config {
+	return Config{
+		Precision:     DefaultPrecision,
+		Timeout:       DefaultTimeout,
+		BatchSize:     DefaultBatchSize,
+		FlushInterval: DefaultFlushInterval,
+		Spool:         DefaultSpoolConfig(),
+	}
+}
+
+// DefaultSpoolConfig returns a SpoolConfig with every default set
+// (MaxBytes 0: see DefaultMaxBytes).
+func DefaultSpoolConfig() SpoolConfig {
+	return SpoolConfig{
+		Stream:          DefaultStream,
+		SubjectPrefix:   DefaultSubjectPrefix,
+		MaxAge:          DefaultMaxAge,
+		Queue:           DefaultQueue,
+		Persist:         DefaultPersist,
+		Durable:         DefaultDurable,
+		AckWait:         time.Minute,
+		MonitorInterval: 5 * time.Second,
+	}
+}
+
+// Validate records every problem of c under path (e.g. "influx").
+func (c *Config) Validate(errs *yamlconf.Errors, path string) {
+	p := func(f string) string { return join(path, f) }
+	if c.URL == "" {
+		errs.Addf(p("url"), "required (e.g. http://127.0.0.1:8086)")
+	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs.Addf(p("url"), "%q is not an http:// or https:// URL", c.URL)
+	}
+	if c.Bucket == "" {
+		errs.Addf(p("bucket"), `required ("database/retention-policy" or "database" for InfluxDB 1.8, the bucket for 2.x/3.x)`)
+	}
+	if _, ok := precisions[c.Precision]; !ok {
+		errs.Addf(p("precision"), "%q is not one of ns, us, ms, s", c.Precision)
+	}
+	if c.TLSCA != "" && !strings.HasPrefix(c.URL, "https://") {
+		errs.Addf(p("tls_ca"), "set, but url is not https://")
+	}
+	if c.Timeout <= 0 {
+		errs.Addf(p("timeout"), "must be positive")
+	}
+	if c.BatchSize <= 0 || c.BatchSize > 100000 {
+		errs.Addf(p("batch_size"), "must be between 1 and 100000, got %d", c.BatchSize)
+	}
+	if c.FlushInterval <= 0 {
+		errs.Addf(p("flush_interval"), "must be positive")
+	}
+	c.Spool.Validate(errs, p("spool"))
+}
+
+// Validate records every problem of c under path (e.g. "influx.spool").
+func (c *SpoolConfig) Validate(errs *yamlconf.Errors, path string) {
+	p := func(f string) string { return join(path, f) }
+	if !validName(c.Stream) {
+		errs.Addf(p("stream"), "%q is not a valid stream name (letters, digits, _ and -)", c.Stream)
+	}
+	if c.SubjectPrefix == "" || strings.ContainsAny(c.SubjectPrefix, " *>\t") || strings.HasPrefix(c.SubjectPrefix, ".") || strings.HasSuffix(c.SubjectPrefix, ".") {
+		errs.Addf(p("subject_prefix"), "%q is not a valid subject prefix", c.SubjectPrefix)
+	}
+	if c.MaxBytes < 0 {
+		errs.Addf(p("max_bytes"), "must not be negative")
+	} else if c.MaxBytes > 0 && c.MaxBytes < 1<<20 {
+		errs.Addf(p("max_bytes"), "%s is too small (at least 1MiB)", c.MaxBytes)
+	}
+	if c.MaxAge < 0 {
+		errs.Addf(p("max_age"), "must not be negative (0 means no age limit)")
+	}
+	if c.Queue <= 0 {
+		errs.Addf(p("queue"), "must be positive")
+	}
+	if c.Persist != "async" && c.Persist != "sync" {
+		errs.Addf(p("persist"), "%q is not async or sync", c.Persist)
+	}
+	if !validName(c.Durable) {
+		errs.Addf(p("durable"), "%q is not a valid consumer name", c.Durable)
+	}
+	if c.AckWait < time.Second {
+		errs.Addf(p("ack_wait"), "must be at least 1s")
+	}
+}
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// ByteSize is a size in bytes; in YAML an integer or a string such as
+// "512MiB", "20GB", "1.5GiB".
+type ByteSize int64
+
+var byteUnits = []struct {
+	suffix string
+	mult   float64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40},
+	{"B", 1},
+}
+
+// ParseByteSize parses "1073741824", "1GiB", "1.5 GB".
+func ParseByteSize(s string) (ByteSize, error) {
+	t := strings.TrimSpace(s)
+	mult := 1.0
+	for _, u := range byteUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a size such as 512MiB or 20GB", s)
+	}
+	return ByteSize(f * mult), nil
+}
+
+// UnmarshalYAML accepts an integer or a size string.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a size is a number or a string such as 512MiB", n.Line)
+	}
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// String prints the size in the largest binary unit that keeps it exact
+// to one decimal.
+func (b ByteSize) String() string {
+	f := float64(b)
+	for _, u := range []struct {
+		s string
+		m float64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if f >= u.m {
+			return strconv.FormatFloat(f/u.m, 'f', 1, 64) + u.s
+		}
+	}
+	return strconv.FormatInt(int64(b), 10) + "B"
+}

@@ -1,0 +1,273 @@
+package influx
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/roomwatch/roomwatch/collectors"
+)
+
+// The InfluxDB schema. Every SampleSet becomes two points with the same
+// tags and timestamp (SampleSet.Time, the poll start):
+//
+// Measurement "roomwatch_<class>" (roomwatch_ups, roomwatch_env,
+// roomwatch_di; "roomwatch_device" when the profile names no class) holds
+// the values. The prefix keeps roomwatch's data apart from Telegraf's in a
+// shared database.
+//
+// Tags: site, room, device, profile, class, plus every device label
+// (a label named like a fixed tag is written as label_<name>). Tag keys
+// are sorted, as InfluxDB prefers; empty tags are left out.
+//
+// Fields, one per value with Quality Good, named by the canonical value
+// name which carries its unit (temperature_c, runtime_min, load_pct):
+//   - Number: float (temperature_c=23.5)
+//   - Bool:   boolean (door_open=true)
+//   - Enum:   string label plus the raw code as float <name>_code
+//     (battery_status="low",battery_status_code=3)
+//   - Text:   string
+//
+// A value that is not Good is never written as a number: its field is left
+// out (so a graph shows a gap, not a fake zero) and a string field
+// <name>_quality says why ("sensor-fault" or "comms-lost"). A NaN or
+// infinite number, which line protocol cannot carry, is written as
+// <name>_quality="invalid".
+//
+// Measurement "roomwatch_poll" records the health of every poll, with the
+// same tags: duration_s (float), reachable (boolean), values (integer: how
+// many values the poll yielded), bad_values (integer: how many were not
+// Good) and, when the poll failed, error (string).
+const (
+	measurementPrefix = "roomwatch_"
+	pollMeasurement   = "roomwatch_poll"
+)
+
+var precisions = map[string]time.Duration{
+	"ns": time.Nanosecond, "us": time.Microsecond, "ms": time.Millisecond, "s": time.Second,
+}
+
+var fixedTags = map[string]bool{"site": true, "room": true, "device": true, "profile": true, "class": true}
+
+// tagPair is one tag, unescaped.
+type tagPair struct{ k, v string }
+
+// encoder appends SampleSets as line protocol. It reuses its scratch space
+// and is not safe for concurrent use.
+type encoder struct {
+	unit time.Duration
+	tags []tagPair
+}
+
+func newEncoder(precision string) *encoder {
+	u, ok := precisions[precision]
+	if !ok {
+		u = time.Millisecond
+	}
+	return &encoder{unit: u}
+}
+
+// timestamp converts t to an integer in the encoder's precision.
+func (e *encoder) timestamp(t time.Time) int64 {
+	switch e.unit {
+	case time.Nanosecond:
+		return t.UnixNano()
+	case time.Microsecond:
+		return t.UnixMicro()
+	case time.Millisecond:
+		return t.UnixMilli()
+	default:
+		return t.Unix()
+	}
+}
+
+// Append appends the lines of s (each ending in '\n') to b and returns
+// the extended buffer and how many lines it appended.
+func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
+	d := &s.Device
+	e.tags = e.tags[:0]
+	e.tags = append(e.tags, tagPair{"site", d.Site}, tagPair{"room", d.Room}, tagPair{"device", d.Name},
+		tagPair{"profile", d.Profile}, tagPair{"class", d.Class})
+	for k, v := range d.Labels {
+		if fixedTags[k] {
+			k = "label_" + k
+		}
+		e.tags = append(e.tags, tagPair{k, v})
+	}
+	sort.Slice(e.tags, func(i, j int) bool { return e.tags[i].k < e.tags[j].k })
+	ts := e.timestamp(s.Time)
+	n := 0
+
+	// The values.
+	if len(s.Values) > 0 {
+		class := d.Class
+		if class == "" {
+			class = "device"
+		}
+		start := len(b)
+		b = appendMeasurement(b, measurementPrefix+class)
+		b = e.appendTags(b)
+		b = append(b, ' ')
+		first := true
+		sep := func() {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+		}
+		for i := range s.Values {
+			v := &s.Values[i]
+			if v.Name == "" {
+				continue
+			}
+			if v.Quality != collectors.Good {
+				sep()
+				b = appendKey(b, v.Name)
+				b = append(b, "_quality="...)
+				b = appendString(b, v.Quality.String())
+				continue
+			}
+			switch v.Kind {
+			case collectors.Bool:
+				sep()
+				b = appendKey(b, v.Name)
+				if v.Num != 0 {
+					b = append(b, "=true"...)
+				} else {
+					b = append(b, "=false"...)
+				}
+			case collectors.Enum:
+				sep()
+				b = appendKey(b, v.Name)
+				b = append(b, '=')
+				b = appendString(b, v.Str)
+				if finite(v.Num) {
+					b = append(b, ',')
+					b = appendKey(b, v.Name)
+					b = append(b, "_code="...)
+					b = strconv.AppendFloat(b, v.Num, 'f', -1, 64)
+				}
+			case collectors.Text:
+				sep()
+				b = appendKey(b, v.Name)
+				b = append(b, '=')
+				b = appendString(b, v.Str)
+			default:
+				sep()
+				b = appendKey(b, v.Name)
+				if !finite(v.Num) {
+					b = append(b, `_quality="invalid"`...)
+					continue
+				}
+				b = append(b, '=')
+				b = strconv.AppendFloat(b, v.Num, 'f', -1, 64)
+			}
+		}
+		if first {
+			b = b[:start] // no field at all
+		} else {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, ts, 10)
+			b = append(b, '\n')
+			n++
+		}
+	}
+
+	// The poll's health.
+	bad := 0
+	for i := range s.Values {
+		if s.Values[i].Quality != collectors.Good {
+			bad++
+		}
+	}
+	b = append(b, pollMeasurement...)
+	b = e.appendTags(b)
+	b = append(b, " duration_s="...)
+	b = strconv.AppendFloat(b, s.Duration.Seconds(), 'f', -1, 64)
+	b = append(b, ",reachable="...)
+	b = strconv.AppendBool(b, s.Reachable())
+	b = append(b, ",values="...)
+	b = strconv.AppendInt(b, int64(len(s.Values)), 10)
+	b = append(b, "i,bad_values="...)
+	b = strconv.AppendInt(b, int64(bad), 10)
+	b = append(b, 'i')
+	if s.Err != "" {
+		b = append(b, ",error="...)
+		b = appendString(b, s.Err)
+	}
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, '\n')
+	return b, n + 1
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+func (e *encoder) appendTags(b []byte) []byte {
+	for _, t := range e.tags {
+		if t.k == "" || t.v == "" {
+			continue
+		}
+		b = append(b, ',')
+		b = appendKey(b, t.k)
+		b = append(b, '=')
+		b = appendKey(b, t.v)
+	}
+	return b
+}
+
+// appendMeasurement escapes commas and spaces.
+func appendMeasurement(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ',', ' ':
+			b = append(b, '\\', c)
+		case '\n', '\r', '\t':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendKey escapes a tag key, tag value or field key: commas, equal
+// signs and spaces. Line breaks, which line protocol cannot carry, become
+// spaces (escaped); a trailing backslash is doubled.
+func appendKey(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ',', '=', ' ':
+			b = append(b, '\\', c)
+		case '\n', '\r', '\t':
+			b = append(b, '\\', ' ')
+		case '\\':
+			if i == len(s)-1 {
+				b = append(b, '\\', '\\')
+			} else {
+				b = append(b, c)
+			}
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendString writes a quoted string field value, escaping " and \;
+// line breaks become spaces.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n', '\r':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
