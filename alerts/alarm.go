@@ -27,24 +27,42 @@ const (
 	Warning  Severity = "warning"
 )
 
-// Rank orders severities: 0 for critical up to 3 for warning, 4 for
-// anything unknown.
+// Rank orders severities as rules.Severity does: critical 4, major 3,
+// minor 2, warning 1, and 0 for anything unknown.
 func (s Severity) Rank() int {
 	switch s {
 	case Critical:
-		return 0
+		return 4
 	case Major:
-		return 1
+		return 3
 	case Minor:
 		return 2
 	case Warning:
-		return 3
+		return 1
 	}
-	return 4
+	return 0
 }
 
 // Valid reports whether s is one of the four severities.
-func (s Severity) Valid() bool { return s.Rank() < 4 }
+func (s Severity) Valid() bool { return s.Rank() > 0 }
+
+// Label returns the severity as people read it in lang: 严重/重要/次要/警告
+// in Chinese, CRITICAL/MAJOR/MINOR/WARNING otherwise.
+func (s Severity) Label(lang string) string {
+	if lang == "zh" {
+		switch s {
+		case Critical:
+			return "严重"
+		case Major:
+			return "重要"
+		case Minor:
+			return "次要"
+		case Warning:
+			return "警告"
+		}
+	}
+	return strings.ToUpper(string(s))
+}
 
 // State is where an alarm is in its lifecycle.
 type State string
@@ -67,6 +85,9 @@ type Reading struct {
 	Unit  string  `json:"unit,omitempty"`
 	// Text is the label of an enumerated value (battery_status "low").
 	Text string `json:"text,omitempty"`
+	// Quality is "sensor-fault" or "comms-lost" when the value could not
+	// be read; absent when it is good.
+	Quality string `json:"quality,omitempty"`
 }
 
 // Alarm is one occurrence of a rule firing for one device (or room), from

@@ -156,7 +156,7 @@ func Sort(alarms []*Alarm) {
 			}
 			return 1
 		}
-		if c := cmp.Compare(a.Severity.Rank(), b.Severity.Rank()); c != 0 {
+		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
 			return c
 		}
 		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {

@@ -8,7 +8,6 @@ import (
 	"github.com/roomwatch/roomwatch/collectors"
 )
 
-func runSim(args []string, stdout, stderr io.Writer) int     { return 1 }
 func runMonitor(args []string, stdout, stderr io.Writer) int { return 1 }
 func runAlarms(args []string, stdout, stderr io.Writer) int  { return 1 }
 func probeRaw(ctx context.Context, t collectors.Target, spec string, timeout time.Duration, stdout, stderr io.Writer) int {

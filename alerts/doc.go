@@ -1,0 +1,88 @@
+// Package alerts is roomwatch's alarm model and its NATS JetStream form:
+// the Alarm message, its lifecycle (firing → acknowledged → resolved),
+// publishing it per site with idempotent message ids, the alarm state
+// bucket that lets the monitor restart without re-announcing or losing an
+// alarm, and the listing behind `roomwatch alarms`. The daily inspection
+// record lives in alerts/daily.
+//
+// This comment is the contract for every consumer (the SMS/WeCom
+// notifier, the patrol screen, anything else subscribing).
+//
+// # JetStream layout
+//
+// Per site, created or updated by the monitor at start (EnsureStreams):
+//
+//	stream   ROOMWATCH_ALARMS_<site>      subjects roomwatch.alarm.<site>.>
+//	         file storage, limits retention, discard old, max age 400 d,
+//	         max 1 GiB, messages ≤ 64 KiB, duplicate window 2 h, deletes of
+//	         single messages denied (alarms are audit records)
+//	bucket   roomwatch_alarm_state        key <site>.<fingerprint>, history 5
+//	bucket   roomwatch_daily              key <site>.<room>.<yyyy-mm-dd>
+//
+// Subjects are roomwatch.alarm.<site>.<room>.<severity>; a token has dots,
+// spaces and wildcards replaced by "_" (Token). Keys escape every byte
+// outside A-Z a-z 0-9 - _ as "=" and two hex digits (KeyToken), so
+// Chinese room names are valid keys. A consumer filters by subject, e.g.
+// roomwatch.alarm.main.*.critical for every critical alarm of site main.
+//
+// JetStream flushes to disk on the server's sync interval (two minutes by
+// default); alarms are few and small, so the server that holds them
+// should run with a short sync interval or sync_always (a server-wide
+// setting in nats-server 2.15; see the monitor's NATS options).
+//
+// # Message (schema roomwatch.alarm/v1)
+//
+// Every message on an alarm subject, and every value in the state bucket,
+// is one JSON object, UTF-8, with the header Nats-Msg-Id = MsgID and
+// Roomwatch-Schema = roomwatch.alarm/v1:
+//
+//	{
+//	  "schema": "roomwatch.alarm/v1",   // always; a consumer rejects other majors
+//	  "v": 1,                           // the same version as a number
+//	  "id": "3f9a…-20261125T021503.000000000Z",  // occurrence: fingerprint + started_at
+//	  "fingerprint": "3f9a…",           // rule + what it matched; stable across restarts
+//	  "rule": "ups-on-battery",
+//	  "severity": "critical",           // critical | major | minor | warning
+//	  "state": "firing",                // firing | acknowledged | resolved
+//	  "site": "main", "room": "room1", "device": "ups1",   // device absent for room-wide rules
+//	  "profile": "rfc1628-ups", "class": "ups",
+//	  "labels": {"site": "main", "room": "room1", …},      // all labels, the above included
+//	  "values": {"on_battery": {"value": 1}, "runtime_min": {"value": 42, "unit": "min"},
+//	             "battery_status": {"value": 3, "text": "low"},
+//	             "temperature_c": {"value": 0, "unit": "°C", "quality": "sensor-fault"}},
+//	  "thresholds": {"above": 28, "clear": 27},
+//	  "active_at": "2026-11-25T02:14:33Z",   // condition began to hold (before "for")
+//	  "started_at": "2026-11-25T02:15:03Z",  // fired
+//	  "ended_at": "2026-11-25T02:40:00Z",    // resolved only
+//	  "updated_at": "2026-11-25T02:40:00Z",  // when this message was made
+//	  "ack_by": "张三", "ack_at": "…", "ack_note": "…",   // once acknowledged
+//	  "text": {"zh": "一号机房 UPS1 市电中断，电池供电…", "en": "Room 1 UPS1 on battery…"}
+//	}
+//
+// Times are RFC 3339 in UTC; a consumer shows them in the site's zone.
+// values[*].value is a number (bools are 0/1); text carries an enum's
+// label; quality is present only when the value could not be read.
+// Optional fields are omitted, never null. New optional fields may be
+// added within v1; consumers ignore fields they do not know.
+//
+// # Lifecycle and ids
+//
+// The monitor publishes "firing" when a rule fires and "resolved" when it
+// clears, both for the same id. A consumer that acknowledges calls
+// Acknowledge (state bucket, compare-and-swap) and publishes the result
+// ("acknowledged", or "resolved" with ack_by set when it had already
+// cleared). Nats-Msg-Id is <fingerprint>:<state>:<started_at>, so a
+// message published again (a monitor restarted before it saw the PubAck)
+// is stored once, while each state change of an occurrence is stored.
+// The state bucket holds the latest message of each fingerprint; resolved
+// entries are kept until the fingerprint fires again.
+//
+// # Restart
+//
+// The monitor publishes to the stream first and writes the state bucket
+// second. At start it reads the bucket (LoadState) and restores the rules
+// engine with RestoreAlerts: an alarm that still fires is not announced
+// again, and one whose condition cleared while the monitor was down is
+// resolved on the first evaluation, with the same id as its firing
+// message.
+package alerts

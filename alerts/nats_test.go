@@ -1,0 +1,79 @@
+package alerts
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// runNATS starts an embedded JetStream server on a random loopback port
+// with its store in a temporary directory.
+func runNATS(t testing.TB) *server.Server {
+	t.Helper()
+	opts := &server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoSigs: true, NoLog: true,
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatalf("nats server: %v", err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		s.Shutdown()
+		t.Fatal("nats server: not ready in 10s")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return s
+}
+
+// connect returns a JetStream context on s, closed at cleanup.
+func connect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatalf("nats connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	return nc, js
+}
+
+// setup starts a server, creates site's streams and buckets and returns
+// the JetStream context and the state bucket.
+func setup(t testing.TB, site string) (*server.Server, *nats.Conn, jetstream.JetStream, jetstream.KeyValue) {
+	t.Helper()
+	s := runNATS(t)
+	nc, js := connect(t, s)
+	ctx := testCtx(t)
+	if err := EnsureStreams(ctx, js, site, DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, DefaultConfig().StateBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, nc, js, kv
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+

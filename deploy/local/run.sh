@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs roomwatch on this machine for a look around: a local InfluxDB 1.8.10
+# on loopback (data under .local/), the monitor with its embedded NATS
+# server, and simulated devices (deploy/local/demo.yaml). Ctrl-C stops all.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$PATH:$(go env GOPATH)/bin"
+
+state="$PWD/.local"
+mkdir -p "$state/influxdb" "$state/roomwatch"
+influx_http=127.0.0.1:18086
+cat > "$state/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:18088"
+[meta]
+  dir = "$state/influxdb/meta"
+[data]
+  dir = "$state/influxdb/data"
+  wal-dir = "$state/influxdb/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "$influx_http"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+CONF
+
+influxd -config "$state/influxdb.conf" >"$state/influxd.log" 2>&1 &
+influx_pid=$!
+trap 'kill $influx_pid 2>/dev/null; wait $influx_pid 2>/dev/null' EXIT
+for _ in $(seq 100); do
+	curl -fsS "http://$influx_http/ping" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+curl -fsS -XPOST "http://$influx_http/query" --data-urlencode "q=CREATE DATABASE roomwatch" >/dev/null
+
+cat <<MSG
+roomwatch demo
+  InfluxDB      http://$influx_http  (database roomwatch; log $state/influxd.log)
+                curl -G http://$influx_http/query --data-urlencode db=roomwatch \\
+                  --data-urlencode 'q=SELECT last(*) FROM env GROUP BY device'
+  metrics       http://127.0.0.1:9550/metrics   health: http://127.0.0.1:9550/healthz
+  alarms        bin/roomwatch alarms --config deploy/local/demo.yaml
+  simulators    curl -X POST http://127.0.0.1:9550/sim/scenario/mains-fail   (and mains-restore, hot-room, door-open, normal)
+MSG
+bin/roomwatch run --config deploy/local/demo.yaml

@@ -1,0 +1,186 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"text/template"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+)
+
+// program is a compiled condition with the names it reads.
+type program struct {
+	prog *vm.Program
+	// idents are the variables the expression reads; when one is not in
+	// the environment the result is unknown.
+	idents []string
+}
+
+type identVisitor struct {
+	idents  []string
+	callees []string
+	locals  []string
+}
+
+func (v *identVisitor) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.IdentifierNode:
+		if !slices.Contains(v.idents, x.Value) {
+			v.idents = append(v.idents, x.Value)
+		}
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok {
+			v.callees = append(v.callees, id.Value)
+		}
+	case *ast.VariableDeclaratorNode:
+		v.locals = append(v.locals, x.Name)
+	}
+}
+
+// compileExpr compiles a condition: a boolean expr expression without
+// access to the clock.
+func compileExpr(src string) (*program, error) {
+	p, err := expr.Compile(src, expr.AsBool(), expr.DisableBuiltin("now"))
+	if err != nil {
+		return nil, err
+	}
+	var v identVisitor
+	node := p.Node()
+	ast.Walk(&node, &v)
+	if len(v.callees) > 0 {
+		return nil, fmt.Errorf("unknown function %s()", v.callees[0])
+	}
+	idents := slices.DeleteFunc(v.idents, func(s string) bool { return slices.Contains(v.locals, s) })
+	return &program{prog: p, idents: idents}, nil
+}
+
+type kind int
+
+const (
+	kindCondition kind = iota
+	kindBand
+	kindRate
+	kindStuck
+	kindNoData
+	kindDisagree
+	kindSensorFault
+)
+
+// crule is a compiled rule.
+type crule struct {
+	idx   int
+	r     Rule
+	kind  kind
+	cond  *program
+	clear *program
+	// primary is the value shown as .Value.
+	primary string
+	// names are the sample values carried in the alert.
+	names []string
+	tmpl  map[string]*template.Template
+	// thr is the rule's primary threshold (before room overrides);
+	// hasThr says whether it has one.
+	thr    float64
+	hasThr bool
+	warned bool
+}
+
+var defaultMessage = map[string]string{
+	LangZh: `{{.Room}} {{.Device}} 告警 {{.Rule}}{{if .Value}}：{{.Value}}{{.Unit}}{{end}}`,
+	LangEn: `{{.Room}} {{.Device}} alarm {{.Rule}}{{if .Value}}: {{.Value}} {{.Unit}}{{end}}`,
+}
+
+func compileRule(i int, r Rule) (*crule, error) {
+	c := &crule{idx: i, r: r, tmpl: map[string]*template.Template{}}
+	var err error
+	add := func(n string) {
+		if n != "" && !slices.Contains(c.names, n) {
+			c.names = append(c.names, n)
+		}
+	}
+	switch {
+	case r.Condition != "":
+		c.kind = kindCondition
+		if c.cond, err = compileExpr(r.Condition); err != nil {
+			return nil, fmt.Errorf("rule %q: condition: %w", r.Name, err)
+		}
+		if r.Clear != "" {
+			if c.clear, err = compileExpr(r.Clear); err != nil {
+				return nil, fmt.Errorf("rule %q: clear: %w", r.Name, err)
+			}
+		}
+		if r.Threshold != nil {
+			c.thr, c.hasThr = *r.Threshold, true
+		}
+		c.primary = r.Value
+		for _, id := range c.cond.idents {
+			if !isFact(id) {
+				if c.primary == "" {
+					c.primary = id
+				}
+				add(id)
+			}
+		}
+	case r.Band != nil:
+		c.kind = kindBand
+		c.primary = r.Band.Value
+		c.hasThr = true
+		if r.Band.Above != nil {
+			c.thr = *r.Band.Above
+		} else if r.Band.Below != nil {
+			c.thr = *r.Band.Below
+		}
+	case r.Rate != nil:
+		c.kind = kindRate
+		c.primary = r.Rate.Value
+		c.hasThr = true
+		if r.Rate.Above != nil {
+			c.thr = *r.Rate.Above
+		} else if r.Rate.Below != nil {
+			c.thr = *r.Rate.Below
+		}
+	case r.Stuck != nil:
+		c.kind = kindStuck
+		c.primary = r.Stuck.Value
+	case r.NoData != nil:
+		c.kind = kindNoData
+		c.hasThr, c.thr = true, float64(r.NoData.Polls)
+	case r.Disagree != nil:
+		c.kind = kindDisagree
+		c.primary = r.Disagree.Value
+		c.hasThr, c.thr = true, r.Disagree.By
+	case r.SensorFault != nil:
+		c.kind = kindSensorFault
+	default:
+		return nil, fmt.Errorf("rule %q: no condition", r.Name)
+	}
+	if c.kind != kindDisagree {
+		add(c.primary)
+	}
+	for _, n := range r.Values {
+		add(n)
+	}
+	for lang, text := range map[string]string{LangZh: r.Message.Zh, LangEn: r.Message.En} {
+		if text == "" {
+			text = defaultMessage[lang]
+		}
+		t, err := parseTemplate(r.Name+"."+lang, text)
+		if err != nil {
+			return nil, fmt.Errorf("rule %q: message %s: %w", r.Name, lang, err)
+		}
+		c.tmpl[lang] = t
+	}
+	return c, nil
+}
+
+// isFact reports whether an expression name is a room fact or engine
+// variable rather than a sample value.
+func isFact(name string) bool {
+	switch name {
+	case "threshold", "carry_time_min", "dew_point_c":
+		return true
+	}
+	return false
+}
