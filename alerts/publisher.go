@@ -51,6 +51,10 @@ type Publisher struct {
 	opt PublisherOptions
 
 	queue chan item
+	// stateQ carries published alarms to the state goroutine, so a state
+	// bucket write never delays the next alarm's publication.
+	stateQ    chan *Alarm
+	stateDone chan struct{}
 	// mu serialises Enqueue's drop-oldest-then-send.
 	mu sync.Mutex
 
@@ -60,6 +64,9 @@ type Publisher struct {
 	cancel              context.CancelFunc
 
 	enqueued, published, duplicates, retries, dropped, failed atomic.Uint64
+
+	// stored, if set (tests, benchmarks), is called after each state write.
+	stored func(*Alarm)
 
 	latency    prometheus.Histogram
 	counters   *prometheus.CounterVec
@@ -85,9 +92,11 @@ func NewPublisher(js jetstream.JetStream, kv jetstream.KeyValue, opt PublisherOp
 	}
 	p := &Publisher{
 		js: js, kv: kv, log: log.With("component", "alarm-publisher"), opt: opt,
-		queue: make(chan item, opt.QueueSize),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		queue:     make(chan item, opt.QueueSize),
+		stateQ:    make(chan *Alarm, opt.QueueSize),
+		stateDone: make(chan struct{}),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "roomwatch_alarm_publish_latency_seconds",
 			Help:    "Time from handing an alarm to the publisher to its JetStream acknowledgement.",
@@ -148,6 +157,7 @@ func normalize(a *Alarm) {
 
 func (p *Publisher) publishStream(ctx context.Context, a *Alarm) (*jetstream.PubAck, error) {
 	normalize(a)
+	p.mergeAck(ctx, a)
 	data, err := a.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errInvalid, err)
@@ -167,6 +177,22 @@ func (p *Publisher) publishStream(ctx context.Context, a *Alarm) (*jetstream.Pub
 		p.counters.WithLabelValues("published").Inc()
 	}
 	return ack, nil
+}
+
+// mergeAck copies into a resolution the acknowledgement a consumer stored
+// for the same occurrence, so the resolved message says who reacted. It
+// is best effort: without the bucket the message goes out as it is.
+func (p *Publisher) mergeAck(ctx context.Context, a *Alarm) {
+	if p.kv == nil || a.State != Resolved || a.AckAt != nil {
+		return
+	}
+	e, err := p.kv.Get(ctx, a.Key())
+	if err != nil {
+		return
+	}
+	if old, err := Unmarshal(e.Value()); err == nil && old.ID == a.ID && old.AckAt != nil {
+		a.AckBy, a.AckAt, a.AckNote = old.AckBy, old.AckAt, old.AckNote
+	}
 }
 
 func (p *Publisher) storeState(ctx context.Context, a *Alarm) error {
@@ -205,13 +231,31 @@ func (p *Publisher) Enqueue(a *Alarm) {
 	}
 }
 
-// Start launches the publishing goroutine. Alarms enqueued before Start
-// wait for it.
+// Start launches the publishing goroutine (and the one that writes the
+// state bucket after it). Alarms enqueued before Start wait for it.
 func (p *Publisher) Start(ctx context.Context) {
 	p.startOnce.Do(func() {
 		ctx, p.cancel = context.WithCancel(ctx)
+		go p.stateLoop(ctx)
 		go p.run(ctx)
 	})
+}
+
+// stateLoop writes the state of published alarms in order until run
+// closes stateQ.
+func (p *Publisher) stateLoop(ctx context.Context) {
+	defer close(p.stateDone)
+	for a := range p.stateQ {
+		log := p.log.With("alarm", a.ID, "state", a.State)
+		if err := p.retry(ctx, log, "store state", func() error { return p.storeState(ctx, a) }); err != nil {
+			p.failed.Add(1)
+			p.counters.WithLabelValues("failed").Inc()
+			log.Error("alarm published but its state not stored", "err", err)
+		}
+		if p.stored != nil {
+			p.stored(a)
+		}
+	}
 }
 
 // Stop stops taking new work, publishes what is queued until ctx ends,
@@ -240,7 +284,11 @@ func (p *Publisher) Stop(ctx context.Context) error {
 }
 
 func (p *Publisher) run(ctx context.Context) {
-	defer close(p.done)
+	defer func() {
+		close(p.stateQ)
+		<-p.stateDone
+		close(p.done)
+	}()
 	for {
 		select {
 		case it := <-p.queue:
@@ -263,8 +311,8 @@ func (p *Publisher) run(ctx context.Context) {
 	}
 }
 
-// process publishes one alarm, retrying with backoff until ctx ends: first
-// to the stream, then to the state bucket.
+// process publishes one alarm to the stream, retrying with backoff until
+// ctx ends, then hands it to the state goroutine.
 func (p *Publisher) process(ctx context.Context, it item) {
 	log := p.log.With("alarm", it.a.ID, "state", it.a.State)
 	var ack *jetstream.PubAck
@@ -283,10 +331,15 @@ func (p *Publisher) process(ctx context.Context, it item) {
 	if p.opt.OnAck != nil {
 		p.opt.OnAck(it.a, ack, lat)
 	}
-	if err := p.retry(ctx, log, "store state", func() error { return p.storeState(ctx, it.a) }); err != nil {
+	if p.kv == nil {
+		return
+	}
+	select {
+	case p.stateQ <- it.a:
+	case <-ctx.Done():
 		p.failed.Add(1)
 		p.counters.WithLabelValues("failed").Inc()
-		log.Error("alarm published but its state not stored", "err", err)
+		log.Error("alarm published but its state not stored", "err", ctx.Err())
 	}
 }
 

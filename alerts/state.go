@@ -37,8 +37,9 @@ func StoreState(ctx context.Context, kv jetstream.KeyValue, a *Alarm) (*Alarm, e
 				n.State = Acknowledged
 			}
 		}
-		if old != nil && old.StartedAt.After(n.StartedAt) {
-			// A late message of an older occurrence: keep the newer one.
+		if old != nil && (old.StartedAt.After(n.StartedAt) || (old.ID == n.ID && old.State == Resolved && n.State != Resolved)) {
+			// A late message of an older occurrence, or a firing message
+			// re-published after its resolution: keep what is stored.
 			return nil, nil
 		}
 		return n, nil

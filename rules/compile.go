@@ -24,6 +24,7 @@ type identVisitor struct {
 	locals  []string
 }
 
+// Visit records identifiers, called functions and let-bound names.
 func (v *identVisitor) Visit(n *ast.Node) {
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
@@ -162,9 +163,13 @@ func compileRule(i int, r Rule) (*crule, error) {
 	for _, n := range r.Values {
 		add(n)
 	}
-	for lang, text := range map[string]string{LangZh: r.Message.Zh, LangEn: r.Message.En} {
+	for lang, text := range map[string]string{LangZh: r.Message.Zh, LangEn: r.Message.En,
+		"resolved_" + LangZh: r.Message.ResolvedZh, "resolved_" + LangEn: r.Message.ResolvedEn} {
 		if text == "" {
 			text = defaultMessage[lang]
+		}
+		if text == "" {
+			continue
 		}
 		t, err := parseTemplate(r.Name+"."+lang, text)
 		if err != nil {

@@ -155,6 +155,10 @@ type When struct {
 type Message struct {
 	Zh string `yaml:"zh"`
 	En string `yaml:"en"`
+	// ResolvedZh and ResolvedEn, when set, are used for the resolution
+	// (prefixed 【恢复】/[RESOLVED]) instead of Zh and En.
+	ResolvedZh string `yaml:"resolved_zh"`
+	ResolvedEn string `yaml:"resolved_en"`
 }
 
 // kind names the rule's kind ("condition", "band", …), "" if none is set.
@@ -341,6 +345,9 @@ func validateRule(errs *yamlconf.Errors, p string, r *Rule, cals map[string]*Cal
 		if name != "" {
 			if c, ok := cals[name]; ok && c != nil {
 				w.Calendar = c
+				if c.loc == nil { // built in Go, not parsed
+					c.compile(errs, p+".when")
+				}
 			} else {
 				errs.Addf(p+".when", "unknown calendar %q", name)
 			}
@@ -352,7 +359,8 @@ func validateRule(errs *yamlconf.Errors, p string, r *Rule, cals map[string]*Cal
 	if r.Value != "" {
 		requireValue(errs, p+".value", r.Value)
 	}
-	for _, m := range []struct{ lang, text string }{{LangZh, r.Message.Zh}, {LangEn, r.Message.En}} {
+	for _, m := range []struct{ lang, text string }{{LangZh, r.Message.Zh}, {LangEn, r.Message.En},
+		{"resolved_" + LangZh, r.Message.ResolvedZh}, {"resolved_" + LangEn, r.Message.ResolvedEn}} {
 		if m.text == "" {
 			continue
 		}

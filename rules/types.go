@@ -35,6 +35,7 @@ const (
 
 var stateNames = [...]string{Inactive: "inactive", Pending: "pending", Firing: "firing"}
 
+// String returns the state's name: inactive, pending or firing.
 func (s State) String() string {
 	if s < 0 || int(s) >= len(stateNames) {
 		return fmt.Sprintf("State(%d)", int(s))

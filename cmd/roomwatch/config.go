@@ -3,8 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
+
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors/influx"
+	"github.com/roomwatch/roomwatch/rules"
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
@@ -23,8 +29,22 @@ type Config struct {
 	Defaults PollDefault `yaml:"defaults"`
 	Sites    []Site      `yaml:"sites"`
 
+	// NATS is the embedded server (default) or an external one.
+	NATS NATSConfig `yaml:"nats"`
+	// Influx is the InfluxDB writer and its spool.
+	Influx influx.Config `yaml:"influx"`
+	// Alerts is the JetStream layout of alarms and daily records.
+	Alerts alerts.Config `yaml:"alerts"`
+	// RuleFiles are rules files (calendars and rules) merged over the
+	// default rule set: a rule of the same name replaces the default one,
+	// `disabled: true` removes it.
+	RuleFiles []string `yaml:"rule_files"`
+	// DefaultRules loads the shipped rule set (rules/default.yaml).
+	DefaultRules bool `yaml:"default_rules"`
+
 	file     *yamlconf.File
 	profiles profiles.Set
+	rules    []rules.Rule
 }
 
 // HTTPConfig is the self-monitoring listener (/metrics, /healthz).
@@ -62,7 +82,10 @@ type Room struct {
 	// CarryTime is how long the UPS must carry this room's load on
 	// battery (hospitals quote 3, 6 or 8 hours).
 	CarryTime time.Duration `yaml:"carry_time"`
-	Devices   []DeviceEntry `yaml:"devices"`
+	// Thresholds overrides rule thresholds for this room, by rule name
+	// (room-temperature-high: 30).
+	Thresholds map[string]float64 `yaml:"thresholds"`
+	Devices    []DeviceEntry      `yaml:"devices"`
 }
 
 // DeviceEntry is one device in the configuration file.
@@ -90,11 +113,22 @@ const SimURL = "sim"
 // Defaults applied before decoding.
 func defaultConfig() Config {
 	return Config{
-		StateDir: "/var/lib/roomwatch",
-		HTTP:     HTTPConfig{Listen: "127.0.0.1:9550"},
-		Log:      LogConfig{Level: "info", Format: "text"},
-		Defaults: PollDefault{Interval: 10 * time.Second, Timeout: 5 * time.Second},
+		StateDir:     "/var/lib/roomwatch",
+		HTTP:         HTTPConfig{Listen: "127.0.0.1:9550"},
+		Log:          LogConfig{Level: "info", Format: "text"},
+		Defaults:     PollDefault{Interval: 10 * time.Second, Timeout: 5 * time.Second},
+		NATS:         defaultNATSConfig(),
+		Influx:       defaultInfluxConfig(),
+		Alerts:       alerts.DefaultConfig(),
+		DefaultRules: true,
 	}
+}
+
+func defaultInfluxConfig() influx.Config {
+	c := influx.DefaultConfig()
+	c.URL = "http://127.0.0.1:8086"
+	c.Bucket = "roomwatch/autogen"
+	return c
 }
 
 // loadConfig reads, decodes and validates a configuration file.
@@ -113,6 +147,9 @@ func parseConfig(path string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	c.file = f
+	if c.NATS.StoreDir == defaultNATSStoreDir && c.StateDir != "" {
+		c.NATS.StoreDir = filepath.Join(c.StateDir, "jetstream")
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -155,6 +192,10 @@ func (c *Config) validate() error {
 		}
 		seen[name] = true
 	}
+	c.NATS.Validate(&errs, "nats")
+	c.Influx.Validate(&errs, "influx")
+	c.Alerts.Validate("alerts", &errs)
+	c.loadRules(&errs)
 	sites := map[string]bool{}
 	for i := range c.Sites {
 		s := &c.Sites[i]
@@ -174,6 +215,11 @@ func (c *Config) validate() error {
 			if r.CarryTime < 0 {
 				errs.Addf(rp+".carry_time", "must not be negative")
 			}
+			for name := range r.Thresholds {
+				if !slices.ContainsFunc(c.rules, func(x rules.Rule) bool { return x.Name == name }) {
+					errs.Addf(rp+".thresholds."+name, "no rule called %q", name)
+				}
+			}
 			devs := map[string]bool{}
 			for k := range r.Devices {
 				c.validateDevice(&errs, fmt.Sprintf("%s.devices[%d]", rp, k), &r.Devices[k], devs, checkName)
@@ -181,6 +227,35 @@ func (c *Config) validate() error {
 		}
 	}
 	return errs.Err()
+}
+
+// loadRules reads the default rule set and the rule files, relative to
+// the configuration file's folder.
+func (c *Config) loadRules(errs *yamlconf.Errors) {
+	if c.DefaultRules {
+		def, err := rules.Default()
+		if err != nil {
+			errs.Addf("default_rules", "%v", err)
+		}
+		c.rules = def
+	}
+	for i, f := range c.RuleFiles {
+		path := f
+		if !filepath.IsAbs(path) && c.file != nil {
+			path = filepath.Join(filepath.Dir(c.file.Name), path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "%v", err)
+			continue
+		}
+		more, err := rules.Parse(path, data)
+		if err != nil {
+			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "\n%v", err)
+			continue
+		}
+		c.rules = rules.Merge(c.rules, more)
+	}
 }
 
 func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry, seen map[string]bool, checkName func(path, kind, name string, seen map[string]bool)) {

@@ -110,13 +110,16 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	}
 	defer poller.Close()
 	s, err := poller.Poll(ctx)
+	if err != nil && !s.Reachable() {
+		return fail(err)
+	}
 	if *asJSON {
 		printProbeJSON(stdout, &s, p.Name, err)
 	} else {
 		printProbeTable(stdout, &s)
 	}
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", t, err))
+		return fail(err)
 	}
 	return 0
 }

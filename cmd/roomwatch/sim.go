@@ -78,7 +78,6 @@ func startSimulators(devs []simDevice, host string, log *slog.Logger) (*simulato
 			urls[d.ID] = "modbus+tcp://" + addr + "?unit=1"
 		}
 	}
-	_ = ctx
 	return s, urls, nil
 }
 
@@ -114,7 +113,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		devs = c.simDevices(true)
+		devs = c.simDevices()
 	} else {
 		set, err := profiles.Load(*dir)
 		if err != nil {
@@ -172,14 +171,13 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// simDevices lists the configured devices whose url is "sim" (all
-// devices when all is true).
-func (c *Config) simDevices(all bool) []simDevice {
+// simDevices lists the configured devices whose url is "sim".
+func (c *Config) simDevices() []simDevice {
 	var out []simDevice
 	for _, s := range c.Sites {
 		for _, r := range s.Rooms {
 			for _, d := range r.Devices {
-				if (all || d.URL == SimURL) && d.URL == SimURL {
+				if d.URL == SimURL {
 					out = append(out, simDevice{ID: s.Name + "/" + r.Name + "/" + d.Name, Profile: c.profiles[d.Profile], Invert: d.Invert})
 				}
 			}

@@ -257,14 +257,21 @@ func (t *tcpTransport) Send(adu []byte) ([]byte, error) {
 	if _, err := conn.Write(adu); err != nil {
 		return nil, err
 	}
-	if _, err := io.ReadFull(conn, t.buf[:7]); err != nil {
+	// One read usually brings the whole answer; only one request is ever
+	// outstanding, so more bytes than the frame mean the stream is out of
+	// step.
+	got, err := io.ReadAtLeast(conn, t.buf[:], 7)
+	if err != nil {
 		return nil, err
 	}
 	n := int(binary.BigEndian.Uint16(t.buf[4:6]))
 	if n < 2 || n > len(t.buf)-6 {
 		return nil, fmt.Errorf("answer header length %d out of range", n)
 	}
-	if _, err := io.ReadFull(conn, t.buf[7:6+n]); err != nil {
+	if got > 6+n {
+		return nil, fmt.Errorf("%d bytes after the answer", got-6-n)
+	}
+	if _, err := io.ReadFull(conn, t.buf[got:6+n]); err != nil {
 		return nil, err
 	}
 	return t.buf[:6+n], nil

@@ -39,6 +39,7 @@ type Poller struct {
 	dev     collectors.Device
 	specs   []collectors.ValueSpec
 	invert  []bool
+	where   []string
 	blocks  []block
 	// split marks blocks that answered "illegal data address" as a whole:
 	// their fields are read one by one from then on.
@@ -100,8 +101,10 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 	}
 	pl := &Poller{cfg: cfg, profile: p, log: log, dev: dev, specs: p.Specs(), bus: b}
 	pl.invert = make([]bool, len(p.Fields))
+	pl.where = make([]string, len(p.Fields))
 	for i := range p.Fields {
 		pl.invert[i] = cfg.Inverted(p.Fields[i].Name)
+		pl.where[i] = Where(&p.Fields[i])
 	}
 	pl.blocks = plan(p.Fields)
 	pl.split = make([]bool, len(pl.blocks))
@@ -139,19 +142,19 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 		b := &p.blocks[bi]
 		if !p.split[bi] || len(b.Fields) == 1 {
 			words, err := p.read(ctx, b)
-			var ex *exceptionError
 			switch {
 			case err == nil:
 				answered = true
 				p.decodeBlock(b, words, values)
 				continue
-			case errors.As(err, &ex):
+			case refused(err):
 				answered = true
 				if len(b.Fields) == 1 {
 					p.faultBlock(b, err, collectors.SensorFault, values)
 					continue
 				}
-				if ex.code == 2 {
+				var ex *exceptionError
+				if errors.As(err, &ex) && ex.code == 2 {
 					p.split[bi] = true
 				}
 				p.log.Debug("block exception, reading fields one by one", "table", b.Table, "start", b.Start, "count", b.Count, "err", err)
@@ -164,12 +167,11 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 		for _, fi := range b.Fields {
 			one := single(p.profile.Fields, fi)
 			words, err := p.read(ctx, &one)
-			var ex *exceptionError
 			switch {
 			case err == nil:
 				answered = true
 				p.decodeBlock(&one, words, values)
-			case errors.As(err, &ex):
+			case refused(err):
 				answered = true
 				p.faultBlock(&one, err, collectors.SensorFault, values)
 			default:
@@ -197,8 +199,7 @@ func (p *Poller) read(ctx context.Context, b *block) ([]uint16, error) {
 		var words []uint16
 		words, err = p.bus.read(actx, p.cfg.Target.Unit, b.Table, b.Start, b.Count)
 		cancel()
-		var ex *exceptionError
-		if err == nil || errors.As(err, &ex) {
+		if err == nil || refused(err) {
 			return words, err
 		}
 		if ctx.Err() != nil {
@@ -208,11 +209,19 @@ func (p *Poller) read(ctx context.Context, b *block) ([]uint16, error) {
 	return nil, fmt.Errorf("unit %d: read %s %d..%d: %w", p.cfg.Target.Unit, tableNoun(b.Table), b.Start, int(b.Start)+int(b.Count)-1, err)
 }
 
+// refused reports whether err is a Modbus exception about the registers
+// asked for. Exceptions 10 and 11 come from a gateway whose device behind
+// it did not answer: those count as lost communication.
+func refused(err error) bool {
+	var ex *exceptionError
+	return errors.As(err, &ex) && ex.code != 10 && ex.code != 11
+}
+
 func (p *Poller) decodeBlock(b *block, words []uint16, values []collectors.Value) {
 	for _, fi := range b.Fields {
 		f := &p.profile.Fields[fi]
 		off := int(f.Address - b.Start)
-		values[fi] = Decode(f, words[off:off+width(f)], p.invert[fi])
+		values[fi] = decode(f, words[off:off+width(f)], p.invert[fi], p.where[fi])
 	}
 }
 
@@ -221,8 +230,8 @@ func (p *Poller) faultBlock(b *block, err error, q collectors.Quality, values []
 	for _, fi := range b.Fields {
 		f := &p.profile.Fields[fi]
 		msg := err.Error()
-		if errors.As(err, &ex) {
-			msg = Where(f) + ": " + ex.Error()
+		if refused(err) && errors.As(err, &ex) {
+			msg = p.where[fi] + ": " + ex.Error()
 		}
 		values[fi] = collectors.Value{Name: f.Name, Unit: f.Unit, Kind: f.Kind(), Quality: q, Err: msg}
 	}

@@ -195,7 +195,9 @@ func (f *Field) Raw(v any, invert bool) (float64, error) {
 			if x {
 				return float64(f.True[0]), nil
 			}
-			for _, c := range []int64{2, 3, 1, 0} {
+			// The first code not meaning true: UPS-MIB upsOutputSource
+			// normal(3), PowerNet upsBasicOutputStatus onLine(2).
+			for _, c := range []int64{3, 2, 1, 0} {
 				if !slices.Contains(f.True, c) {
 					return float64(c), nil
 				}

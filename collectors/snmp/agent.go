@@ -119,24 +119,11 @@ func (a *Agent) Serve(ctx context.Context, conn net.PacketConn, device, communit
 			}
 			return fmt.Errorf("simulated SNMP agent %q: read: %w", device, err)
 		}
-		req, err := dec.SnmpDecodePacket(buf[:n])
+		out, ok, err := a.handle(dec, &m, device, community, buf[:n])
 		if err != nil {
-			log.Debug("undecodable request", "from", from.String(), "err", err)
-			continue
+			log.Debug("request dropped", "from", from.String(), "err", err)
 		}
-		if req.Version == gosnmp.Version3 || req.Community != community {
-			continue
-		}
-		if p := a.store.Profile(device); m == nil || m.prof != p {
-			if p == nil {
-				continue
-			}
-			m = buildMIB(p)
-		}
-		resp := a.answer(device, m, req)
-		out, err := resp.MarshalMsg()
-		if err != nil {
-			log.Warn("cannot encode answer", "err", err)
+		if !ok {
 			continue
 		}
 		if _, err := conn.WriteTo(out, from); err != nil && ctx.Err() == nil {
@@ -284,3 +271,37 @@ func (a *Agent) value(device string, m *mib, k int) gosnmp.SnmpPDU {
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
+
+// ListenAndServe serves device on a new UDP socket at addr (host:port)
+// until ctx ends.
+func (a *Agent) ListenAndServe(ctx context.Context, addr, device, community string) error {
+	var lc net.ListenConfig
+	conn, err := lc.ListenPacket(ctx, "udp", addr)
+	if err != nil {
+		return fmt.Errorf("simulated SNMP agent %q: %w", device, err)
+	}
+	defer conn.Close()
+	return a.Serve(ctx, conn, device, community)
+}
+
+// handle answers one request datagram; ok is false when it is dropped.
+func (a *Agent) handle(dec *gosnmp.GoSNMP, m **mib, device, community string, in []byte) (out []byte, ok bool, err error) {
+	req, err := dec.SnmpDecodePacket(in)
+	if err != nil {
+		return nil, false, fmt.Errorf("undecodable request: %w", err)
+	}
+	if req.Version == gosnmp.Version3 || req.Community != community {
+		return nil, false, nil
+	}
+	if p := a.store.Profile(device); *m == nil || (*m).prof != p {
+		if p == nil {
+			return nil, false, nil
+		}
+		*m = buildMIB(p)
+	}
+	out, err = a.answer(device, *m, req).MarshalMsg()
+	if err != nil {
+		return nil, false, fmt.Errorf("encode answer: %w", err)
+	}
+	return out, true, nil
+}

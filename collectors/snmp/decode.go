@@ -153,7 +153,8 @@ func decodeOne(f *profiles.Field, name, oid string, pdu gosnmp.SnmpPDU, invert b
 		if f.Type != "octetstring" {
 			return fault(f, name, fmt.Sprintf("%s: wrong type octetstring, profile expects %s", oid, f.Type))
 		}
-		// A number sent as text ("23.5"), as some probes do.
+		// An octetstring field with enum or true codes: the code sent as
+		// text ("1"), as some probes do.
 		x, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
 		if err != nil {
 			return fault(f, name, fmt.Sprintf("%s: %q is not a number", oid, b))

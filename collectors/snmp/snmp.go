@@ -57,7 +57,8 @@ type Poller struct {
 	mu      sync.Mutex
 	tr      Transport
 	maxOids int
-	maxReps uint32
+	maxReps uint32 // GETBULK ceiling, halved on tooBig
+	rows    int    // most rows a column had on the last poll
 	now     func() time.Time
 	// buffers reused between polls
 	pending []int
@@ -129,6 +130,7 @@ func newPoller(cfg collectors.DeviceConfig, p *profiles.Profile, tr Transport, l
 		v1:      cfg.Target.Version == "1",
 		maxOids: DefaultMaxOids,
 		maxReps: DefaultMaxRepetitions,
+		rows:    DefaultMaxRepetitions - 1,
 		now:     time.Now,
 	}
 	for i := range p.Fields {
@@ -259,6 +261,15 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 	}
 	act := make([]int, 0, len(p.walks))
 	oids := make([]string, 0, len(p.walks))
+	// Ask for one row more than the tables had last time, so that one
+	// GETBULK both reads them and sees their end.
+	reps := min(p.maxReps, uint32(p.rows+1))
+	defer func() {
+		p.rows = 1
+		for _, i := range p.walks {
+			p.rows = max(p.rows, len(r.Rows[i]))
+		}
+	}()
 	for req := 0; ; req++ {
 		act, oids = act[:0], oids[:0]
 		for j := range p.walks {
@@ -281,15 +292,16 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 		if p.v1 {
 			pkt, err = p.tr.GetNext(ctx, oids)
 		} else {
-			pkt, err = p.tr.GetBulk(ctx, oids, p.maxReps)
+			pkt, err = p.tr.GetBulk(ctx, oids, reps)
 		}
 		if err != nil {
 			return fmt.Errorf("walk %s: %w", oids[0], err)
 		}
 		switch {
 		case pkt.Error == gosnmp.NoError:
-		case pkt.Error == gosnmp.TooBig && !p.v1 && p.maxReps > 1:
-			p.maxReps /= 2
+		case pkt.Error == gosnmp.TooBig && !p.v1 && reps > 1:
+			p.maxReps = max(1, reps/2)
+			reps = p.maxReps
 			continue
 		case pkt.ErrorIndex >= 1 && int(pkt.ErrorIndex) <= len(act):
 			// v1: noSuchName on GETNEXT is the end of the MIB view.

@@ -163,6 +163,10 @@ func (c *client) do(ctx context.Context, call func() (*gosnmp.SnmpPacket, error)
 		return nil, err
 	}
 	defer func() { c.g.Context = context.Background() }()
+	// gosnmp looks at ctx only between attempts; a cancelled poll must not
+	// sit out a read, so cancellation also ends the read at once.
+	stop := context.AfterFunc(ctx, func() { _ = c.g.Conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
 	for try := 0; ; try++ {
 		if c.nextID > 0x7FFFFFFF-2*c.idWindow() {
 			c.nextID = 1

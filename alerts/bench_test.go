@@ -1,0 +1,154 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/roomwatch/roomwatch/rules"
+)
+
+// benchSetup starts a server (optionally fsyncing every write), creates
+// the streams and returns a JetStream context and the state bucket.
+func benchSetup(b *testing.B, syncAlways bool) (jetstream.JetStream, jetstream.KeyValue) {
+	b.Helper()
+	s, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: b.TempDir(), NoSigs: true, NoLog: true,
+		SyncAlways: syncAlways,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		b.Fatal("nats server not ready")
+	}
+	b.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := EnsureStreams(ctx, js, "main", DefaultConfig()); err != nil {
+		b.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, DefaultConfig().StateBucket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return js, kv
+}
+
+// transition returns the i-th distinct firing transition (its own
+// fingerprint, so nothing is deduplicated).
+func transition(i int) rules.Transition {
+	tr := firingTransition()
+	tr.Alert.Fingerprint = fmt.Sprintf("fp-%08d", i)
+	tr.Alert.FiredAt = fired.Add(time.Duration(i) * time.Millisecond)
+	tr.At = tr.Alert.FiredAt
+	return tr
+}
+
+func report(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) }
+	b.ReportMetric(q(0.50), "p50-µs")
+	b.ReportMetric(q(0.99), "p99-µs")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
+}
+
+// BenchmarkPublishLatency measures, one alarm at a time, the latency from
+// handing a transition over to JetStream's PubAck:
+//
+//   - stream: FromTransition + publish with Nats-Msg-Id → PubAck
+//   - with-state: the same plus the state bucket write (Publisher.Publish)
+//   - queued: Publisher.Handle (what the rules engine calls) → PubAck seen
+//     by the publishing goroutine (OnAck), one alarm at a time
+//   - queued-burst: the same with alarms handed over back to back (a
+//     storm), so state writes of earlier alarms run alongside
+//
+// each with the server's default sync interval and with sync_always.
+//
+//	go test -run '^$' -bench BenchmarkPublishLatency -benchtime 2000x ./alerts/
+func BenchmarkPublishLatency(b *testing.B) {
+	for _, syncAlways := range []bool{false, true} {
+		name := "sync=interval"
+		if syncAlways {
+			name = "sync=always"
+		}
+		b.Run(name+"/stream", func(b *testing.B) {
+			js, kv := benchSetup(b, syncAlways)
+			p := NewPublisher(js, kv, PublisherOptions{}, nil)
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				if _, err := p.publishStream(ctx, FromTransition(transition(i))); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			report(b, lat)
+		})
+		b.Run(name+"/with-state", func(b *testing.B) {
+			js, kv := benchSetup(b, syncAlways)
+			p := NewPublisher(js, kv, PublisherOptions{}, nil)
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				if _, err := p.Publish(ctx, FromTransition(transition(i))); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			report(b, lat)
+		})
+		for _, burst := range []bool{false, true} {
+			sub := "/queued"
+			if burst {
+				sub = "/queued-burst"
+			}
+			b.Run(name+sub, func(b *testing.B) {
+				js, kv := benchSetup(b, syncAlways)
+				acked := make(chan time.Duration, 1)
+				stored := make(chan struct{}, 1)
+				p := NewPublisher(js, kv, PublisherOptions{OnAck: func(_ *Alarm, _ *jetstream.PubAck, d time.Duration) {
+					acked <- d
+				}}, nil)
+				p.stored = func(*Alarm) {
+					if !burst {
+						stored <- struct{}{}
+					}
+				}
+				p.Start(context.Background())
+				b.Cleanup(func() { _ = p.Stop(context.Background()) })
+				lat := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					p.Handle([]rules.Transition{transition(i)})
+					lat = append(lat, <-acked)
+					if !burst {
+						<-stored // an isolated alarm: the state write is done before the next
+					}
+				}
+				report(b, lat)
+			})
+		}
+	}
+}

@@ -1,0 +1,521 @@
+package daily
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+	_ "time/tzdata" // the site's zone must load on hosts without tzdata
+
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+)
+
+// Value names with a meaning of their own in the record.
+const (
+	DoorOpen  = "door_open"
+	OnBattery = "on_battery"
+)
+
+// Config is the daily record's configuration (the "daily" section).
+type Config struct {
+	// TimeZone decides where a day begins (default Asia/Shanghai).
+	TimeZone string `yaml:"time_zone"`
+	// FlushInterval is how often changed records are written to the
+	// bucket and published (default 30s); Stop writes them too.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// MaxGap is the longest time between two polls of a device over
+	// which a state (out of range, door open, on battery, unreachable)
+	// is assumed to have held (default 5m); a longer gap, such as the
+	// monitor being down, counts for nothing.
+	MaxGap time.Duration `yaml:"max_gap"`
+	// Ranges are the acceptable bands by value name, replacing the
+	// defaults name by name.
+	Ranges map[string]Range `yaml:"ranges"`
+}
+
+func ptr(f float64) *float64 { return &f }
+
+// DefaultRanges are the bands a patrol checks by default: room
+// temperature 18–27 °C (GB 50174-2017's recommended cold-aisle range for
+// class A and B rooms) and relative humidity 40–60 % (the band patrol
+// sheets quote; GB 50174 bounds it by a dew point of 5.5–15 °C and 60 %).
+func DefaultRanges() map[string]Range {
+	return map[string]Range{
+		"temperature_c": {Min: ptr(18), Max: ptr(27)},
+		"humidity_pct":  {Min: ptr(40), Max: ptr(60)},
+	}
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{TimeZone: "Asia/Shanghai", FlushInterval: 30 * time.Second, MaxGap: 5 * time.Minute, Ranges: DefaultRanges()}
+}
+
+// Defaults fills zero fields from DefaultConfig; configured ranges
+// override the default ranges of the same name.
+func (c *Config) Defaults() {
+	d := DefaultConfig()
+	if c.TimeZone == "" {
+		c.TimeZone = d.TimeZone
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = d.FlushInterval
+	}
+	if c.MaxGap == 0 {
+		c.MaxGap = d.MaxGap
+	}
+	for k, v := range d.Ranges {
+		if _, ok := c.Ranges[k]; !ok {
+			if c.Ranges == nil {
+				c.Ranges = map[string]Range{}
+			}
+			c.Ranges[k] = v
+		}
+	}
+}
+
+// Validate adds every problem of c to errs, naming fields under path.
+func (c *Config) Validate(path string, errs *yamlconf.Errors) {
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		errs.Addf(path+".time_zone", "unknown time zone %q", c.TimeZone)
+	}
+	if c.FlushInterval < time.Second {
+		errs.Addf(path+".flush_interval", "must be at least 1s")
+	}
+	if c.MaxGap <= 0 {
+		errs.Addf(path+".max_gap", "must be positive")
+	}
+	for name, r := range c.Ranges {
+		if r.Min == nil && r.Max == nil {
+			errs.Addf(path+".ranges."+name, "needs min or max")
+		}
+		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
+			errs.Addf(path+".ranges."+name, "min %g above max %g", *r.Min, *r.Max)
+		}
+	}
+}
+
+// track is what the recorder remembers of a device between samples.
+type track struct {
+	site, room, name string
+	last             time.Time
+	reachable        bool
+	values           map[string]collectors.Value
+}
+
+type recKey struct{ site, room, date string }
+
+// Recorder folds sample sets and alarms into daily records, one per room
+// and local day. Observe and ObserveAlarm are cheap and never do I/O;
+// Start/Stop (store.go) persist and publish the records.
+type Recorder struct {
+	cfg     Config
+	loc     *time.Location
+	working func(time.Time) bool
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	records map[recKey]*Record
+	dirty   map[recKey]bool
+	tracks  map[string]*track
+	// floor is the first date that may be written: days before it were
+	// not loaded and must not be overwritten with partial records.
+	floor string
+
+	persist
+}
+
+// NewRecorder returns a Recorder. working reports whether a time is within
+// working hours (door openings outside them are counted apart); nil means
+// always.
+func NewRecorder(cfg Config, working func(time.Time) bool, log *slog.Logger) (*Recorder, error) {
+	cfg.Defaults()
+	var errs yamlconf.Errors
+	cfg.Validate("daily", &errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("daily: time zone %q: %w", cfg.TimeZone, err)
+	}
+	if working == nil {
+		working = func(time.Time) bool { return true }
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Recorder{
+		cfg: cfg, loc: loc, working: working, log: log.With("component", "daily"),
+		records: map[recKey]*Record{}, dirty: map[recKey]bool{}, tracks: map[string]*track{},
+	}, nil
+}
+
+// dayStart returns local midnight of t's day.
+func (r *Recorder) dayStart(t time.Time) time.Time {
+	y, m, d := t.In(r.loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, r.loc)
+}
+
+// Date returns t's local day as yyyy-mm-dd.
+func (r *Recorder) Date(t time.Time) string { return t.In(r.loc).Format(time.DateOnly) }
+
+// record returns the record of site/room on t's day, creating it; nil if
+// the day is before the floor.
+func (r *Recorder) record(site, room string, t time.Time) *Record {
+	day := r.dayStart(t)
+	k := recKey{site, room, day.Format(time.DateOnly)}
+	if r.floor != "" && k.date < r.floor {
+		return nil
+	}
+	rec := r.records[k]
+	if rec == nil {
+		rec = newRecord(site, room, day, r.loc)
+		r.records[k] = rec
+	}
+	r.dirty[k] = true
+	if t.After(rec.UpdatedAt) {
+		rec.UpdatedAt = t
+	}
+	return rec
+}
+
+func (rec *Record) device(d collectors.Device) *DeviceDay {
+	dd := rec.Devices[d.Name]
+	if dd == nil {
+		dd = &DeviceDay{Profile: d.Profile, Class: d.Class}
+		rec.Devices[d.Name] = dd
+	}
+	return dd
+}
+
+// Observe folds one sample set into its room's record of its day.
+func (r *Recorder) Observe(s collectors.SampleSet) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := s.Time
+	id := s.Device.ID()
+	tr := r.tracks[id]
+	if tr != nil && t.Before(tr.last) {
+		r.log.Debug("sample older than the last one ignored", "device", id, "time", t, "last", tr.last)
+		return
+	}
+	rec := r.record(s.Device.Site, s.Device.Room, t)
+	if rec == nil {
+		return
+	}
+	dd := rec.device(s.Device)
+	if tr != nil && t.After(tr.last) {
+		if dd.Polls == 0 && r.dayStart(tr.last).Before(r.dayStart(t)) {
+			r.rollover(tr, s.Device, dd, r.dayStart(t))
+		}
+		r.integrate(tr, s.Device, tr.last, t)
+	}
+
+	dd.Polls++
+	if dd.FirstPollAt.IsZero() {
+		dd.FirstPollAt = t
+	}
+	dd.LastPollAt = t
+	dd.Reachable = s.Reachable()
+	if dd.Reachable {
+		dd.PollsOK++
+		ok := t
+		dd.LastOKAt = &ok
+	}
+	for _, v := range s.Values {
+		var prev *collectors.Value
+		if tr != nil {
+			if p, ok := tr.values[v.Name]; ok {
+				prev = &p
+			}
+		}
+		r.fold(dd, v, prev, t)
+	}
+	dd.Last = slices.Clone(s.Values)
+
+	if tr == nil {
+		tr = &track{site: s.Device.Site, room: s.Device.Room, name: s.Device.Name}
+		r.tracks[id] = tr
+	}
+	tr.last, tr.reachable = t, s.Reachable()
+	tr.values = make(map[string]collectors.Value, len(s.Values))
+	for _, v := range s.Values {
+		tr.values[v.Name] = v
+	}
+}
+
+func good(v *collectors.Value) bool { return v != nil && v.Quality == collectors.Good }
+
+func on(v *collectors.Value) bool { return good(v) && v.Num != 0 }
+
+func discreteState(v collectors.Value) string {
+	switch {
+	case v.Quality == collectors.CommsLost:
+		return StateCommsLost
+	case v.Quality != collectors.Good:
+		return StateSensorFault
+	case v.Num != 0:
+		return StateAlarm
+	}
+	return StateOK
+}
+
+// fold adds one value observed at t; prev is the device's previous
+// reading of it, nil if unknown.
+func (r *Recorder) fold(dd *DeviceDay, v collectors.Value, prev *collectors.Value, t time.Time) {
+	switch {
+	case v.Kind == collectors.Number:
+		if v.Quality == collectors.CommsLost {
+			return
+		}
+		a := r.analog(dd, v)
+		if v.Quality != collectors.Good {
+			a.Faults++
+			return
+		}
+		if a.Count == 0 || v.Num < a.Min {
+			a.Min, a.MinAt = v.Num, t
+		}
+		if a.Count == 0 || v.Num > a.Max {
+			a.Max, a.MaxAt = v.Num, t
+		}
+		a.Count++
+		a.Sum += v.Num
+		a.Last, a.LastAt = v.Num, t
+		if a.Range != nil && !a.Range.Contains(v.Num) && (!good(prev) || a.Range.Contains(prev.Num)) {
+			a.Excursions++
+		}
+
+	case v.Kind == collectors.Bool && v.Name == DoorOpen:
+		ensureDoor(dd)
+		if !good(&v) {
+			return
+		}
+		dd.Door.Open = v.Num != 0
+		if dd.Door.Open && good(prev) && prev.Num == 0 {
+			dd.Door.Openings++
+			if !r.working(t) {
+				dd.Door.AfterHours++
+			}
+			at := t
+			dd.Door.LastOpenedAt = &at
+		}
+
+	case v.Kind == collectors.Bool && v.Name == OnBattery:
+		ensureMains(dd)
+		if !good(&v) {
+			return
+		}
+		now := v.Num != 0
+		switch {
+		case now && !dd.Mains.OnBattery:
+			dd.Mains.Episodes = append(dd.Mains.Episodes, Episode{Start: t})
+		case !now && dd.Mains.OnBattery:
+			closeEpisode(dd.Mains, t, false)
+		}
+		dd.Mains.OnBattery = now
+
+	case v.Kind == collectors.Bool:
+		x := ensureDiscrete(dd, v.Name)
+		st := discreteState(v)
+		if stateRank(st) > stateRank(x.Worst) {
+			x.Worst = st
+		}
+		if st == StateAlarm && (prev == nil || discreteState(*prev) != StateAlarm) {
+			x.AlarmCount++
+			if x.FirstAlarmAt == nil {
+				at := t
+				x.FirstAlarmAt = &at
+			}
+		}
+		x.Last = st
+	}
+}
+
+// closeEpisode ends the last open episode at t.
+func closeEpisode(m *Mains, t time.Time, continues bool) {
+	for i := len(m.Episodes) - 1; i >= 0; i-- {
+		e := &m.Episodes[i]
+		if e.End == nil {
+			end := t
+			e.End, e.DurationS, e.Continues = &end, t.Sub(e.Start).Seconds(), continues
+			return
+		}
+	}
+}
+
+// integrate adds the time from..to, during which the device's previous
+// state held, to each day it covers, unless the gap is too long to know.
+func (r *Recorder) integrate(tr *track, dev collectors.Device, from, to time.Time) {
+	if to.Sub(from) > r.cfg.MaxGap {
+		return
+	}
+	for a := from; a.Before(to); {
+		end := r.dayStart(a).AddDate(0, 0, 1)
+		if to.Before(end) {
+			end = to
+		}
+		secs := end.Sub(a).Seconds()
+		if rec := r.record(dev.Site, dev.Room, a); rec != nil {
+			dd := rec.device(dev)
+			if !tr.reachable {
+				dd.CommsLostS += secs
+			}
+			for name, v := range tr.values {
+				if !good(&v) {
+					continue
+				}
+				switch {
+				case v.Kind == collectors.Number:
+					if an := r.analog(dd, v); an.Range != nil && !an.Range.Contains(v.Num) {
+						an.OutOfRangeS += secs
+					}
+				case v.Kind == collectors.Bool && v.Num != 0:
+					switch name {
+					case DoorOpen:
+						ensureDoor(dd).OpenS += secs
+					case OnBattery:
+						ensureMains(dd).BatteryS += secs
+					default:
+						x := ensureDiscrete(dd, name)
+						x.AlarmS += secs
+						x.Worst = StateAlarm
+					}
+				}
+			}
+		}
+		a = end
+	}
+}
+
+// rollover carries a device's ongoing states into a new day's record: a
+// mains-loss episode open at midnight ends in the old day and continues
+// in the new one; a door left open and a sensor in alarm start the day so.
+func (r *Recorder) rollover(tr *track, dev collectors.Device, dd *DeviceDay, midnight time.Time) {
+	for name, v := range tr.values {
+		if v.Kind != collectors.Bool || !on(&v) {
+			continue
+		}
+		switch name {
+		case OnBattery:
+			k := recKey{dev.Site, dev.Room, r.Date(tr.last)}
+			if old := r.records[k]; old != nil {
+				if od := old.Devices[dev.Name]; od != nil && od.Mains != nil {
+					closeEpisode(od.Mains, midnight, true)
+					r.dirty[k] = true
+				}
+			}
+			m := ensureMains(dd)
+			m.Episodes = append(m.Episodes, Episode{Start: midnight, Continued: true})
+			m.OnBattery = true
+		case DoorOpen:
+			ensureDoor(dd).Open = true
+		default:
+			x := ensureDiscrete(dd, name)
+			at := midnight
+			x.Worst, x.Last, x.FirstAlarmAt = StateAlarm, StateAlarm, &at
+		}
+	}
+}
+
+func (r *Recorder) analog(dd *DeviceDay, v collectors.Value) *Analog {
+	if dd.Analog == nil {
+		dd.Analog = map[string]*Analog{}
+	}
+	a := dd.Analog[v.Name]
+	if a == nil {
+		a = &Analog{Unit: v.Unit}
+		if rg, ok := r.cfg.Ranges[v.Name]; ok {
+			a.Range = &rg
+		}
+		dd.Analog[v.Name] = a
+	}
+	return a
+}
+
+func ensureDoor(dd *DeviceDay) *Door {
+	if dd.Door == nil {
+		dd.Door = &Door{}
+	}
+	return dd.Door
+}
+
+func ensureMains(dd *DeviceDay) *Mains {
+	if dd.Mains == nil {
+		dd.Mains = &Mains{Episodes: []Episode{}}
+	}
+	return dd.Mains
+}
+
+func ensureDiscrete(dd *DeviceDay, name string) *Discrete {
+	if dd.Discrete == nil {
+		dd.Discrete = map[string]*Discrete{}
+	}
+	x := dd.Discrete[name]
+	if x == nil {
+		x = &Discrete{Worst: StateOK, Last: StateOK}
+		dd.Discrete[name] = x
+	}
+	return x
+}
+
+// ObserveAlarm records an alarm (firing, acknowledged or resolved) in its
+// room's record of the day it started and of the day of this message.
+func (r *Recorder) ObserveAlarm(a *alerts.Alarm) {
+	if a == nil || a.Site == "" || a.Room == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := AlarmEntry{
+		ID: a.ID, Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, State: a.State,
+		Device: a.Device, StartedAt: a.StartedAt, EndedAt: a.EndedAt, AckBy: a.AckBy, AckAt: a.AckAt, Text: a.Text,
+	}
+	days := []time.Time{a.StartedAt}
+	if !a.UpdatedAt.IsZero() && r.Date(a.UpdatedAt) != r.Date(a.StartedAt) {
+		days = append(days, a.UpdatedAt)
+	}
+	var recs []*Record
+	for _, d := range days {
+		if rec := r.record(a.Site, a.Room, d); rec != nil {
+			recs = append(recs, rec)
+		}
+	}
+	// An acknowledgement seen on any day stays with the alarm.
+	for _, rec := range recs {
+		for _, x := range rec.Alarms {
+			if x.ID == e.ID && x.AckAt != nil && e.AckAt == nil {
+				e.AckBy, e.AckAt = x.AckBy, x.AckAt
+			}
+		}
+	}
+	for _, rec := range recs {
+		i := slices.IndexFunc(rec.Alarms, func(x AlarmEntry) bool { return x.ID == e.ID })
+		if i < 0 {
+			rec.Alarms = append(rec.Alarms, e)
+			slices.SortStableFunc(rec.Alarms, func(x, y AlarmEntry) int { return x.StartedAt.Compare(y.StartedAt) })
+			continue
+		}
+		old := rec.Alarms[i]
+		if old.State == alerts.Resolved && e.State != alerts.Resolved {
+			continue // a late message never reopens an alarm
+		}
+		rec.Alarms[i] = e
+	}
+}
+
+// Snapshot returns a copy of the record of site/room for date
+// (yyyy-mm-dd), with its summary computed.
+func (r *Recorder) Snapshot(site, room, date string) (*Record, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.records[recKey{site, room, date}]
+	if rec == nil {
+		return nil, false
+	}
+	return rec.clone(), true
+}

@@ -1,0 +1,246 @@
+package daily
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors"
+)
+
+// persist is the Recorder's link to JetStream, set by Start.
+type persist struct {
+	kv      jetstream.KeyValue
+	js      jetstream.JetStream
+	cancel  context.CancelFunc
+	done    chan struct{}
+	started bool
+	// flushMu serialises flushes (the loop's and Stop's).
+	flushMu chan struct{}
+}
+
+// Start loads the records of now's day and the day before from kv (the
+// daily bucket, see alerts.EnsureStreams), so the day continues where a
+// previous run left it, then writes changed records to kv and publishes
+// them on roomwatch.daily.<site>.<room>.<yyyymmdd> every FlushInterval
+// until Stop. Days before the day before now are never written again.
+func (r *Recorder) Start(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, now time.Time) error {
+	today := r.dayStart(now)
+	yesterday := today.AddDate(0, 0, -1)
+	var loaded []*Record
+	for _, d := range []time.Time{yesterday, today} {
+		recs, err := loadDay(ctx, kv, d.Format(time.DateOnly))
+		if err != nil {
+			return err
+		}
+		loaded = append(loaded, recs...)
+	}
+
+	r.mu.Lock()
+	r.floor = yesterday.Format(time.DateOnly)
+	for _, rec := range loaded {
+		k := recKey{rec.Site, rec.Room, rec.Date}
+		if cur := r.records[k]; cur != nil {
+			r.log.Warn("daily record observed before Start: the stored one wins", "record", rec.String())
+		}
+		r.records[k] = rec
+		delete(r.dirty, k)
+		// Later days overwrite earlier ones: the track is the device's
+		// latest known state.
+		for name, dd := range rec.Devices {
+			dev := collectors.Device{Site: rec.Site, Room: rec.Room, Name: name}
+			tr := r.tracks[dev.ID()]
+			if tr != nil && !dd.LastPollAt.After(tr.last) {
+				continue
+			}
+			tr = &track{site: rec.Site, room: rec.Room, name: name, last: dd.LastPollAt, reachable: dd.Reachable,
+				values: make(map[string]collectors.Value, len(dd.Last))}
+			for _, v := range dd.Last {
+				tr.values[v.Name] = v
+			}
+			r.tracks[dev.ID()] = tr
+		}
+	}
+	r.kv, r.js = kv, js
+	r.flushMu = make(chan struct{}, 1)
+	r.started = true
+	r.mu.Unlock()
+	r.log.Info("daily records loaded", "records", len(loaded), "from", r.floor)
+
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.done = make(chan struct{})
+	go r.loop(ctx)
+	return nil
+}
+
+// loadDay reads every record of date from kv.
+func loadDay(ctx context.Context, kv jetstream.KeyValue, date string) ([]*Record, error) {
+	w, err := kv.WatchFiltered(ctx, []string{"*.*." + date}, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("daily bucket %s: watch %s: %w", kv.Bucket(), date, err)
+	}
+	defer func() { _ = w.Stop() }()
+	var out []*Record
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("daily bucket %s: load %s: %w", kv.Bucket(), date, ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("daily bucket %s: load %s: watcher closed", kv.Bucket(), date)
+			}
+			if e == nil {
+				return out, nil
+			}
+			rec, err := Unmarshal(e.Value())
+			if err != nil {
+				return nil, fmt.Errorf("daily bucket %s: key %s: %w", kv.Bucket(), e.Key(), err)
+			}
+			out = append(out, rec)
+		}
+	}
+}
+
+// Load reads the record of site/room on date (yyyy-mm-dd) from kv, for
+// the patrol screen.
+func Load(ctx context.Context, kv jetstream.KeyValue, site, room, date string) (*Record, error) {
+	key := alerts.DailyKey(site, room, date)
+	e, err := kv.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("daily record %s: get: %w", key, err)
+	}
+	return Unmarshal(e.Value())
+}
+
+func (r *Recorder) loop(ctx context.Context) {
+	defer close(r.done)
+	t := time.NewTicker(r.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("daily records not written; retrying at the next flush", "err", err)
+			}
+		}
+	}
+}
+
+// Stop ends the flush loop and writes every changed record under ctx.
+func (r *Recorder) Stop(ctx context.Context) error {
+	if !r.started {
+		return nil
+	}
+	r.cancel()
+	<-r.done
+	return r.Flush(ctx)
+}
+
+// Flush writes every changed record to the bucket and publishes it, then
+// forgets records older than the day before the newest one.
+func (r *Recorder) Flush(ctx context.Context) error {
+	if r.kv == nil {
+		return fmt.Errorf("daily: flush: not started")
+	}
+	select {
+	case r.flushMu <- struct{}{}:
+		defer func() { <-r.flushMu }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	type out struct {
+		k    recKey
+		rec  string
+		key  string
+		subj string
+		data []byte
+	}
+	r.mu.Lock()
+	var batch []out
+	for k := range r.dirty {
+		rec := r.records[k]
+		data, err := rec.Marshal()
+		if err != nil {
+			r.mu.Unlock()
+			return fmt.Errorf("daily record %s: encode: %w", rec, err)
+		}
+		batch = append(batch, out{k, rec.String(), rec.key(), rec.subject(), data})
+		delete(r.dirty, k)
+	}
+	r.mu.Unlock()
+
+	var errs []error
+	nc := r.js.Conn()
+	for i, o := range batch {
+		if _, err := r.kv.Put(ctx, o.key, o.data); err != nil {
+			errs = append(errs, fmt.Errorf("daily record %s: put %s: %w", o.rec, o.key, err))
+			r.mu.Lock()
+			for _, rest := range batch[i:] {
+				r.dirty[rest.k] = true
+			}
+			r.mu.Unlock()
+			break
+		}
+		if err := nc.Publish(o.subj, o.data); err != nil {
+			errs = append(errs, fmt.Errorf("daily record %s: publish %s: %w", o.rec, o.subj, err))
+		}
+	}
+	if len(errs) == 0 {
+		if err := nc.FlushWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("daily records: flush connection: %w", err))
+		}
+	}
+	r.evict()
+	return errors.Join(errs...)
+}
+
+// evict forgets clean records more than a day older than the newest.
+func (r *Recorder) evict() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	newest := ""
+	for k := range r.records {
+		newest = max(newest, k.date)
+	}
+	if newest == "" {
+		return
+	}
+	d, err := time.ParseInLocation(time.DateOnly, newest, r.loc)
+	if err != nil {
+		return
+	}
+	keep := d.AddDate(0, 0, -1).Format(time.DateOnly)
+	for k := range r.records {
+		if k.date < keep && !r.dirty[k] {
+			delete(r.records, k)
+		}
+	}
+	if keep > r.floor {
+		r.floor = keep
+	}
+}
+
+// SubscribeAlarms folds every alarm message of site (firing, acknowledged
+// by a consumer, resolved) into the records; the caller unsubscribes.
+// Messages that do not decode are logged and skipped.
+func (r *Recorder) SubscribeAlarms(nc *nats.Conn, site string) (*nats.Subscription, error) {
+	subj := alerts.AlarmSubjectPrefix + "." + alerts.Token(site) + ".>"
+	sub, err := nc.Subscribe(subj, func(m *nats.Msg) {
+		a, err := alerts.Unmarshal(m.Data)
+		if err != nil {
+			r.log.Warn("alarm message skipped", "subject", m.Subject, "err", err)
+			return
+		}
+		r.ObserveAlarm(a)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("daily: subscribe %s: %w", subj, err)
+	}
+	return sub, nil
+}

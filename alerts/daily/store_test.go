@@ -1,0 +1,212 @@
+package daily
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func runNATS(t testing.TB) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
+	})
+	if err != nil {
+		t.Fatalf("nats server: %v", err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		s.Shutdown()
+		t.Fatal("nats server: not ready in 10s")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return s
+}
+
+func setupJS(t *testing.T) (*nats.Conn, jetstream.JetStream, jetstream.KeyValue) {
+	t.Helper()
+	s := runNATS(t)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := alerts.EnsureStreams(ctx, js, "main", alerts.DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().DailyBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js, kv
+}
+
+func TestPersistAndContinueAfterRestart(t *testing.T) {
+	nc, js, kv := setupJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sub, err := nc.SubscribeSync("roomwatch.daily.main.room1.20261125")
+	if err != nil {
+		t.Fatal(err)
+	}
+	door := func(open bool) collectors.Value { return flag("door_open", open) }
+	temp := func(v float64) collectors.Value { return num("temperature_c", "°C", v) }
+
+	// First run.
+	r1 := newRec(t)
+	if err := r1.Start(ctx, js, kv, at(0, 9, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	r1.Observe(set(di1, at(0, 9, 0, 0), door(false)))
+	r1.Observe(set(di1, at(0, 9, 1, 0), door(true)))
+	r1.Observe(set(di1, at(0, 9, 2, 0), door(false)))
+	r1.Observe(set(th1, at(0, 9, 0, 0), temp(20)))
+	r1.Observe(set(th1, at(0, 9, 1, 0), temp(30)))
+	// An alarm from a day that was not loaded must not overwrite it.
+	old := &alerts.Alarm{Schema: alerts.Schema, V: 1, ID: "x", Fingerprint: "fp", Rule: "r", Severity: alerts.Minor,
+		State: alerts.Firing, Site: "main", Room: "room1", StartedAt: at(-3, 12, 0, 0), UpdatedAt: at(-3, 12, 0, 0)}
+	r1.ObserveAlarm(old)
+	if err := r1.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sub.NextMsg(10 * time.Second)
+	if err != nil {
+		t.Fatalf("no record published: %v", err)
+	}
+	pub, err := Unmarshal(m.Data)
+	if err != nil || pub.Devices["di1"].Door.Openings != 1 {
+		t.Fatalf("published record %+v %v", pub, err)
+	}
+	if _, err := Load(ctx, kv, "main", "room1", "2026-11-22"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("record of a day before the floor written: %v", err)
+	}
+
+	// Second run, same day: the stored record is continued.
+	r2 := newRec(t)
+	if err := r2.Start(ctx, js, kv, at(0, 9, 30, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if rec, ok := r2.Snapshot("main", "room1", "2026-11-25"); !ok || rec.Devices["di1"].Door.Openings != 1 {
+		t.Fatalf("record not loaded at start: %+v", rec)
+	}
+	r2.Observe(set(di1, at(0, 9, 3, 0), door(true))) // closed before the restart: an opening
+	r2.Observe(set(di1, at(0, 9, 4, 0), door(false)))
+	r2.Observe(set(th1, at(0, 9, 2, 0), temp(22))) // 30 °C held 09:01–09:02
+	if err := r2.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Load(ctx, kv, "main", "room1", "2026-11-25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rec.Devices["di1"].Door
+	if d.Openings != 2 || d.OpenS != 120 {
+		t.Errorf("door after restart %+v, want 2 openings, 120 s open", d)
+	}
+	a := rec.Devices["th1"].Analog["temperature_c"]
+	if a.Count != 3 || a.Min != 20 || a.Max != 30 || a.Mean != 24 || a.OutOfRangeS != 60 {
+		t.Errorf("temperature after restart %+v", a)
+	}
+	if rec.Devices["di1"].Polls != 5 || rec.Summary.DoorOpenings != 2 {
+		t.Errorf("polls %d summary %+v", rec.Devices["di1"].Polls, rec.Summary)
+	}
+	for {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("second run's record not published: %v", err)
+		}
+		if p, err := Unmarshal(m.Data); err == nil && p.Devices["di1"].Door.Openings == 2 {
+			break
+		}
+	}
+}
+
+func TestFlushLoopWritesPeriodically(t *testing.T) {
+	_, js, kv := setupJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := Config{FlushInterval: time.Second}
+	r, err := NewRecorder(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx, js, kv, at(0, 9, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := r.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	r.Observe(set(th1, at(0, 9, 0, 0), num("humidity_pct", "%", 50)))
+	for {
+		if rec, err := Load(ctx, kv, "main", "room1", "2026-11-25"); err == nil {
+			if rec.Devices["th1"].Analog["humidity_pct"].Last != 50 {
+				t.Errorf("stored %+v", rec.Devices["th1"])
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("record never written by the flush loop")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func TestSubscribeAlarms(t *testing.T) {
+	nc, _, _ := setupJS(t)
+	r := newRec(t)
+	sub, err := r.SubscribeAlarms(nc, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	a := &alerts.Alarm{Schema: alerts.Schema, V: 1, Fingerprint: "fp", Rule: "smoke", Severity: alerts.Critical,
+		State: alerts.Firing, Site: "main", Room: "room1", StartedAt: at(0, 3, 0, 0), UpdatedAt: at(0, 3, 0, 0)}
+	a.ID = alerts.OccurrenceID(a.Fingerprint, a.StartedAt)
+	data, err := a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish(a.Subject(), []byte("garbage")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish(a.Subject(), data); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if rec, ok := r.Snapshot("main", "room1", "2026-11-25"); ok && len(rec.Alarms) == 1 && rec.Alarms[0].Rule == "smoke" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("alarm not recorded")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roomwatch/roomwatch/alerts"
+	rwc "github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/rules"
+)
+
+// alarmPipeline is the monitor's rules side: the rules engine evaluating
+// every sample set, the publisher putting its transitions on JetStream
+// with their state in the key-value bucket.
+type alarmPipeline struct {
+	log    *slog.Logger
+	engine *rules.Engine
+	pub    *alerts.Publisher
+	kv     jetstream.KeyValue
+	cancel context.CancelFunc
+}
+
+// startAlarmPipeline creates the alarm streams and buckets, restores the
+// alarm state from the bucket (so a firing alarm is not announced again
+// and one that cleared while the monitor was down is resolved), and starts
+// publishing.
+func startAlarmPipeline(cfg *Config, js jetstream.JetStream, reg prometheus.Registerer, log *slog.Logger) (*alarmPipeline, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, s := range cfg.Sites {
+		if err := alerts.EnsureStreams(ctx, js, s.Name, cfg.Alerts); err != nil {
+			return nil, fmt.Errorf("alarm streams of site %s: %w", s.Name, err)
+		}
+	}
+	kv, err := js.KeyValue(ctx, cfg.Alerts.StateBucket)
+	if err != nil {
+		return nil, fmt.Errorf("alarm state bucket %s: %w", cfg.Alerts.StateBucket, err)
+	}
+	stored, err := alerts.LoadState(ctx, kv)
+	if err != nil {
+		return nil, fmt.Errorf("alarm state bucket %s: load: %w", cfg.Alerts.StateBucket, err)
+	}
+	p := &alarmPipeline{log: log.With("component", "alarms"), kv: kv}
+	p.pub = alerts.NewPublisher(js, kv, alerts.PublisherOptions{}, p.log)
+	reg.MustRegister(p.pub.Collectors()...)
+	p.engine, err = rules.NewEngine(cfg.rules, cfg.inventory(), p.pub.Handle, rules.WithLogger(p.log))
+	if err != nil {
+		return nil, err
+	}
+	restored := alerts.RestoreAlerts(stored, "")
+	p.engine.Restore(restored)
+	p.log.Info("alarm state restored", "active", len(restored))
+	pctx, pcancel := context.WithCancel(context.Background())
+	p.cancel = pcancel
+	p.pub.Start(pctx)
+	return p, nil
+}
+
+// Observe evaluates one sample set.
+func (p *alarmPipeline) Observe(now time.Time, s rwc.SampleSet) { p.engine.Eval(now, s) }
+
+// Tick advances time-based rules.
+func (p *alarmPipeline) Tick(now time.Time) { p.engine.Tick(now) }
+
+// SelfDevice is the monitor itself as a device of each site, for alarms
+// about roomwatch's own health (the spool dropping data).
+func SelfDevice(site string) rwc.Device {
+	return rwc.Device{Site: site, Room: "roomwatch", Name: "roomwatch", Profile: "roomwatch", Class: "self"}
+}
+
+// ObserveSelf evaluates the monitor's own sample set: spool_dropped is the
+// number of samples dropped since the previous one.
+func (p *alarmPipeline) ObserveSelf(now time.Time, sites []string, dropped float64) {
+	for _, site := range sites {
+		p.engine.Eval(now, rwc.SampleSet{
+			Device: SelfDevice(site), Time: now,
+			Values: []rwc.Value{{Name: "spool_dropped", Num: dropped}},
+		})
+	}
+}
+
+// Update swaps rules and inventory, keeping the state of unchanged rules.
+func (p *alarmPipeline) Update(cfg *Config) error { return p.engine.Update(cfg.rules, cfg.inventory()) }
+
+// Stop publishes what is queued until ctx ends.
+func (p *alarmPipeline) Stop(ctx context.Context) {
+	if err := p.pub.Stop(ctx); err != nil {
+		p.log.Error("alarms not published at shutdown", "err", err)
+	}
+	p.cancel()
+}

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+)
+
+const upsDevice = `- {name: ups1, title: UPS1, profile: rfc1628-ups, url: sim}`
+
+// startTestApp starts the monitor of config path; sims, when not nil,
+// are the simulators to poll (so a test can set a scenario before the
+// first poll).
+func startTestApp(t *testing.T, path string, sims *simulators, simURLs map[string]string) *app {
+	t.Helper()
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(cfg, path, slog.New(slog.DiscardHandler))
+	a.sims, a.simURLs = sims, simURLs
+	if err := a.Start(); err != nil {
+		a.Stop()
+		t.Fatal(err)
+	}
+	return a
+}
+
+// newSims starts the simulators of the configuration at path.
+func newSims(t *testing.T, path string) (*simulators, map[string]string) {
+	t.Helper()
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, urls, err := startSimulators(cfg.simDevices(), "127.0.0.1", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, urls
+}
+
+// alarmLog reads every message of the site's alarm stream so far.
+func alarmLog(t *testing.T, url string) []*alerts.Alarm {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cfg := alerts.DefaultConfig()
+	stream, err := js.Stream(ctx, cfg.StreamConfig("test").Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*alerts.Alarm
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("alarm stream message %d: %v", seq, err)
+		}
+		a, err := alerts.Unmarshal(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func count(alarms []*alerts.Alarm, rule string, state alerts.State) int {
+	n := 0
+	for _, a := range alarms {
+		if a.Rule == rule && a.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMainsLostAlarmWithinOnePoll cuts the mains on the simulated UPS and
+// expects `ups-on-battery` on its subject from the very poll that shows
+// it (the alarm's start is that poll's time, and it arrives before the
+// device's next poll), then the resolution when the mains come back.
+func TestMainsLostAlarmWithinOnePoll(t *testing.T) {
+	inf := influxtest.Start(t)
+	path := writeConfig(t, t.TempDir(), inf.URL(), upsDevice)
+	a := startTestApp(t, path, nil, nil)
+	defer a.Stop()
+
+	nc, err := nats.Connect(a.srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// Core subscriptions see the spool's sample messages and the alarms
+	// in the order the server received them.
+	events, err := nc.SubscribeSync("roomwatch.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.sims.Store.Apply("mains-fail"); err != nil {
+		t.Fatal(err)
+	}
+	var onBatteryAt time.Time
+	var fired *alerts.Alarm
+	deadline := time.Now().Add(15 * time.Second)
+	for fired == nil {
+		m, err := events.NextMsg(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no ups-on-battery alarm: %v", err)
+		}
+		switch {
+		case len(m.Subject) > len("roomwatch.samples") && m.Subject[:len("roomwatch.samples")] == "roomwatch.samples":
+			var s collectors.SampleSet
+			if err := json.Unmarshal(m.Data, &s); err != nil {
+				t.Fatal(err)
+			}
+			v, ok := s.Get("on_battery")
+			if !ok || v.Quality != collectors.Good || v.Num != 1 {
+				continue
+			}
+			if !onBatteryAt.IsZero() {
+				t.Fatalf("a second poll showing on_battery (%v) came before the alarm", s.Time)
+			}
+			onBatteryAt = s.Time
+		case m.Subject == "roomwatch.alarm.test.dc1.critical":
+			al, err := alerts.Unmarshal(m.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if al.Rule == "ups-on-battery" && al.State == alerts.Firing {
+				fired = al
+			}
+		}
+	}
+	if onBatteryAt.IsZero() {
+		t.Fatal("alarm arrived before any sample showed on_battery")
+	}
+	if !fired.StartedAt.Equal(onBatteryAt) {
+		t.Errorf("alarm started at %v, want the poll that showed it, %v", fired.StartedAt, onBatteryAt)
+	}
+	if fired.Text["zh"] == "" || fired.Text["en"] == "" || fired.Device != "ups1" || fired.Severity != alerts.Severity("critical") {
+		t.Errorf("alarm = %+v, want zh and en text, device ups1, critical", fired)
+	}
+	t.Logf("zh: %s | en: %s", fired.Text["zh"], fired.Text["en"])
+
+	if err := a.sims.Store.Apply("mains-restore"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, err := events.NextMsg(time.Until(deadline.Add(10 * time.Second)))
+		if err != nil {
+			t.Fatalf("no resolution: %v", err)
+		}
+		if m.Subject != "roomwatch.alarm.test.dc1.critical" {
+			continue
+		}
+		al, err := alerts.Unmarshal(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if al.Rule == "ups-on-battery" && al.State == alerts.Resolved {
+			if al.ID != fired.ID || al.EndedAt == nil {
+				t.Errorf("resolution %+v does not close the fired alarm %s", al, fired.ID)
+			}
+			return
+		}
+	}
+}
+
+// TestRestartWhileFiring restarts the monitor while `ups-on-battery`
+// fires: the restart announces nothing again, and the resolution still
+// comes once. A second restart after the mains returned while the
+// monitor was down resolves the alarm on the first poll.
+func TestRestartWhileFiring(t *testing.T) {
+	inf := influxtest.Start(t)
+	path := writeConfig(t, t.TempDir(), inf.URL(), upsDevice)
+
+	// Run 1: the mains fail, the alarm fires.
+	sims, urls := newSims(t, path)
+	defer sims.Stop()
+	if err := sims.Store.Apply("mains-fail"); err != nil {
+		t.Fatal(err)
+	}
+	a := startTestApp(t, path, sims, urls)
+	url := a.srv.ClientURL()
+	eventually(t, 15*time.Second, "ups-on-battery firing", func() bool {
+		return count(alarmLog(t, url), "ups-on-battery", alerts.Firing) == 1
+	})
+	a.Stop()
+
+	// Run 2: still on battery. Several polls, nothing new.
+	b := startTestApp(t, path, sims, urls)
+	url = b.srv.ClientURL()
+	polls := func() float64 { return b.polls.count() }
+	start := polls()
+	eventually(t, 15*time.Second, "five polls after the restart", func() bool { return polls() >= start+5 })
+	if got := alarmLog(t, url); count(got, "ups-on-battery", alerts.Firing) != 1 || len(got) != 1 {
+		for _, x := range got { t.Logf("%s %s %s %v", x.Rule, x.State, x.Device, x.Text) }
+		t.Fatalf("after restart the alarm log has %d messages (%d firing), want just the one firing", len(got), count(got, "ups-on-battery", alerts.Firing))
+	}
+	b.Stop()
+
+	// The mains come back while the monitor is down.
+	if err := sims.Store.Apply("mains-restore"); err != nil {
+		t.Fatal(err)
+	}
+	c := startTestApp(t, path, sims, urls)
+	url = c.srv.ClientURL()
+	eventually(t, 15*time.Second, "the resolution after the second restart", func() bool {
+		return count(alarmLog(t, url), "ups-on-battery", alerts.Resolved) == 1
+	})
+	start = c.polls.count()
+	eventually(t, 15*time.Second, "five more polls", func() bool { return c.polls.count() >= start+5 })
+	got := alarmLog(t, url)
+	c.Stop()
+	if count(got, "ups-on-battery", alerts.Firing) != 1 || count(got, "ups-on-battery", alerts.Resolved) != 1 {
+		t.Fatalf("alarm log = %d firing, %d resolved; want 1 and 1", count(got, "ups-on-battery", alerts.Firing), count(got, "ups-on-battery", alerts.Resolved))
+	}
+}

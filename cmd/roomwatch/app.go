@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	rwc "github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/influx"
+	"github.com/roomwatch/roomwatch/rules"
+)
+
+// app is the monitor: collectors → spool → InfluxDB, and collectors →
+// rules → alarms on JetStream, with its self-monitoring HTTP listener.
+// Start it once, Stop it once; Reload swaps the configuration.
+type app struct {
+	path string
+	log  *slog.Logger
+
+	mu  sync.Mutex // guards cfg and the job list during Reload
+	cfg *Config
+	cur []rwc.Job
+
+	reg   *prometheus.Registry
+	polls *pollMetrics
+	im    *influx.Metrics
+
+	srv    *server.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	spool  *influx.Spool
+	writer *influx.Writer
+	alarms *alarmPipeline
+
+	sched   *rwc.Scheduler
+	sims    *simulators
+	simURLs map[string]string
+	ownSims bool // sims were started by Start (not handed in) and are stopped by Stop
+
+	ln       net.Listener
+	http     *http.Server
+	lastPoll atomic.Int64 // unix nanoseconds of the latest finished poll
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newApp(cfg *Config, path string, log *slog.Logger) *app {
+	return &app{path: path, cfg: cfg, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Start brings the monitor up: NATS, spool and writer, alarm pipeline,
+// simulators, pollers, HTTP. On error the caller calls Stop.
+func (a *app) Start() error {
+	a.reg = prometheus.NewRegistry()
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.polls = newPollMetrics(a.reg)
+	a.im = influx.NewMetrics(a.reg)
+
+	var err error
+	a.srv, a.nc, err = startNATS(a.cfg.NATS, a.log)
+	if err != nil {
+		return err
+	}
+	if a.js, err = jetstream.New(a.nc); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+
+	if sims := a.cfg.simDevices(); len(sims) > 0 && a.sims == nil {
+		a.sims, a.simURLs, err = startSimulators(sims, "127.0.0.1", a.log)
+		if err != nil {
+			return err
+		}
+		a.ownSims = true
+	}
+	jobs, err := a.buildJobs(a.cfg)
+	if err != nil {
+		return err
+	}
+
+	spoolCfg := a.cfg.Influx.Spool
+	if spoolCfg.MaxBytes == 0 {
+		spoolCfg.MaxBytes = influx.DefaultMaxBytes(loads(jobs), influx.DefaultHold)
+	}
+	if a.spool, err = influx.NewSpool(a.nc, spoolCfg, a.log.With("component", "spool"), a.im); err != nil {
+		return err
+	}
+	a.spool.Start()
+	wcfg := a.cfg.Influx
+	wcfg.Spool = spoolCfg
+	if a.writer, err = influx.NewWriter(a.nc, wcfg, a.log.With("component", "influx"), a.im); err != nil {
+		return err
+	}
+	if err := a.writer.Start(context.Background()); err != nil {
+		return err
+	}
+
+	if a.alarms, err = startAlarmPipeline(a.cfg, a.js, a.reg, a.log); err != nil {
+		return err
+	}
+
+	a.sched = rwc.NewScheduler(a.sink, 0, a, a.log.With("component", "scheduler"))
+	a.sched.Set(jobs)
+	a.cur = jobs
+	go a.tick()
+
+	if err := a.listen(); err != nil {
+		return err
+	}
+	a.log.Info("monitor started", "devices", len(jobs), "http", a.Addr(), "nats_embedded", a.srv != nil,
+		"spool_max_bytes", spoolCfg.MaxBytes.String(), "rules", len(a.cfg.rules))
+	return nil
+}
+
+// sink receives every SampleSet from the pollers: the spool for InfluxDB,
+// the rules engine and the daily record.
+func (a *app) sink(s rwc.SampleSet) {
+	a.spool.Publish(s)
+	a.alarms.Observe(s.Time, s)
+}
+
+// Polled implements collectors.Observer.
+func (a *app) Polled(s *rwc.SampleSet, err error) {
+	a.lastPoll.Store(time.Now().UnixNano())
+	a.polls.Polled(s, err)
+}
+
+// Skipped implements collectors.Observer.
+func (a *app) Skipped(d rwc.Device, ticks int) { a.polls.Skipped(d, ticks) }
+
+// tick drives time-based rules (no-data, for, calendars) and the self
+// sample set once a second.
+func (a *app) tick() {
+	defer close(a.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var lastDropped float64
+	self := time.NewTicker(10 * time.Second)
+	defer self.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case now := <-t.C:
+			a.alarms.Tick(now)
+		case now := <-self.C:
+			dropped := a.im.Dropped()
+			a.alarms.ObserveSelf(now, a.sites(), dropped-lastDropped)
+			lastDropped = dropped
+		}
+	}
+}
+
+func (a *app) sites() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, len(a.cfg.Sites))
+	for i, s := range a.cfg.Sites {
+		out[i] = s.Name
+	}
+	return out
+}
+
+func (a *app) jobs() []rwc.Job {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cur
+}
+
+// buildJobs makes a poller for every configured device.
+func (a *app) buildJobs(cfg *Config) ([]rwc.Job, error) {
+	dcs, err := cfg.deviceConfigs(a.simURLs)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]rwc.Job, 0, len(dcs))
+	for _, dc := range dcs {
+		p := cfg.profiles[dc.Device.Profile]
+		poller, err := newPoller(dc, p, a.log)
+		if err != nil {
+			for _, j := range jobs {
+				_ = j.Poller.Close()
+			}
+			return nil, err
+		}
+		jobs = append(jobs, rwc.Job{Config: dc, Poller: poller, Specs: p.Specs()})
+	}
+	return jobs, nil
+}
+
+func loads(jobs []rwc.Job) []influx.Load {
+	out := make([]influx.Load, len(jobs))
+	for i, j := range jobs {
+		out[i] = influx.Load{Values: len(j.Specs), Interval: j.Config.Interval}
+	}
+	return out
+}
+
+// Reload applies a changed configuration file (SIGHUP): devices added,
+// removed or changed, rules and inventory swapped with alarm state kept.
+// The NATS, InfluxDB and HTTP settings need a restart. On any error the
+// running configuration stays.
+func (a *app) Reload() error {
+	cfg, err := loadConfig(a.path)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if fmt.Sprint(simIDs(cfg.simDevices())) != fmt.Sprint(simIDs(a.cfg.simDevices())) {
+		return errors.New("simulated devices changed: restart to apply")
+	}
+	jobs, err := a.buildJobs(cfg)
+	if err != nil {
+		return err
+	}
+	if err := a.alarms.Update(cfg); err != nil {
+		for _, j := range jobs {
+			_ = j.Poller.Close()
+		}
+		return err
+	}
+	keep := map[string]bool{}
+	for _, j := range jobs {
+		keep[j.Config.Device.ID()] = true
+	}
+	for _, j := range a.cur {
+		if !keep[j.Config.Device.ID()] {
+			a.polls.forget(j.Config.Device)
+		}
+	}
+	a.sched.Set(jobs)
+	a.cur = jobs
+	a.cfg = cfg
+	a.log.Info("configuration reloaded", "devices", len(jobs), "rules", len(cfg.rules))
+	return nil
+}
+
+func simIDs(devs []simDevice) []string {
+	out := make([]string, len(devs))
+	for i, d := range devs {
+		out[i] = d.ID + "=" + d.Profile.Name
+	}
+	return out
+}
+
+// Stop shuts down in dependency order, flushing what can be flushed:
+// pollers first (no new samples), then alarms and records, then the spool
+// queue into JetStream, then the writer, then NATS.
+func (a *app) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if a.http != nil {
+		_ = a.http.Shutdown(ctx)
+	}
+	if a.sched != nil {
+		a.sched.Stop()
+		close(a.stop)
+		<-a.done
+	}
+	if a.sims != nil && a.ownSims {
+		a.sims.Stop()
+	}
+	if a.alarms != nil {
+		a.alarms.Stop(ctx)
+	}
+	if a.spool != nil {
+		if lost := a.spool.Stop(ctx); lost > 0 {
+			a.log.Error("samples not spooled at shutdown", "lost", lost)
+		}
+	}
+	if a.writer != nil {
+		a.writer.Stop()
+	}
+	stopNATS(a.srv, a.nc)
+}
+
+// listen starts the HTTP listener: /metrics, /healthz, and /sim/ when
+// simulated devices run.
+func (a *app) listen() error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	mux.HandleFunc("GET /healthz", a.healthz)
+	if a.sims != nil {
+		mux.Handle("/sim/", http.StripPrefix("/sim", a.sims.Store.Handler()))
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	a.ln = ln
+	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the HTTP listener's address.
+func (a *app) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// healthz answers 200 only when the collectors run (a poll finished within
+// three of the longest intervals) and the spool is writable.
+func (a *app) healthz(w http.ResponseWriter, _ *http.Request) {
+	var problems []string
+	jobs := a.jobs()
+	longest := time.Duration(0)
+	for _, j := range jobs {
+		longest = max(longest, j.Config.Interval)
+	}
+	if len(jobs) > 0 {
+		last := time.Unix(0, a.lastPoll.Load())
+		if since := time.Since(last); since > 3*longest+5*time.Second {
+			problems = append(problems, fmt.Sprintf("collectors: no poll finished for %v", since.Round(time.Second)))
+		}
+	}
+	if err := a.spool.Healthy(); err != nil {
+		problems = append(problems, "spool: "+err.Error())
+	}
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
+		return
+	}
+	fmt.Fprintf(w, "ok: %d devices\n", len(jobs))
+}
+
+// inventory turns the configuration into the rules engine's inventory.
+func (c *Config) inventory() rules.Inventory {
+	var inv rules.Inventory
+	for _, s := range c.Sites {
+		site := rules.Site{Name: s.Name, Title: titles(s.Title, s.TitleEN, s.Name)}
+		for _, r := range s.Rooms {
+			room := rules.Room{Name: r.Name, Title: titles(r.Title, r.TitleEN, r.Name), CarryTime: r.CarryTime, Thresholds: r.Thresholds}
+			for _, d := range r.Devices {
+				dev := rwc.Device{Site: s.Name, Room: r.Name, Name: d.Name, Profile: d.Profile, Labels: d.Labels}
+				if p, ok := c.profiles[d.Profile]; ok {
+					dev.Class = p.Class
+				}
+				room.Devices = append(room.Devices, rules.DeviceInfo{Device: dev, Interval: d.Interval, Title: titles(d.Title, "", d.Name)})
+			}
+			site.Rooms = append(site.Rooms, room)
+		}
+		inv.Sites = append(inv.Sites, site)
+	}
+	return inv
+}
+
+func titles(zh, en, name string) map[string]string {
+	if zh == "" {
+		zh = name
+	}
+	if en == "" {
+		en = zh
+		if zh != name {
+			en = name
+		}
+	}
+	return map[string]string{"zh": zh, "en": en}
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+)
+
+// Defaults of NATSConfig.
+const (
+	defaultNATSListen   = "127.0.0.1:4222"
+	defaultNATSStoreDir = "/var/lib/roomwatch/jetstream"
+	// defaultSyncInterval is how often the embedded server fsyncs the
+	// samples spool (see NATSConfig.SyncInterval).
+	defaultSyncInterval = time.Second
+)
+
+// NATSConfig is the `nats:` block: an external NATS server or cluster
+// (URL set), or an embedded server with JetStream on local disk (URL empty).
+//
+// Durability on power loss (this is a power monitor). JetStream's file
+// store writes a message to the OS before acknowledging it but fsyncs only
+// every sync_interval (2 minutes by default); a published power-cut
+// analysis of NATS 2.12.1 lost acknowledged messages at that default
+// (nats-server issue 7564). The interval is a server-wide option; the only
+// per-stream setting in nats-server 2.15 / nats.go 1.55 is the stream's
+// persist_mode, and it can only relax durability ("async": the ack may
+// precede the write), never tighten it. So the embedded server runs with
+// sync_always (every write is fsynced before it is acknowledged) and the
+// samples spool alone opts out with persist_mode async, which makes it
+// fall back to the sync interval:
+//
+//   - alarms, audit records, patrol records and their consumers' state
+//     (every stream other than the spool): nothing acknowledged is lost on
+//     power loss or kill -9;
+//   - samples spool: a power loss loses at most the last SyncInterval
+//     (default 1 s) of samples, plus consumer progress of up to that long,
+//     which is harmless (the writer rewrites the same points); kill -9 of
+//     the process loses at most the last ~10 ms of samples (the async
+//     flusher's coalescing window), the same order as what is still in
+//     the collectors' in-memory queue anyway.
+//
+// An external server keeps its own sync settings: give it
+// `jetstream { sync_interval: always }` for the same guarantees.
+type NATSConfig struct {
+	// URL lists external servers, comma-separated
+	// (nats://host:4222,tls://host2:4222). Empty: run an embedded server.
+	URL string `yaml:"url"`
+	// TLS: CA file to verify the server; cert and key for a client
+	// certificate (external) or the listener's certificate (embedded).
+	TLSCA   string `yaml:"tls_ca"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// Credentials: one of user/password, token, nkey seed file or creds
+	// file. With the embedded server, user/password or token are required
+	// of every client, the monitor included.
+	User      string            `yaml:"user"`
+	Password  collectors.Secret `yaml:"password"`
+	Token     collectors.Secret `yaml:"token"`
+	NKeyFile  string            `yaml:"nkey_file"`
+	CredsFile string            `yaml:"creds_file"`
+
+	// Embedded server only.
+	// Listen is host:port where other processes on this host (notifier,
+	// patrol screen) reach the embedded server. Port 0 picks a free one.
+	Listen string `yaml:"listen"`
+	// StoreDir holds the JetStream data.
+	StoreDir string `yaml:"store_dir"`
+	// SyncInterval is how often the samples spool is fsynced: what a
+	// power loss can cost of samples. Everything else is fsynced on every
+	// write.
+	SyncInterval time.Duration `yaml:"sync_interval"`
+}
+
+// defaultNATSConfig returns the defaults to decode a `nats:` block into.
+func defaultNATSConfig() NATSConfig {
+	return NATSConfig{Listen: defaultNATSListen, StoreDir: defaultNATSStoreDir, SyncInterval: defaultSyncInterval}
+}
+
+// Embedded reports whether the embedded server is used.
+func (c *NATSConfig) Embedded() bool { return strings.TrimSpace(c.URL) == "" }
+
+// Validate records every problem of c under path (e.g. "nats").
+func (c *NATSConfig) Validate(errs *yamlconf.Errors, path string) {
+	p := func(f string) string {
+		if path == "" {
+			return f
+		}
+		return path + "." + f
+	}
+	fileExists := func(field, name string) {
+		if name == "" {
+			return
+		}
+		if _, err := os.Stat(name); err != nil {
+			errs.Addf(p(field), "%v", err)
+		}
+	}
+	fileExists("tls_ca", c.TLSCA)
+	fileExists("tls_cert", c.TLSCert)
+	fileExists("tls_key", c.TLSKey)
+	fileExists("nkey_file", c.NKeyFile)
+	fileExists("creds_file", c.CredsFile)
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs.Addf(p("tls_cert"), "tls_cert and tls_key go together")
+	}
+	methods := 0
+	for _, set := range []bool{c.User != "" || c.Password != "", c.Token != "", c.NKeyFile != "", c.CredsFile != ""} {
+		if set {
+			methods++
+		}
+	}
+	if methods > 1 {
+		errs.Addf(p("user"), "choose one of user/password, token, nkey_file, creds_file")
+	}
+	if (c.User == "") != (c.Password == "") {
+		errs.Addf(p("password"), "user and password go together")
+	}
+	if !c.Embedded() {
+		for i, u := range splitURLs(c.URL) {
+			pu, err := url.Parse(u)
+			if err != nil || pu.Host == "" || !(pu.Scheme == "nats" || pu.Scheme == "tls" || pu.Scheme == "ws" || pu.Scheme == "wss") {
+				errs.Addf(p("url"), "entry %d %q is not a nats://, tls://, ws:// or wss:// URL", i+1, u)
+			}
+		}
+		return
+	}
+	if c.NKeyFile != "" || c.CredsFile != "" {
+		errs.Addf(p("nkey_file"), "nkey_file and creds_file need an external server (url); the embedded server takes user/password or token")
+	}
+	if c.TLSCA != "" && c.TLSCert == "" {
+		errs.Addf(p("tls_ca"), "the embedded server needs tls_cert and tls_key to serve TLS")
+	}
+	if _, err := listenAddr(c.Listen); err != nil {
+		errs.Addf(p("listen"), "%v", err)
+	}
+	if c.StoreDir == "" {
+		errs.Addf(p("store_dir"), "required for the embedded server")
+	}
+	if c.SyncInterval <= 0 {
+		errs.Addf(p("sync_interval"), "must be positive (e.g. 1s)")
+	} else if c.SyncInterval > 2*time.Minute {
+		errs.Addf(p("sync_interval"), "%v would let a power loss cost that much data; at most 2m", c.SyncInterval)
+	}
+}
+
+func splitURLs(s string) []string {
+	var out []string
+	for _, u := range strings.Split(s, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+type hostPort struct {
+	host string
+	port int
+}
+
+func listenAddr(s string) (hostPort, error) {
+	h, ps, err := net.SplitHostPort(s)
+	if err != nil {
+		return hostPort{}, fmt.Errorf("%q is not host:port: %w", s, err)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port < 0 || port > 65535 {
+		return hostPort{}, fmt.Errorf("%q: port %q is not 0-65535", s, ps)
+	}
+	if h == "" {
+		h = "0.0.0.0"
+	}
+	return hostPort{h, port}, nil
+}
+
+// startNATS starts the embedded server (URL empty) and connects to it in
+// process, or connects to the external servers. The server is nil when
+// external. Stop with stopNATS.
+func startNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, *nats.Conn, error) {
+	log = log.With("component", "nats")
+	opts := []nats.Option{
+		nats.Name("roomwatch"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(2 * time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats: disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats: reconnected", "server", nc.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subj := ""
+			if sub != nil {
+				subj = sub.Subject
+			}
+			log.Error("nats: async error", "subject", subj, "err", err)
+		}),
+	}
+	switch {
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, string(cfg.Password)))
+	case cfg.Token != "":
+		opts = append(opts, nats.Token(string(cfg.Token)))
+	case cfg.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	case cfg.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nats: nkey_file %s: %w", cfg.NKeyFile, err)
+		}
+		opts = append(opts, o)
+	}
+
+	if !cfg.Embedded() {
+		if cfg.TLSCA != "" {
+			opts = append(opts, nats.RootCAs(cfg.TLSCA))
+		}
+		if cfg.TLSCert != "" {
+			opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
+		}
+		nc, err := nats.Connect(strings.Join(splitURLs(cfg.URL), ","), opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nats: connect %s: %w", redactURLs(cfg.URL), err)
+		}
+		log.Info("nats: connected", "server", nc.ConnectedUrlRedacted())
+		return nil, nc, nil
+	}
+
+	srv, err := newEmbeddedNATS(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv))...)
+	if err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, nil, fmt.Errorf("nats: connect to embedded server: %w", err)
+	}
+	return srv, nc, nil
+}
+
+// newEmbeddedNATS starts the embedded server and waits until it accepts
+// connections.
+func newEmbeddedNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, error) {
+	hp, err := listenAddr(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats: listen: %w", err)
+	}
+	if hp.port == 0 {
+		hp.port = server.RANDOM_PORT
+	}
+	if err := os.MkdirAll(cfg.StoreDir, 0o750); err != nil {
+		return nil, fmt.Errorf("nats: store_dir: %w", err)
+	}
+	sync := cfg.SyncInterval
+	if sync <= 0 {
+		sync = defaultSyncInterval
+	}
+	o := &server.Options{
+		ServerName: "roomwatch",
+		Host:       hp.host,
+		Port:       hp.port,
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		// Every stream fsyncs each write before acknowledging it, except
+		// the samples spool, which opts out (persist_mode async) and is
+		// fsynced every SyncInterval. See NATSConfig.
+		SyncAlways:   true,
+		SyncInterval: sync,
+		NoSigs:       true,
+		NoLog:        false,
+		MaxPayload:   8 << 20,
+	}
+	switch {
+	case cfg.User != "":
+		o.Username, o.Password = cfg.User, string(cfg.Password)
+	case cfg.Token != "":
+		o.Authorization = string(cfg.Token)
+	}
+	if cfg.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CaFile: cfg.TLSCA})
+		if err != nil {
+			return nil, fmt.Errorf("nats: tls: %w", err)
+		}
+		o.TLSConfig = tc
+		o.TLS = true
+	}
+	srv, err := server.NewServer(o)
+	if err != nil {
+		return nil, fmt.Errorf("nats: embedded server: %w", err)
+	}
+	srv.SetLoggerV2(slogAdapter{log}, false, false, false)
+	go srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, errors.New("nats: embedded server not ready within 30s (is " + cfg.Listen + " in use? see the log)")
+	}
+	log.Info("nats: embedded server ready", "listen", srv.ClientURL(), "store_dir", cfg.StoreDir, "sync_interval", sync)
+	return srv, nil
+}
+
+// stopNATS drains the connection and shuts the embedded server down (srv
+// may be nil).
+func stopNATS(srv *server.Server, nc *nats.Conn) {
+	if nc != nil {
+		done := make(chan struct{})
+		nc.SetClosedHandler(func(*nats.Conn) { close(done) })
+		if err := nc.Drain(); err == nil {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		nc.Close()
+	}
+	if srv != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	}
+}
+
+// redactURLs hides passwords in URLs for error messages.
+func redactURLs(s string) string {
+	parts := splitURLs(s)
+	for i, p := range parts {
+		if u, err := url.Parse(p); err == nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// slogAdapter is the embedded server's logger.
+type slogAdapter struct{ log *slog.Logger }
+
+func (a slogAdapter) Noticef(format string, v ...any) { a.log.Info(fmt.Sprintf(format, v...)) }
+func (a slogAdapter) Warnf(format string, v ...any)   { a.log.Warn(fmt.Sprintf(format, v...)) }
+func (a slogAdapter) Fatalf(format string, v ...any)  { a.log.Error(fmt.Sprintf(format, v...)) }
+func (a slogAdapter) Errorf(format string, v ...any)  { a.log.Error(fmt.Sprintf(format, v...)) }
+func (a slogAdapter) Debugf(format string, v ...any)  { a.log.Debug(fmt.Sprintf(format, v...)) }
+func (a slogAdapter) Tracef(format string, v ...any)  { a.log.Debug(fmt.Sprintf(format, v...)) }

@@ -1,0 +1,149 @@
+package influx
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+)
+
+func TestEncode(t *testing.T) {
+	at := time.Date(2026, 3, 1, 8, 0, 0, 123_000_000, time.UTC)
+	dev := collectors.Device{Site: "h1", Room: "room 1", Name: "ups,a", Profile: "apc-ups", Class: "ups",
+		Labels: map[string]string{"rack": "A3", "site": "dup", "note": ""}}
+	tags := `,class=ups,device=ups\,a,label_site=dup,profile=apc-ups,rack=A3,room=room\ 1,site=h1`
+	cases := []struct {
+		name      string
+		set       collectors.SampleSet
+		precision string
+		want      string
+	}{
+		{
+			name: "kinds",
+			set: collectors.SampleSet{Device: dev, Time: at, Duration: 1500 * time.Microsecond, Values: []collectors.Value{
+				{Name: "load_pct", Kind: collectors.Number, Num: 37.5},
+				{Name: "on_battery", Kind: collectors.Bool, Num: 1},
+				{Name: "battery_status", Kind: collectors.Enum, Num: 3, Str: "low"},
+				{Name: "model", Kind: collectors.Text, Str: `Smart "UPS" 3000\`},
+			}},
+			precision: "ms",
+			want: "roomwatch_ups" + tags + ` load_pct=37.5,on_battery=true,battery_status="low",battery_status_code=3,model="Smart \"UPS\" 3000\\" 1772352000123` + "\n" +
+				"roomwatch_poll" + tags + ` duration_s=0.0015,reachable=true,values=4i,bad_values=0i 1772352000123` + "\n",
+		},
+		{
+			name: "bad values are not numbers",
+			set: collectors.SampleSet{Device: dev, Time: at, Values: []collectors.Value{
+				{Name: "temperature_c", Kind: collectors.Number, Num: 3276.7, Quality: collectors.SensorFault},
+				{Name: "humidity_pct", Kind: collectors.Number, Num: math.NaN()},
+				{Name: "door_open", Kind: collectors.Bool, Num: 0},
+			}},
+			precision: "s",
+			want: "roomwatch_ups" + tags + ` temperature_c_quality="sensor-fault",humidity_pct_quality="invalid",door_open=false 1772352000` + "\n" +
+				"roomwatch_poll" + tags + ` duration_s=0,reachable=true,values=3i,bad_values=1i 1772352000` + "\n",
+		},
+		{
+			name: "comms lost",
+			set: collectors.Failed(collectors.Device{Site: "h1", Room: "r", Name: "th"}, at, 2*time.Second,
+				[]collectors.ValueSpec{{Name: "temperature_c", Kind: collectors.Number}}, errString("timeout\nafter 2s")),
+			precision: "ns",
+			want: `roomwatch_device,device=th,room=r,site=h1 temperature_c_quality="comms-lost" 1772352000123000000` + "\n" +
+				`roomwatch_poll,device=th,room=r,site=h1 duration_s=2,reachable=false,values=1i,bad_values=1i,error="timeout after 2s" 1772352000123000000` + "\n",
+		},
+		{
+			name:      "no values: poll line only",
+			set:       collectors.SampleSet{Device: collectors.Device{Site: "h1", Room: "r", Name: "x"}, Time: at},
+			precision: "us",
+			want:      `roomwatch_poll,device=x,room=r,site=h1 duration_s=0,reachable=true,values=0i,bad_values=0i 1772352000123000` + "\n",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEncoder(c.precision)
+			got, n := e.Append(nil, &c.set)
+			if string(got) != c.want {
+				t.Errorf("got\n%s\nwant\n%s", got, c.want)
+			}
+			if lines := strings.Count(c.want, "\n"); n != lines {
+				t.Errorf("Append says %d lines, want %d", n, lines)
+			}
+		})
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func TestSubject(t *testing.T) {
+	got := Subject("roomwatch.samples", collectors.Device{Site: "h.1", Room: "机房 A", Name: "ups*>"})
+	if want := "roomwatch.samples.h_1.机房_A.ups__"; got != want {
+		t.Errorf("Subject = %q, want %q", got, want)
+	}
+	if got := Subject("p", collectors.Device{}); got != "p._._._" {
+		t.Errorf("empty device: %q", got)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := DefaultConfig()
+	good.URL, good.Bucket = "http://127.0.0.1:8086", "roomwatch/autogen"
+	var errs yamlconf.Errors
+	good.Validate(&errs, "influx")
+	if err := errs.Err(); err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+
+	bad := DefaultConfig()
+	bad.URL, bad.Precision, bad.TLSCA, bad.BatchSize = "ftp://x", "m", "ca.pem", 0
+	bad.Spool.MaxBytes, bad.Spool.Persist = 1000, "maybe"
+	errs = yamlconf.Errors{}
+	bad.Validate(&errs, "influx")
+	err := errs.Err()
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{"influx.url:", "influx.bucket: required", "influx.precision:", "influx.tls_ca:",
+		"influx.batch_size:", "influx.spool.max_bytes:", "influx.spool.persist:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in\n%v", want, err)
+		}
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"1024": 1024, "512MiB": 512 << 20, "1.5 GiB": 3 << 29, "20GB": 20e9, "8K": 8192} {
+		got, err := ParseByteSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := ParseByteSize("lots"); err == nil {
+		t.Error("ParseByteSize(lots) accepted")
+	}
+}
+
+func TestDefaultMaxBytes(t *testing.T) {
+	// The benchmark workload: 200 devices x 12 values every second.
+	loads := make([]Load, 200)
+	for i := range loads {
+		loads[i] = Load{Values: 12, Interval: time.Second}
+	}
+	got := DefaultMaxBytes(loads, DefaultHold)
+	// What 72 hours really take: the stored size of real messages.
+	s := upsSet(1, t0)
+	data, _ := s.Marshal()
+	real := int64(len(data)+len(Subject(DefaultSubjectPrefix, s.Device))+22+8) * 200 * 72 * 3600
+	if int64(got) < real {
+		t.Errorf("DefaultMaxBytes = %s, less than 72h of real messages (%s)", got, ByteSize(real))
+	}
+	if int64(got) > 3*real {
+		t.Errorf("DefaultMaxBytes = %s, far more than 72h of real messages (%s)", got, ByteSize(real))
+	}
+	if got := DefaultMaxBytes([]Load{{Values: 2, Interval: time.Minute}}, DefaultHold); got != MinMaxBytes {
+		t.Errorf("one slow device: %s, want the floor %s", got, ByteSize(MinMaxBytes))
+	}
+	t.Logf("200 x 12 values/s for 72h: %s (%d bytes per message)", got, MessageBytes(12))
+}

@@ -1,0 +1,535 @@
+package influx
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/roomwatch/roomwatch/collectors"
+)
+
+// Backoff bounds of a failing InfluxDB.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 30 * time.Second
+)
+
+// Writer drains the spool into InfluxDB: a durable pull consumer that
+// fetches up to BatchSize samples (or what arrived within FlushInterval),
+// writes them as one gzip-compressed request and acknowledges them only
+// after InfluxDB accepted it. One Writer per spool consumer; Start
+// launches its loops and Stop ends them.
+type Writer struct {
+	cfg    Config
+	log    *slog.Logger
+	m      *Metrics
+	js     jetstream.JetStream
+	client influxdb2.Client
+	api    api.WriteAPIBlocking
+	enc    *encoder
+	http   *http.Transport
+
+	stream jetstream.Stream
+	cons   jetstream.Consumer
+
+	mu       sync.Mutex
+	expect   uint64 // the next stream sequence not yet delivered to this consumer
+	dropLog  time.Time
+	dropWait uint64 // drops counted since the last log line
+
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// NewWriter checks cfg and prepares the InfluxDB client; it does no
+// network I/O. cfg should have passed Validate.
+func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer, error) {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	if _, ok := precisions[cfg.Precision]; !ok {
+		return nil, fmt.Errorf("influx writer: precision %q is not one of ns, us, ms, s", cfg.Precision)
+	}
+	if cfg.BatchSize <= 0 || cfg.FlushInterval <= 0 || cfg.Timeout <= 0 {
+		return nil, fmt.Errorf("influx writer: batch_size, flush_interval and timeout must be positive")
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("influx writer: jetstream: %w", err)
+	}
+	opts := influxdb2.DefaultOptions().
+		SetUseGZip(true).
+		SetPrecision(precisions[cfg.Precision]).
+		SetHTTPRequestTimeout(uint((cfg.Timeout + time.Second - 1) / time.Second)).
+		SetLogLevel(0)
+	if cfg.TLSCA != "" || cfg.InsecureSkipVerify {
+		tc := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the user's explicit choice
+		if cfg.TLSCA != "" {
+			pem, err := os.ReadFile(cfg.TLSCA)
+			if err != nil {
+				return nil, fmt.Errorf("influx writer: tls_ca: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("influx writer: tls_ca %s: no PEM certificate found", cfg.TLSCA)
+			}
+			tc.RootCAs = pool
+		}
+		opts.SetTLSConfig(tc)
+	}
+	// A dedicated transport: keep-alive connections to one host.
+	transport := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		TLSClientConfig:     opts.TLSConfig(),
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	opts.SetHTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: transport})
+	client := influxdb2.NewClientWithOptions(cfg.URL, string(cfg.Token), opts)
+	w := &Writer{
+		cfg:    cfg,
+		log:    log.With("influx", cfg.URL, "bucket", cfg.Bucket),
+		m:      m,
+		js:     js,
+		client: client,
+		api:    client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
+		enc:    newEncoder(cfg.Precision),
+		http:   transport,
+	}
+	return w, nil
+}
+
+// ConsumerConfig is the JetStream configuration of the writer's durable
+// consumer.
+func ConsumerConfig(cfg Config) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       cfg.Spool.Durable,
+		Description:   "roomwatch InfluxDB writer",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.Spool.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * cfg.BatchSize,
+	}
+}
+
+// Start creates or updates the spool stream and the durable consumer
+// (under ctx) and launches the write and monitor loops, which run until
+// Stop.
+func (w *Writer) Start(ctx context.Context) error {
+	st, err := EnsureStream(ctx, w.js, w.cfg.Spool)
+	if err != nil {
+		return err
+	}
+	cons, err := st.CreateOrUpdateConsumer(ctx, ConsumerConfig(w.cfg))
+	if err != nil {
+		return fmt.Errorf("influx writer: consumer %s: %w", w.cfg.Spool.Durable, err)
+	}
+	ci, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("influx writer: consumer %s: info: %w", w.cfg.Spool.Durable, err)
+	}
+	si, err := st.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("influx writer: stream %s: info: %w", w.cfg.Spool.Stream, err)
+	}
+	w.stream, w.cons = st, cons
+	w.expect = ci.Delivered.Stream + 1
+	if ci.Delivered.Stream == 0 {
+		// A new consumer starts at the first stored message (a stream
+		// that never held one reports 0).
+		w.expect = max(si.State.FirstSeq, 1)
+	}
+	w.m.maxBytes.Set(float64(si.Config.MaxBytes))
+	w.observe(si, time.Now())
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	w.done.Add(2)
+	go w.run(runCtx)
+	go w.monitor(runCtx)
+	return nil
+}
+
+// Stop ends the loops and waits for them. A batch being written is
+// abandoned and handed back to the spool (nak) for the next start;
+// nothing acknowledged is lost. The InfluxDB client is closed.
+func (w *Writer) Stop() {
+	if w.cancel != nil {
+		w.cancel()
+		w.done.Wait()
+	}
+	w.client.Close()
+	w.http.CloseIdleConnections()
+}
+
+// pipelineDepth is how many batches are in hand: one being written, the
+// others fetched and encoded meanwhile.
+var pipelineDepth = 2
+
+// batch is a fetched, encoded batch.
+type batch struct {
+	buf   []byte
+	items []item
+}
+
+// run is the write loop. A fetch goroutine fetches and encodes the next
+// batch while this one writes the current one, so a backlog drains with
+// InfluxDB busy all the time.
+func (w *Writer) run(ctx context.Context) {
+	defer w.done.Done()
+	ready := make(chan *batch)
+	free := make(chan *batch, pipelineDepth)
+	for range pipelineDepth {
+		free <- &batch{}
+	}
+	go w.fetchLoop(ctx, free, ready)
+	for b := range ready {
+		if err := w.writeItems(ctx, b.buf, b.items); err != nil {
+			nakRest(b)
+			for b := range ready {
+				nakRest(b)
+			}
+			return
+		}
+		free <- b
+	}
+}
+
+// nakRest hands the unwritten messages of b back to the spool.
+func nakRest(b *batch) {
+	for _, it := range b.items {
+		if !it.done {
+			_ = it.msg.Nak()
+		}
+	}
+}
+
+// fetchLoop fetches and encodes batches into free buffers and hands them
+// to ready until ctx ends; then it closes ready.
+func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<- *batch) {
+	defer close(ready)
+	var (
+		msgs    []jetstream.Msg
+		lastErr time.Time
+	)
+	touch := time.NewTicker(w.cfg.Spool.AckWait / 3)
+	defer touch.Stop()
+	for {
+		var b *batch
+		select {
+		case <-ctx.Done():
+			return
+		case b = <-free:
+		}
+		for {
+			if ctx.Err() != nil {
+				return
+			}
+			fb, err := w.cons.Fetch(w.cfg.BatchSize, jetstream.FetchMaxWait(w.cfg.FlushInterval))
+			if err != nil {
+				if time.Since(lastErr) > time.Minute {
+					lastErr = time.Now()
+					w.log.Error("influx writer: fetch from spool", "err", err)
+				}
+				sleep(ctx, time.Second)
+				continue
+			}
+			msgs = msgs[:0]
+			for msg := range fb.Messages() {
+				msgs = append(msgs, msg)
+			}
+			if len(msgs) == 0 {
+				continue
+			}
+			b.buf, b.items = w.encode(msgs, b.buf[:0], b.items[:0])
+			if len(b.items) > 0 {
+				break
+			}
+		}
+		// Wait for the writer, keeping the batch ours meanwhile.
+		for sent := false; !sent; {
+			select {
+			case ready <- b:
+				sent = true
+			case <-touch.C:
+				for _, it := range b.items {
+					_ = it.msg.InProgress()
+				}
+			case <-ctx.Done():
+				nakRest(b)
+				return
+			}
+		}
+	}
+}
+
+// item is one spool message and its lines in the batch buffer.
+type item struct {
+	msg        jetstream.Msg
+	start, end int
+	lines      int
+	done       bool
+}
+
+// encode decodes msgs and appends their line protocol to buf.
+func (w *Writer) encode(msgs []jetstream.Msg, buf []byte, items []item) ([]byte, []item) {
+	var set collectors.SampleSet
+	for _, msg := range msgs {
+		if meta, err := msg.Metadata(); err == nil && meta.NumDelivered == 1 {
+			w.delivered(meta.Sequence.Stream)
+		}
+		set = collectors.SampleSet{}
+		if err := json.Unmarshal(msg.Data(), &set); err != nil {
+			w.log.Error("influx writer: spool message is not a sample set, dropped",
+				"subject", msg.Subject(), "err", err)
+			w.m.dropped.WithLabelValues(DropUndecodable).Inc()
+			_ = msg.Term()
+			continue
+		}
+		start := len(buf)
+		var n int
+		buf, n = w.enc.Append(buf, &set)
+		items = append(items, item{msg: msg, start: start, end: len(buf), lines: n})
+	}
+	return buf, items
+}
+
+// errRejected marks a write InfluxDB refused as malformed.
+type errRejected struct{ err error }
+
+func (e *errRejected) Error() string { return e.err.Error() }
+func (e *errRejected) Unwrap() error { return e.err }
+
+// writeItems writes the lines of items (contiguous in buf) and acks them.
+// A rejected write is split in halves until the bad lines are isolated.
+// It returns an error only when ctx ends.
+func (w *Writer) writeItems(ctx context.Context, buf []byte, items []item) error {
+	body := buf[items[0].start:items[len(items)-1].end]
+	err := w.writeRetry(ctx, body, items)
+	var rej *errRejected
+	switch {
+	case err == nil:
+		lines := 0
+		for i := range items {
+			lines += items[i].lines
+			_ = items[i].msg.Ack()
+			items[i].done = true
+		}
+		w.m.written.Add(float64(len(items)))
+		w.m.writtenLines.Add(float64(lines))
+		return nil
+	case errors.As(err, &rej) && len(items) > 1:
+		half := len(items) / 2
+		if err := w.writeItems(ctx, buf, items[:half]); err != nil {
+			return err
+		}
+		return w.writeItems(ctx, buf, items[half:])
+	case errors.As(err, &rej):
+		return w.writeLines(ctx, buf, &items[0])
+	default:
+		return err
+	}
+}
+
+// writeLines writes the lines of one message one by one, logging and
+// counting those InfluxDB rejects, then acks the message.
+func (w *Writer) writeLines(ctx context.Context, buf []byte, it *item) error {
+	rest := buf[it.start:it.end]
+	written := 0
+	for len(rest) > 0 {
+		n := 0
+		for n < len(rest) && rest[n] != '\n' {
+			n++
+		}
+		line := rest[:n]
+		if n < len(rest) {
+			n++
+		}
+		rest = rest[n:]
+		err := w.writeRetry(ctx, line, []item{*it})
+		var rej *errRejected
+		switch {
+		case err == nil:
+			written++
+		case errors.As(err, &rej):
+			w.m.rejected.Inc()
+			w.log.Error("influx writer: InfluxDB rejected a line, dropped",
+				"subject", it.msg.Subject(), "line", string(line), "err", err)
+		default:
+			return err
+		}
+	}
+	_ = it.msg.Ack()
+	it.done = true
+	w.m.written.Inc()
+	w.m.writtenLines.Add(float64(written))
+	return nil
+}
+
+// writeRetry writes body until InfluxDB accepts it (nil), rejects it as
+// malformed (*errRejected), or ctx ends (ctx.Err()). Transient failures
+// back off exponentially up to maxBackoff, honoring Retry-After, and keep
+// the batch's messages from being redelivered meanwhile.
+func (w *Writer) writeRetry(ctx context.Context, body []byte, items []item) error {
+	backoff := minBackoff
+	var (
+		failedAt, lastLog, lastTouch time.Time
+		attempts                     int
+	)
+	for {
+		t0 := time.Now()
+		err := w.api.WriteRecord(ctx, string(body))
+		w.m.writeLatency.Observe(time.Since(t0).Seconds())
+		if err == nil {
+			if attempts > 0 {
+				w.log.Info("influx writer: InfluxDB accepts writes again",
+					"outage", time.Since(failedAt).Round(time.Second), "failed_attempts", attempts)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		status, retryAfter := 0, time.Duration(0)
+		var herr *http2.Error
+		if errors.As(err, &herr) {
+			status = herr.StatusCode
+			retryAfter = time.Duration(herr.RetryAfter) * time.Second
+		}
+		switch status {
+		case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge:
+			w.m.writeFailures.WithLabelValues("rejected").Inc()
+			return &errRejected{fmt.Errorf("influx write: HTTP %d: %w", status, err)}
+		}
+		w.m.writeFailures.WithLabelValues("transient").Inc()
+		if attempts == 0 {
+			failedAt = t0
+		}
+		attempts++
+		if attempts == 1 || time.Since(lastLog) > time.Minute {
+			lastLog = time.Now()
+			lvl := slog.LevelWarn
+			if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound {
+				lvl = slog.LevelError // configuration: token, org or bucket
+			}
+			w.log.Log(ctx, lvl, "influx writer: write failed, samples stay in the spool and are retried",
+				"status", status, "err", err, "attempts", attempts,
+				"failing_for", time.Since(failedAt).Round(time.Second), "batch", len(items))
+		}
+		// Keep the batch ours while we retry.
+		if time.Since(lastTouch) > w.cfg.Spool.AckWait/3 {
+			lastTouch = time.Now()
+			for _, it := range items {
+				_ = it.msg.InProgress()
+			}
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		if retryAfter > wait {
+			wait = retryAfter
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// delivered records that the message with stream sequence seq was
+// delivered for the first time; messages skipped before it were dropped
+// by the spool's limits.
+func (w *Writer) delivered(seq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dropsBeforeLocked(seq)
+	if seq >= w.expect {
+		w.expect = seq + 1
+	}
+}
+
+// dropsBeforeLocked counts the messages between what was delivered and
+// first as dropped: in a work-queue stream nothing else removes a message
+// that was never delivered.
+func (w *Writer) dropsBeforeLocked(first uint64) {
+	if first <= w.expect {
+		return
+	}
+	n := first - w.expect
+	w.expect = first
+	w.m.dropped.WithLabelValues(DropSpoolFull).Add(float64(n))
+	w.dropWait += n
+	if time.Since(w.dropLog) >= 10*time.Second {
+		w.log.Error("influx writer: SPOOL FULL: oldest samples dropped before InfluxDB accepted them",
+			"dropped", w.dropWait, "max_bytes", w.cfg.Spool.MaxBytes, "max_age", w.cfg.Spool.MaxAge, "first", first)
+		w.dropLog, w.dropWait = time.Now(), 0
+	}
+}
+
+// monitor updates depth, age and drop metrics every MonitorInterval.
+func (w *Writer) monitor(ctx context.Context) {
+	defer w.done.Done()
+	every := w.cfg.Spool.MonitorInterval
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		si, err := w.stream.Info(ictx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Warn("influx writer: spool info", "err", err)
+			}
+			continue
+		}
+		w.observe(si, time.Now())
+	}
+}
+
+// observe updates the gauges from si and counts drops.
+func (w *Writer) observe(si *jetstream.StreamInfo, now time.Time) {
+	w.m.depthMsgs.Set(float64(si.State.Msgs))
+	w.m.depthBytes.Set(float64(si.State.Bytes))
+	age := 0.0
+	if si.State.Msgs > 0 && !si.State.FirstTime.IsZero() {
+		age = max(0, now.Sub(si.State.FirstTime).Seconds())
+	}
+	w.m.oldestAge.Set(age)
+	w.mu.Lock()
+	w.dropsBeforeLocked(si.State.FirstSeq)
+	w.mu.Unlock()
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,142 @@
+package modbus
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goburrow/modbus"
+
+	"github.com/roomwatch/roomwatch/collectors"
+)
+
+// BenchmarkDecode decodes the 12 values of the modbus-ups profile from
+// one 20-register block (the recorded on-battery dump), as a poll does.
+func BenchmarkDecode(b *testing.B) {
+	p := builtin(b, "modbus-ups")
+	words := []uint16{0x0009, 0x0003, 0x0041, 0x015E, 0x002A, 0x0000, 0x5F90, 0x0001,
+		0x4000, 0x43BE, 0x0000, 0x41DA, 0x0000, 0x0000, 0x199A, 0x4366, 0x0000, 0x0000, 0x0000, 0x4248}
+	values := make([]collectors.Value, len(p.Fields))
+	where := make([]string, len(p.Fields))
+	for i := range p.Fields {
+		where[i] = Where(&p.Fields[i])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range p.Fields {
+			f := &p.Fields[i]
+			values[i] = decode(f, words[f.Address:int(f.Address)+width(f)], false, where[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(p.Fields)), "ns/value")
+}
+
+// BenchmarkPollTCP is one poll of the 12-value modbus-ups profile against
+// the simulator over Modbus TCP on loopback (client and server in this
+// process).
+func BenchmarkPollTCP(b *testing.B) {
+	store := newStore(b, simDevice{"ups", builtin(b, "modbus-ups"), nil})
+	addr := serveTCP(b, store, map[uint8]string{1: "ups"})
+	p := newPoller(b, "ups", tcpTarget(addr, 1), builtin(b, "modbus-ups"), 5*time.Second)
+	ctx := context.Background()
+	if _, err := p.Poll(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*12), "ns/value")
+}
+
+// BenchmarkPollTCPProcess is BenchmarkPollTCP against a simulator in
+// another process, so that cpu-ns/value is the poller's own CPU time
+// (user + system, from getrusage) per value.
+func BenchmarkPollTCPProcess(b *testing.B) {
+	addr := childSim(b, 1)[0]
+	p := newPoller(b, "ups", tcpTarget(addr, 1), builtin(b, "modbus-ups"), 5*time.Second)
+	ctx := context.Background()
+	if _, err := p.Poll(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	before := cpuTime(b)
+	for b.Loop() {
+		if _, err := p.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := cpuTime(b) - before
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*12), "cpu-ns/value")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*12), "ns/value")
+}
+
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkBareGoburrow is the floor BenchmarkPollTCPProcess is compared
+// with: a bare goburrow client reading the same 20 registers in one
+// request, without decoding, deadlines or bus sharing.
+func BenchmarkBareGoburrow(b *testing.B) {
+	addr := childSim(b, 1)[0]
+	h := modbus.NewTCPClientHandler(addr)
+	h.SlaveId = 1
+	h.IdleTimeout = 0
+	defer h.Close()
+	c := modbus.NewClient(h)
+	if _, err := c.ReadHoldingRegisters(0, 20); err != nil {
+		b.Fatal(err)
+	}
+	before := cpuTime(b)
+	for b.Loop() {
+		if _, err := c.ReadHoldingRegisters(0, 20); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := cpuTime(b) - before
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*12), "cpu-ns/value")
+}
+
+// BenchmarkPoll200Devices polls 200 modbus-ups devices (12 values each,
+// one TCP port each, served by another process) all at once, as the
+// scheduler would every interval; one op is one round of 200 polls.
+func BenchmarkPoll200Devices(b *testing.B) {
+	const n = 200
+	addrs := childSim(b, n)
+	pollers := make([]*Poller, n)
+	for i, addr := range addrs {
+		pollers[i] = newPoller(b, fmt.Sprint("ups", i), tcpTarget(addr, 1), builtin(b, "modbus-ups"), 5*time.Second)
+	}
+	ctx := context.Background()
+	round := func() {
+		var wg sync.WaitGroup
+		for _, p := range pollers {
+			wg.Go(func() {
+				if _, err := p.Poll(ctx); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	round()
+	b.ReportAllocs()
+	before := cpuTime(b)
+	for b.Loop() {
+		round()
+	}
+	cpu := cpuTime(b) - before
+	values := float64(b.N * n * 12)
+	b.ReportMetric(float64(cpu.Nanoseconds())/values, "cpu-ns/value")
+	b.ReportMetric(values/b.Elapsed().Seconds(), "values/s")
+}

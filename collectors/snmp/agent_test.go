@@ -1,0 +1,195 @@
+package snmp
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/collectors/sim"
+)
+
+var _ Values = (*sim.Store)(nil)
+
+// simAgent serves each device of store on its own loopback UDP socket and
+// returns their addresses; everything stops at cleanup.
+func simAgent(t testing.TB, store *sim.Store, community string, devices ...string) map[string]string {
+	t.Helper()
+	a := NewAgent(store, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	addrs := map[string]string{}
+	for _, d := range devices {
+		conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[d] = conn.LocalAddr().String()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.Close()
+			if err := a.Serve(ctx, conn, d, community); err != nil {
+				t.Errorf("serve %s: %v", d, err)
+			}
+		}()
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return addrs
+}
+
+func simStore(t testing.TB, devices map[string]string) *sim.Store {
+	t.Helper()
+	s := sim.NewStore()
+	for d, prof := range devices {
+		if err := s.Add(d, builtin(t, prof)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// withExtra returns a copy of the profile asking for one more OID, which
+// the simulated device does not serve.
+func withExtra(p *profiles.Profile, oid string) *profiles.Profile {
+	q := *p
+	q.Fields = append(append([]profiles.Field(nil), p.Fields...), profiles.Field{Name: "extra", OID: oid, Type: "integer"})
+	return &q
+}
+
+// TestAgentServesProfiles polls the simulator with the real poller over
+// UDP, v2c and v1: every built-in SNMP profile decodes to its sim
+// defaults, a changed value shows on the next poll, and an OID the device
+// lacks is reported on its own value.
+func TestAgentServesProfiles(t *testing.T) {
+	store := simStore(t, map[string]string{"ups1": "rfc1628-ups", "apc1": "apc-ups", "env1": "apc-env"})
+	addrs := simAgent(t, store, "public", "ups1", "apc1", "env1")
+	const extra = "1.3.6.1.2.1.33.1.9.9.0"
+	for _, version := range []string{"2c", "1"} {
+		for dev, name := range map[string]string{"ups1": "rfc1628-ups", "apc1": "apc-ups", "env1": "apc-env"} {
+			t.Run(version+"/"+name, func(t *testing.T) {
+				p := withExtra(builtin(t, name), extra)
+				cfg := testConfig(version)
+				cfg.Target.Host = addrs[dev]
+				pl, err := New(cfg, p, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pl.Close()
+				s, err := pl.Poll(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []wantValue
+				for _, f := range p.Fields[:len(p.Fields)-1] {
+					v, err := f.Parse(f.Sim)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, wantValue{Name: f.Name, Value: v, Quality: "good"})
+				}
+				errText := extra + ": noSuchObject (the agent does not implement this object)"
+				if version == "1" {
+					errText = extra + ": agent answered noSuchName (error-index " + strconv.Itoa(len(p.Fields)-countWalks(p)) + ")"
+				}
+				want = append(want, wantValue{Name: "extra", Quality: "sensor-fault", Err: errText})
+				checkValues(t, s.Values, want)
+			})
+		}
+	}
+
+	// A power cut: the next poll shows it.
+	if err := store.Set("ups1", "on_battery", "true"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Set("ups1", "runtime_min", "12"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig("2c")
+	cfg.Target.Host = addrs["ups1"]
+	pl, err := New(cfg, builtin(t, "rfc1628-ups"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	s, err := pl.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Get("on_battery"); v.Any() != true {
+		t.Errorf("on_battery = %v after the power cut, want true", v.Any())
+	}
+	if v, _ := s.Get("runtime_min"); v.Num != 12 {
+		t.Errorf("runtime_min = %v, want 12", v.Num)
+	}
+
+	// Another community gets no answer.
+	cfg.Target.Community = "private"
+	cfg.Timeout, cfg.Retries = 200*time.Millisecond, 0
+	bad, err := New(cfg, builtin(t, "rfc1628-ups"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if s, err := bad.Poll(context.Background()); err == nil || s.Reachable() {
+		t.Fatal("the simulator answered a wrong community")
+	}
+}
+
+func countWalks(p *profiles.Profile) int {
+	n := 0
+	for _, f := range p.Fields {
+		if f.Walk {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAgentWithNetSnmpTools walks the simulator with net-snmp's own
+// snmpwalk (GETBULK, v2c) and snmpget (v1): its BER encoding is what a
+// real SNMP manager reads.
+func TestAgentWithNetSnmpTools(t *testing.T) {
+	walk, err := exec.LookPath("snmpwalk")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("snmpwalk (net-snmp client tools) not installed")
+		}
+		t.Skip("snmpwalk not installed")
+	}
+	get, err := exec.LookPath("snmpget")
+	if err != nil {
+		t.Fatal("snmpwalk without snmpget")
+	}
+	store := simStore(t, map[string]string{"apc1": "apc-ups"})
+	addr := simAgent(t, store, "public", "apc1")["apc1"]
+	env := append(os.Environ(), "MIBS=", "MIBDIRS="+t.TempDir())
+	cmd := exec.Command(walk, "-v2c", "-c", "public", "-On", "-t", "2", addr, ".1.3.6.1.4.1.318")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("snmpwalk: %v\n%s", err, out)
+	}
+	for _, line := range []string{
+		".1.3.6.1.4.1.318.1.1.1.2.2.3.0 = Timeticks: (270000) 0:45:00.00",
+		".1.3.6.1.4.1.318.1.1.1.2.3.4.0 = INTEGER: 546",
+		".1.3.6.1.4.1.318.1.1.1.4.3.3.0 = Gauge32: 350",
+		".1.3.6.1.4.1.318.1.1.1.4.1.1.0 = INTEGER: 2",
+	} {
+		if !strings.Contains(string(out), line) {
+			t.Errorf("snmpwalk output lacks %q:\n%s", line, out)
+		}
+	}
+	cmd = exec.Command(get, "-v1", "-c", "public", "-On", "-t", "2", addr, ".1.3.6.1.4.1.318.1.1.1.2.1.1.0", ".1.3.6.1.4.1.318.9.9.0")
+	cmd.Env = env
+	out, _ = cmd.CombinedOutput()
+	if !strings.Contains(string(out), "noSuchName") || !strings.Contains(string(out), ".1.3.6.1.4.1.318.9.9.0") {
+		t.Errorf("v1 GET of a missing OID: want noSuchName naming it, got:\n%s", out)
+	}
+}

@@ -1,0 +1,227 @@
+package snmp
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkDecode decodes the recorded rfc1628-ups response (17 values,
+// three-line tables included).
+func BenchmarkDecode(b *testing.B) {
+	p := builtin(b, "rfc1628-ups")
+	f, err := os.Open("testdata/rfc1628-ups.snmpwalk")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pdus, err := ParseWalk(f.Name(), f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := ResponseFromWalk(p, pdus)
+	b.ReportAllocs()
+	var n int
+	for b.Loop() {
+		n = len(Decode(p, &r, nil))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/value")
+}
+
+// BenchmarkPollAgent is one poll of each SNMP built-in profile against
+// the in-process agent simulator over loopback UDP (client and agent
+// CPU both count here).
+func BenchmarkPollAgent(b *testing.B) {
+	for _, name := range []string{"rfc1628-ups", "apc-ups", "apc-env"} {
+		b.Run(name, func(b *testing.B) {
+			store := simStore(b, map[string]string{"d": name})
+			addr := simAgent(b, store, "public", "d")["d"]
+			cfg := testConfig("2c")
+			cfg.Target.Host = addr
+			pl, err := New(cfg, builtin(b, name), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pl.Close()
+			benchPoll(b, pl)
+		})
+	}
+}
+
+// BenchmarkPollSnmpd is one poll against net-snmp snmpd, another process,
+// so cpu-µs/value is the poller's own CPU per decoded value.
+func BenchmarkPollSnmpd(b *testing.B) {
+	for _, name := range []string{"rfc1628-ups", "apc-ups"} {
+		b.Run(name, func(b *testing.B) {
+			addr := runSnmpd(b, "rocommunity public 127.0.0.1\n"+overrides(b, "testdata/"+name+".snmpwalk"))
+			cfg := testConfig("2c")
+			cfg.Target.Host = addr
+			pl, err := New(cfg, builtin(b, name), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pl.Close()
+			benchPoll(b, pl)
+		})
+	}
+}
+
+func benchPoll(b *testing.B, pl *Poller) {
+	ctx := context.Background()
+	s, err := pl.Poll(ctx) // connect, warm up
+	if err != nil {
+		b.Fatal(err)
+	}
+	values := len(s.Values)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := pl.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*values), "cpu-µs/value")
+	b.ReportMetric(float64(values), "values/poll")
+}
+
+// BenchmarkBareGosnmpSnmpd is the floor: a bare gosnmp client sending the
+// apc-ups profile's 10 OIDs in one GET to snmpd, no decoding.
+func BenchmarkBareGosnmpSnmpd(b *testing.B) {
+	addr := runSnmpd(b, "rocommunity public 127.0.0.1\n"+overrides(b, "testdata/apc-ups.snmpwalk"))
+	p := builtin(b, "apc-ups")
+	oids := make([]string, len(p.Fields))
+	for i, f := range p.Fields {
+		oids[i] = f.OID
+	}
+	c, err := newClient(testConfig("2c").Target, 2*time.Second, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := c.g
+	host, port := splitAddr(b, addr)
+	g.Target, g.Port = host, port
+	if err := g.Connect(); err != nil {
+		b.Fatal(err)
+	}
+	defer g.Conn.Close()
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := g.Get(oids); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*len(oids)), "cpu-µs/value")
+	_ = gosnmp.Version2c
+}
+
+func splitAddr(t testing.TB, addr string) (string, uint16) {
+	t.Helper()
+	cfg := testConfig("2c")
+	cfg.Target.Host = addr
+	c, err := newClient(cfg.Target, time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.g.Target, c.g.Port
+}
+
+// BenchmarkPollSnmpdParallel polls 200 devices (one snmpd listening on
+// 200 loopback ports, each port a device) from 200 goroutines, the shape
+// of the 200-device workload: cpu-µs/value is the pollers' CPU per value.
+func BenchmarkPollSnmpdParallel(b *testing.B) {
+	const devices = 200
+	name := "apc-ups"
+	addrs := runSnmpdPorts(b, "rocommunity public 127.0.0.1\n"+overrides(b, "testdata/"+name+".snmpwalk"), devices)
+	pool := make(chan *Poller, devices)
+	for _, addr := range addrs {
+		cfg := testConfig("2c")
+		cfg.Target.Host = addr
+		pl, err := New(cfg, builtin(b, name), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pl.Close()
+		if _, err := pl.Poll(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		pool <- pl
+	}
+	values := len(builtin(b, name).Fields)
+	b.ReportAllocs()
+	b.SetParallelism(devices / 2)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		pl := <-pool
+		defer func() { pool <- pl }()
+		for pb.Next() {
+			if _, err := pl.Poll(context.Background()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*values), "cpu-µs/value")
+	b.ReportMetric(float64(b.N*values)/b.Elapsed().Seconds(), "values/s")
+}
+
+// BenchmarkAgentRequest is the simulator's cost of one request (decode,
+// answer, encode; no socket): a GET of the rfc1628-ups profile's 8
+// scalars, and the GETBULK of its 3 columns.
+func BenchmarkAgentRequest(b *testing.B) {
+	p := builtin(b, "rfc1628-ups")
+	store := simStore(b, map[string]string{"d": "rfc1628-ups"})
+	a := NewAgent(store, nil)
+	enc := &gosnmp.GoSNMP{Version: gosnmp.Version2c, Community: "public"}
+	var scalars, columns []gosnmp.SnmpPDU
+	for _, f := range p.Fields {
+		v := gosnmp.SnmpPDU{Name: f.OID, Type: gosnmp.Null}
+		if f.Walk {
+			columns = append(columns, v)
+		} else {
+			scalars = append(scalars, v)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		typ  gosnmp.PDUType
+		vars []gosnmp.SnmpPDU
+		reps uint32
+	}{
+		{"get8", gosnmp.GetRequest, scalars, 0},
+		{"getbulk3x2", gosnmp.GetBulkRequest, columns, 2},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			in, err := enc.SnmpEncodePacket(tc.typ, tc.vars, 0, tc.reps)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c}
+			var m *mib
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok, err := a.handle(dec, &m, "d", "public", in); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,142 @@
+package rules
+
+import (
+	"strings"
+	"time"
+)
+
+// Tick advances time-based transitions at now: `for` and
+// `keep_firing_for` elapsing, calendar windows opening and closing, flap
+// holds, and no-data for inventory devices (a device that stopped
+// answering, or never answered since the engine started). Call it
+// periodically (every second or so); it does not need new samples.
+func (e *Engine) Tick(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.observe(now)
+	for si := range e.inv.Sites {
+		for ri := range e.inv.Sites[si].Rooms {
+			for _, d := range e.inv.Sites[si].Rooms[ri].Devices {
+				// A device that reported keeps the identity its samples
+				// carry; the inventory's is used until then.
+				de := e.devices[d.Device.ID()]
+				if de == nil || !de.seen {
+					de = e.entry(d.Device)
+				}
+				for i, c := range de.rules {
+					if c.kind != kindNoData {
+						continue
+					}
+					in := de.inst[i]
+					if in == nil {
+						in = e.newInstance(c, de, de.room)
+						de.inst[i] = in
+					}
+					res := e.noDataTick(now, de, c)
+					if res != unknown {
+						in.raw = res
+					}
+				}
+			}
+		}
+	}
+	e.each(func(in *instance) {
+		e.advance(now, in, e.gate(now, in, in.raw), nil)
+	})
+	for fp, in := range e.carried {
+		if in.cr == nil && e.byName[in.a.Rule] == nil {
+			// Restored alert of a rule that no longer exists.
+			delete(e.carried, fp)
+			e.resolveOrphan(now, in)
+		}
+	}
+	e.flush()
+}
+
+// noDataTick judges a device's silence at now.
+func (e *Engine) noDataTick(now time.Time, de *devEntry, c *crule) result {
+	if de.info == nil || de.info.Interval <= 0 {
+		return unknown
+	}
+	iv := de.info.Interval
+	limit := time.Duration(c.r.NoData.Polls)*iv + iv/2
+	switch {
+	case !de.seen:
+		if now.Sub(e.start) > limit {
+			return fire
+		}
+		return unknown
+	case de.fails >= c.r.NoData.Polls || now.Sub(de.lastSeen) > limit:
+		return fire
+	case de.fails == 0:
+		return resClear
+	}
+	return hold
+}
+
+// resolveOrphan resolves a firing alert whose rule or device is gone.
+func (e *Engine) resolveOrphan(now time.Time, in *instance) {
+	if in.a.State != Firing {
+		return
+	}
+	from := in.a.State
+	in.a.State = Inactive
+	in.a.ResolvedAt = now
+	in.a.LastEval = now
+	if in.cr != nil {
+		e.render(now, in)
+	} else {
+		text := map[string]string{}
+		for lang, t := range in.a.Text {
+			text[lang] = prefix(lang, Inactive, in.a.Severity) + stripPrefix(t)
+		}
+		in.a.Text = text
+	}
+	e.out = append(e.out, Transition{Alert: copyAlert(in.a), From: from, To: Inactive, At: now})
+}
+
+func stripPrefix(t string) string {
+	if strings.HasPrefix(t, "【") {
+		if i := strings.Index(t, "】"); i >= 0 {
+			return t[i+len("】"):]
+		}
+	}
+	if strings.HasPrefix(t, "[") {
+		if i := strings.Index(t, "] "); i >= 0 {
+			return t[i+2:]
+		}
+	}
+	return t
+}
+
+// Update swaps in a new rule set and inventory (SIGHUP). The new rules
+// are compiled first; on error the engine keeps the old ones. Alerts of
+// rules that still exist and still match keep their state (by
+// fingerprint), with their history if the rule is unchanged; firing
+// alerts whose rule was removed or no longer matches resolve now.
+func (e *Engine) Update(rules []Rule, inv Inventory) error {
+	ne := &Engine{log: e.log, carried: map[string]*instance{}, env: map[string]any{}}
+	if err := ne.load(rules, inv); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	carried := map[string]*instance{}
+	keep := func(in *instance) {
+		nc := ne.byName[in.a.Rule]
+		switch {
+		case nc == nil, in.dev != nil && !nc.r.Match.matches(in.dev.dev):
+			e.resolveOrphan(e.now, in)
+		case in.cr == nil || in.a.State != Inactive || nc.r.equal(&in.cr.r):
+			carried[in.a.Fingerprint] = in
+		}
+	}
+	e.each(keep)
+	for _, in := range e.carried {
+		keep(in)
+	}
+	e.rules, e.byName, e.index, e.inv = ne.rules, ne.byName, ne.index, ne.inv
+	e.devices, e.rooms, e.carried = ne.devices, ne.rooms, carried
+	e.flush()
+	return nil
+}
