@@ -77,6 +77,11 @@
 // The state bucket holds the latest message of each fingerprint; resolved
 // entries are kept until the fingerprint fires again.
 //
+// Read alarms through a JetStream consumer (durable, acknowledged), not a
+// plain subscription: JetStream stores a re-published message once, but a
+// plain subscriber on the subject sees every publish, duplicates
+// included. A consumer that must not act twice keys its work by MsgID.
+//
 // # Restart
 //
 // The monitor publishes to the stream first and writes the state bucket

@@ -293,8 +293,13 @@ func TestQueuedPublisherDeliversInOrder(t *testing.T) {
 	if len(acked) != 2 || acked[0] != Firing || acked[1] != Resolved {
 		t.Errorf("OnAck saw %v", acked)
 	}
-	if s := p.Stats(); s.Enqueued != 2 || s.Published != 2 || s.Dropped != 0 {
+	if s := p.Stats(); s.Enqueued != 2 || s.Published != 2 || s.Dropped != 0 || s.Failed != 0 {
 		t.Errorf("stats %+v", s)
+	}
+	// Stop waited for the state goroutine: the resolution is stored.
+	state, err := LoadState(testCtx(t), kv)
+	if err != nil || len(state) != 1 || state[0].State != Resolved {
+		t.Errorf("state after Stop: %+v %v", state, err)
 	}
 }
 

@@ -235,14 +235,17 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 		}
 		r.fold(dd, v, prev, t)
 	}
-	dd.Last = slices.Clone(s.Values)
+	dd.Last = append(dd.Last[:0], s.Values...)
 
 	if tr == nil {
 		tr = &track{site: s.Device.Site, room: s.Device.Room, name: s.Device.Name}
 		r.tracks[id] = tr
 	}
 	tr.last, tr.reachable = t, s.Reachable()
-	tr.values = make(map[string]collectors.Value, len(s.Values))
+	if tr.values == nil {
+		tr.values = make(map[string]collectors.Value, len(s.Values))
+	}
+	clear(tr.values)
 	for _, v := range s.Values {
 		tr.values[v.Name] = v
 	}

@@ -216,7 +216,9 @@ func TestRestartWhileFiring(t *testing.T) {
 	start := polls()
 	eventually(t, 15*time.Second, "five polls after the restart", func() bool { return polls() >= start+5 })
 	if got := alarmLog(t, url); count(got, "ups-on-battery", alerts.Firing) != 1 || len(got) != 1 {
-		for _, x := range got { t.Logf("%s %s %s %v", x.Rule, x.State, x.Device, x.Text) }
+		for _, x := range got {
+			t.Logf("%s %s %s %v", x.Rule, x.State, x.Device, x.Text)
+		}
 		t.Fatalf("after restart the alarm log has %d messages (%d firing), want just the one firing", len(got), count(got, "ups-on-battery", alerts.Firing))
 	}
 	b.Stop()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 )
 
@@ -67,6 +68,9 @@ func benchConfig(srv *influxtest.Server) Config {
 	c.URL = srv.URL()
 	c.Bucket = influxtest.Database + "/autogen"
 	c.Spool.MaxBytes = 8 << 30
+	if p := os.Getenv("ROOMWATCH_BENCH_PERSIST"); p != "" {
+		c.Spool.Persist = p
+	}
 	return c
 }
 
@@ -134,6 +138,10 @@ func BenchmarkDrain(b *testing.B) {
 		b.ReportMetric(float64(n*12)/el.Seconds(), "values/s")
 		b.ReportMetric(float64((cpuTime(b, 0)-cpu0).Microseconds())/float64(n*12), "cpu-us/value")
 		b.ReportMetric(float64(n)*12/float64(benchDevices*12)/el.Seconds(), "x-realtime")
+		var hm dto.Metric
+		_ = p.m.writeLatency.Write(&hm)
+		b.ReportMetric(hm.Histogram.GetSampleSum()/el.Seconds(), "writing-fraction")
+		b.ReportMetric(float64(hm.Histogram.GetSampleCount()), "writes")
 		b.StopTimer()
 		p.w.Stop()
 		srv.Stop()

@@ -142,11 +142,14 @@ func writeToken(b *strings.Builder, s string) {
 // Publish queues s for the spool and returns at once. When the queue is
 // full the oldest queued sample is dropped and counted.
 func (s *Spool) Publish(set collectors.SampleSet) {
-	data, err := set.Marshal()
-	if err != nil { // only unencodable floats; Values are plain data
-		s.log.Error("spool: encode sample set", "device", set.Device.ID(), "err", err)
-		s.m.dropped.WithLabelValues(DropUndecodable).Inc()
-		return
+	data, ok := appendJSON(make([]byte, 0, 256+128*len(set.Values)), &set)
+	if !ok {
+		var err error
+		if data, err = set.Marshal(); err != nil { // a NaN, a year beyond 9999
+			s.log.Error("spool: encode sample set, dropped", "device", set.Device.ID(), "err", err)
+			s.m.dropped.WithLabelValues(DropUndecodable).Inc()
+			return
+		}
 	}
 	s.enqueue(queued{subj: Subject(s.cfg.SubjectPrefix, set.Device), data: data})
 }

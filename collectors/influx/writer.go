@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -25,7 +25,7 @@ import (
 // Backoff bounds of a failing InfluxDB.
 const (
 	minBackoff = 100 * time.Millisecond
-	maxBackoff = 30 * time.Second
+	maxBackoff = 10 * time.Second
 )
 
 // Writer drains the spool into InfluxDB: a durable pull consumer that
@@ -41,18 +41,30 @@ type Writer struct {
 	client influxdb2.Client
 	api    api.WriteAPIBlocking
 	enc    *encoder
+	dec    *decoder
 	http   *http.Transport
 
 	stream jetstream.Stream
 	cons   jetstream.Consumer
 
+	// Drop accounting. In a work-queue stream a message leaves by an ack
+	// (or term) or by the limits; so what left the stream since Start
+	// (LastSeq - Msgs - base) minus what this writer acknowledged
+	// (acked, counted once the server confirmed the batch's acks) is what
+	// the limits dropped before InfluxDB had it. A held batch that the
+	// limits removed and that is written anyway is rightly not a drop.
+	acked    atomic.Uint64
 	mu       sync.Mutex
-	expect   uint64 // the next stream sequence not yet delivered to this consumer
+	base     uint64 // messages gone from the stream before Start
+	counted  uint64 // drops already counted
 	dropLog  time.Time
 	dropWait uint64 // drops counted since the last log line
 
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	rejWindow           time.Time
+	rejShown, rejHidden int
+
+	stopFetch, stopWrite context.CancelFunc
+	done                 sync.WaitGroup
 }
 
 // NewWriter checks cfg and prepares the InfluxDB client; it does no
@@ -109,6 +121,7 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 		client: client,
 		api:    client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
 		enc:    newEncoder(cfg.Precision),
+		dec:    newDecoder(),
 		http:   transport,
 	}
 	return w, nil
@@ -140,39 +153,41 @@ func (w *Writer) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("influx writer: consumer %s: %w", w.cfg.Spool.Durable, err)
 	}
-	ci, err := cons.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("influx writer: consumer %s: info: %w", w.cfg.Spool.Durable, err)
-	}
 	si, err := st.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("influx writer: stream %s: info: %w", w.cfg.Spool.Stream, err)
 	}
 	w.stream, w.cons = st, cons
-	w.expect = ci.Delivered.Stream + 1
-	if ci.Delivered.Stream == 0 {
-		// A new consumer starts at the first stored message (a stream
-		// that never held one reports 0).
-		w.expect = max(si.State.FirstSeq, 1)
-	}
+	w.mu.Lock()
+	w.base, w.counted = si.State.LastSeq-si.State.Msgs, 0
+	w.mu.Unlock()
+	w.acked.Store(0)
 	w.m.maxBytes.Set(float64(si.Config.MaxBytes))
 	w.observe(si, time.Now())
 
-	runCtx, cancel := context.WithCancel(context.Background())
-	w.cancel = cancel
+	fetchCtx, stopFetch := context.WithCancel(context.Background())
+	writeCtx, stopWrite := context.WithCancel(context.Background())
+	w.stopFetch, w.stopWrite = stopFetch, stopWrite
 	w.done.Add(2)
-	go w.run(runCtx)
-	go w.monitor(runCtx)
+	go w.run(fetchCtx, writeCtx)
+	go w.monitor(fetchCtx)
 	return nil
 }
 
-// Stop ends the loops and waits for them. A batch being written is
-// abandoned and handed back to the spool (nak) for the next start;
-// nothing acknowledged is lost. The InfluxDB client is closed.
+// stopGrace is how long Stop lets the batch being written finish.
+const stopGrace = 5 * time.Second
+
+// Stop stops fetching, lets the batch being written finish for up to 5 s
+// (InfluxDB up: it is written and acknowledged), then abandons what is
+// left and hands it back to the spool (nak) for the next start: nothing
+// is lost either way. It waits for the loops and closes the client.
 func (w *Writer) Stop() {
-	if w.cancel != nil {
-		w.cancel()
+	if w.stopFetch != nil {
+		w.stopFetch()
+		t := time.AfterFunc(stopGrace, w.stopWrite)
 		w.done.Wait()
+		t.Stop()
+		w.stopWrite()
 	}
 	w.client.Close()
 	w.http.CloseIdleConnections()
@@ -191,14 +206,14 @@ type batch struct {
 // run is the write loop. A fetch goroutine fetches and encodes the next
 // batch while this one writes the current one, so a backlog drains with
 // InfluxDB busy all the time.
-func (w *Writer) run(ctx context.Context) {
+func (w *Writer) run(fetchCtx, ctx context.Context) {
 	defer w.done.Done()
 	ready := make(chan *batch)
 	free := make(chan *batch, pipelineDepth)
 	for range pipelineDepth {
 		free <- &batch{}
 	}
-	go w.fetchLoop(ctx, free, ready)
+	go w.fetchLoop(fetchCtx, free, ready)
 	for b := range ready {
 		if err := w.writeItems(ctx, b.buf, b.items); err != nil {
 			nakRest(b)
@@ -291,15 +306,14 @@ type item struct {
 func (w *Writer) encode(msgs []jetstream.Msg, buf []byte, items []item) ([]byte, []item) {
 	var set collectors.SampleSet
 	for _, msg := range msgs {
-		if meta, err := msg.Metadata(); err == nil && meta.NumDelivered == 1 {
-			w.delivered(meta.Sequence.Stream)
-		}
 		set = collectors.SampleSet{}
-		if err := json.Unmarshal(msg.Data(), &set); err != nil {
+		if err := w.dec.Decode(msg.Data(), &set); err != nil {
 			w.log.Error("influx writer: spool message is not a sample set, dropped",
 				"subject", msg.Subject(), "err", err)
 			w.m.dropped.WithLabelValues(DropUndecodable).Inc()
-			_ = msg.Term()
+			if msg.Term() == nil {
+				w.acked.Add(1) // a term removes it like an ack
+			}
 			continue
 		}
 		start := len(buf)
@@ -328,9 +342,9 @@ func (w *Writer) writeItems(ctx context.Context, buf []byte, items []item) error
 		lines := 0
 		for i := range items {
 			lines += items[i].lines
-			_ = items[i].msg.Ack()
 			items[i].done = true
 		}
+		w.ack(items)
 		w.m.written.Add(float64(len(items)))
 		w.m.writtenLines.Add(float64(lines))
 		return nil
@@ -369,17 +383,35 @@ func (w *Writer) writeLines(ctx context.Context, buf []byte, it *item) error {
 			written++
 		case errors.As(err, &rej):
 			w.m.rejected.Inc()
-			w.log.Error("influx writer: InfluxDB rejected a line, dropped",
-				"subject", it.msg.Subject(), "line", string(line), "err", err)
+			w.logRejected(it.msg.Subject(), line, err)
 		default:
 			return err
 		}
 	}
-	_ = it.msg.Ack()
 	it.done = true
+	w.ack([]item{*it})
 	w.m.written.Inc()
 	w.m.writtenLines.Add(float64(written))
 	return nil
+}
+
+// logRejected logs a rejected line with its text: up to 20 a minute, then
+// a count of those not shown.
+func (w *Writer) logRejected(subject string, line []byte, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if time.Since(w.rejWindow) > time.Minute {
+		if w.rejHidden > 0 {
+			w.log.Error("influx writer: more lines rejected and dropped, not shown", "count", w.rejHidden)
+		}
+		w.rejWindow, w.rejShown, w.rejHidden = time.Now(), 0, 0
+	}
+	if w.rejShown >= 20 {
+		w.rejHidden++
+		return
+	}
+	w.rejShown++
+	w.log.Error("influx writer: InfluxDB rejected a line, dropped", "subject", subject, "line", string(line), "err", err)
 }
 
 // writeRetry writes body until InfluxDB accepts it (nil), rejects it as
@@ -450,32 +482,41 @@ func (w *Writer) writeRetry(ctx context.Context, body []byte, items []item) erro
 	}
 }
 
-// delivered records that the message with stream sequence seq was
-// delivered for the first time; messages skipped before it were dropped
-// by the spool's limits.
-func (w *Writer) delivered(seq uint64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.dropsBeforeLocked(seq)
-	if seq >= w.expect {
-		w.expect = seq + 1
+// ack acknowledges items: all but the last without waiting, the last
+// one synchronously, so that once it returns the server has processed
+// them all (acks on one connection are processed in order).
+func (w *Writer) ack(items []item) {
+	for _, it := range items[:len(items)-1] {
+		_ = it.msg.Ack()
 	}
-}
-
-// dropsBeforeLocked counts the messages between what was delivered and
-// first as dropped: in a work-queue stream nothing else removes a message
-// that was never delivered.
-func (w *Writer) dropsBeforeLocked(first uint64) {
-	if first <= w.expect {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := items[len(items)-1].msg.DoubleAck(ctx); err != nil {
+		// Unconfirmed: they come back after ack_wait and are rewritten
+		// (the same points: no duplicates).
+		w.log.Warn("influx writer: acknowledge batch", "err", err, "batch", len(items))
 		return
 	}
-	n := first - w.expect
-	w.expect = first
+	w.acked.Add(uint64(len(items)))
+}
+
+// countDrops counts what the stream's limits removed before InfluxDB had
+// it, from si (read before this call).
+func (w *Writer) countDrops(si *jetstream.StreamInfo) {
+	acked := w.acked.Load() // after si: includes every ack si reflects
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	gone := si.State.LastSeq - si.State.Msgs - w.base
+	if gone <= acked || gone-acked <= w.counted {
+		return
+	}
+	n := gone - acked - w.counted
+	w.counted += n
 	w.m.dropped.WithLabelValues(DropSpoolFull).Add(float64(n))
 	w.dropWait += n
 	if time.Since(w.dropLog) >= 10*time.Second {
 		w.log.Error("influx writer: SPOOL FULL: oldest samples dropped before InfluxDB accepted them",
-			"dropped", w.dropWait, "max_bytes", w.cfg.Spool.MaxBytes, "max_age", w.cfg.Spool.MaxAge, "first", first)
+			"dropped", w.dropWait, "dropped_total", w.counted, "max_bytes", w.cfg.Spool.MaxBytes, "max_age", w.cfg.Spool.MaxAge)
 		w.dropLog, w.dropWait = time.Now(), 0
 	}
 }
@@ -517,9 +558,7 @@ func (w *Writer) observe(si *jetstream.StreamInfo, now time.Time) {
 		age = max(0, now.Sub(si.State.FirstTime).Seconds())
 	}
 	w.m.oldestAge.Set(age)
-	w.mu.Lock()
-	w.dropsBeforeLocked(si.State.FirstSeq)
-	w.mu.Unlock()
+	w.countDrops(si)
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

@@ -1,0 +1,82 @@
+package influx
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// NATS gone: Publish never blocks, the queue keeps the newest samples,
+// drops the oldest and counts them, and Healthy says so.
+func TestSpoolQueueOverflow(t *testing.T) {
+	s := runNATS(t)
+	nc := connect(t, s)
+	log, _ := newLog()
+	m := NewMetrics(nil)
+	cfg := DefaultSpoolConfig()
+	cfg.Queue = 10
+	sp, err := NewSpool(nc, cfg, log, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Start()
+	sp.Publish(envSet("th-1", 0))
+	waitFor(t, "first sample stored", func() (bool, string) { return value(m.published) == 1, "" })
+	if err := sp.Healthy(); err != nil {
+		t.Errorf("Healthy: %v", err)
+	}
+
+	nc.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= 25; i++ {
+			sp.Publish(envSet("th-1", i))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Publish blocked")
+	}
+	waitFor(t, "overflow counted", func() (bool, string) {
+		d := value(m.dropped.WithLabelValues(DropQueueFull))
+		return d == 15, fmt.Sprint(d)
+	})
+	if err := sp.Healthy(); err == nil {
+		t.Error("Healthy with NATS closed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if lost := sp.Stop(ctx); lost != 10 {
+		t.Errorf("Stop reports %d lost, want the 10 queued", lost)
+	}
+}
+
+// Stop publishes what is queued before it returns.
+func TestSpoolStopFlushes(t *testing.T) {
+	s := runNATS(t)
+	nc := connect(t, s)
+	log, _ := newLog()
+	m := NewMetrics(nil)
+	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Start()
+	for i := range 5000 {
+		sp.Publish(envSet("th-1", i))
+	}
+	if lost := sp.Stop(context.Background()); lost != 0 {
+		t.Fatalf("lost %d", lost)
+	}
+	st, err := EnsureStream(context.Background(), sp.js, DefaultSpoolConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil || info.State.Msgs != 5000 {
+		t.Fatalf("stream holds %+v, %v; want 5000 messages", info.State, err)
+	}
+}
