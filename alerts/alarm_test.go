@@ -119,13 +119,13 @@ func TestUnmarshalRejects(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	c := DefaultConfig()
 	var errs yamlconf.Errors
-	c.Validate("alerts", &errs)
+	c.Validate(&errs, "alerts")
 	if err := errs.Err(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
 	bad := Config{StreamPrefix: "A.B", MaxAge: time.Hour, Duplicates: 2 * time.Hour, MaxMsgSize: 10, Replicas: 7, StateBucket: "x y", StateHistory: 1, DailyBucket: "d", DailyHistory: 0}
 	errs = yamlconf.Errors{}
-	bad.Validate("alerts", &errs)
+	bad.Validate(&errs, "alerts")
 	msg := errs.Err().Error()
 	for _, want := range []string{"alerts.stream_prefix", "alerts.duplicates: must not exceed max_age", "alerts.max_msg_size", "alerts.replicas", "alerts.state_bucket", "alerts.daily_history"} {
 		if !strings.Contains(msg, want) {

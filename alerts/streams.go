@@ -96,7 +96,7 @@ func (c *Config) Defaults() {
 
 // Validate adds every problem of c to errs, naming fields under path
 // (e.g. "alerts").
-func (c *Config) Validate(path string, errs *yamlconf.Errors) {
+func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	if err := checkName("name", c.StreamPrefix); err != nil {
 		errs.Addf(path+".stream_prefix", "%v", err)
 	}

@@ -78,7 +78,7 @@ func (c *Config) Defaults() {
 }
 
 // Validate adds every problem of c to errs, naming fields under path.
-func (c *Config) Validate(path string, errs *yamlconf.Errors) {
+func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		errs.Addf(path+".time_zone", "unknown time zone %q", c.TimeZone)
 	}
@@ -134,7 +134,7 @@ type Recorder struct {
 func NewRecorder(cfg Config, working func(time.Time) bool, log *slog.Logger) (*Recorder, error) {
 	cfg.Defaults()
 	var errs yamlconf.Errors
-	cfg.Validate("daily", &errs)
+	cfg.Validate(&errs, "daily")
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

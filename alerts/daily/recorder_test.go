@@ -326,7 +326,7 @@ func TestConfig(t *testing.T) {
 		t.Errorf("override: %+v", c.Ranges)
 	}
 	var errs yamlconf.Errors
-	c.Validate("daily", &errs)
+	c.Validate(&errs, "daily")
 	if errs.Err() != nil {
 		t.Error(errs.Err())
 	}

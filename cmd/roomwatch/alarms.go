@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/daily"
 	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/rules"
 )
@@ -23,13 +25,17 @@ type alarmPipeline struct {
 	pub    *alerts.Publisher
 	kv     jetstream.KeyValue
 	cancel context.CancelFunc
+	// daily is the day's inspection record per room, fed by every sample
+	// set and by the alarms on the site's subjects.
+	daily *daily.Recorder
+	subs  []*nats.Subscription
 }
 
 // startAlarmPipeline creates the alarm streams and buckets, restores the
 // alarm state from the bucket (so a firing alarm is not announced again
 // and one that cleared while the monitor was down is resolved), and starts
 // publishing.
-func startAlarmPipeline(cfg *Config, js jetstream.JetStream, reg prometheus.Registerer, log *slog.Logger) (*alarmPipeline, error) {
+func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg prometheus.Registerer, log *slog.Logger) (*alarmPipeline, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for _, s := range cfg.Sites {
@@ -58,11 +64,56 @@ func startAlarmPipeline(cfg *Config, js jetstream.JetStream, reg prometheus.Regi
 	pctx, pcancel := context.WithCancel(context.Background())
 	p.cancel = pcancel
 	p.pub.Start(pctx)
+
+	dkv, err := js.KeyValue(ctx, cfg.Alerts.DailyBucket)
+	if err != nil {
+		return p, fmt.Errorf("daily record bucket %s: %w", cfg.Alerts.DailyBucket, err)
+	}
+	if p.daily, err = daily.NewRecorder(cfg.Daily, workingHours(cfg.rules), p.log.With("component", "daily")); err != nil {
+		return p, err
+	}
+	if err := p.daily.Start(pctx, js, dkv, time.Now()); err != nil {
+		return p, fmt.Errorf("daily record: %w", err)
+	}
+	for _, s := range cfg.Sites {
+		sub, err := p.daily.SubscribeAlarms(nc, s.Name)
+		if err != nil {
+			return p, fmt.Errorf("daily record: alarms of site %s: %w", s.Name, err)
+		}
+		p.subs = append(p.subs, sub)
+	}
 	return p, nil
 }
 
-// Observe evaluates one sample set.
-func (p *alarmPipeline) Observe(now time.Time, s rwc.SampleSet) { p.engine.Eval(now, s) }
+// workingHours is the calendar of the rules' working_hours (the one the
+// door-after-hours rule uses), for counting after-hours door openings in
+// the daily record; without one, Monday to Friday 08:00–18:00.
+func workingHours(rs []rules.Rule) func(time.Time) bool {
+	for _, r := range rs {
+		if r.When != nil && r.When.Calendar != nil && (r.When.Inside == "working_hours" || r.When.Outside == "working_hours") {
+			return r.When.Calendar.Contains
+		}
+	}
+	return func(t time.Time) bool {
+		t = t.In(shanghai)
+		wd := t.Weekday()
+		return wd != time.Saturday && wd != time.Sunday && t.Hour() >= 8 && t.Hour() < 18
+	}
+}
+
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()
+
+// Observe evaluates one sample set and adds it to the day's record.
+func (p *alarmPipeline) Observe(now time.Time, s rwc.SampleSet) {
+	p.engine.Eval(now, s)
+	p.daily.Observe(s)
+}
 
 // Tick advances time-based rules.
 func (p *alarmPipeline) Tick(now time.Time) { p.engine.Tick(now) }
@@ -87,10 +138,19 @@ func (p *alarmPipeline) ObserveSelf(now time.Time, sites []string, dropped float
 // Update swaps rules and inventory, keeping the state of unchanged rules.
 func (p *alarmPipeline) Update(cfg *Config) error { return p.engine.Update(cfg.rules, cfg.inventory()) }
 
-// Stop publishes what is queued until ctx ends.
+// Stop publishes what is queued and writes the day's records, until ctx
+// ends.
 func (p *alarmPipeline) Stop(ctx context.Context) {
+	for _, s := range p.subs {
+		_ = s.Unsubscribe()
+	}
 	if err := p.pub.Stop(ctx); err != nil {
 		p.log.Error("alarms not published at shutdown", "err", err)
+	}
+	if p.daily != nil {
+		if err := p.daily.Stop(ctx); err != nil {
+			p.log.Error("daily records not written at shutdown", "err", err)
+		}
 	}
 	p.cancel()
 }

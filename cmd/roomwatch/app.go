@@ -108,7 +108,8 @@ func (a *app) Start() error {
 		return err
 	}
 
-	if a.alarms, err = startAlarmPipeline(a.cfg, a.js, a.reg, a.log); err != nil {
+	a.alarms, err = startAlarmPipeline(a.cfg, a.nc, a.js, a.reg, a.log)
+	if err != nil {
 		return err
 	}
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/daily"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
 
@@ -35,6 +36,8 @@ type Config struct {
 	Influx influx.Config `yaml:"influx"`
 	// Alerts is the JetStream layout of alarms and daily records.
 	Alerts alerts.Config `yaml:"alerts"`
+	// Daily is the daily inspection record (time zone, ranges).
+	Daily daily.Config `yaml:"daily"`
 	// RuleFiles are rules files (calendars and rules) merged over the
 	// default rule set: a rule of the same name replaces the default one,
 	// `disabled: true` removes it.
@@ -120,6 +123,7 @@ func defaultConfig() Config {
 		NATS:         defaultNATSConfig(),
 		Influx:       defaultInfluxConfig(),
 		Alerts:       alerts.DefaultConfig(),
+		Daily:        daily.DefaultConfig(),
 		DefaultRules: true,
 	}
 }
@@ -194,7 +198,8 @@ func (c *Config) validate() error {
 	}
 	c.NATS.Validate(&errs, "nats")
 	c.Influx.Validate(&errs, "influx")
-	c.Alerts.Validate("alerts", &errs)
+	c.Alerts.Validate(&errs, "alerts")
+	c.Daily.Validate(&errs, "daily")
 	c.loadRules(&errs)
 	sites := map[string]bool{}
 	for i := range c.Sites {

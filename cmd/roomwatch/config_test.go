@@ -48,7 +48,14 @@ func TestConfigGolden(t *testing.T) {
 
 // TestDeployExamplesLoad keeps the shipped example configurations valid.
 func TestDeployExamplesLoad(t *testing.T) {
+	// The examples take their secrets from the environment.
+	for _, v := range []string{"ROOMWATCH_INFLUX_TOKEN", "ROOMWATCH_UPS1_AUTHPASS", "ROOMWATCH_UPS1_PRIVPASS",
+		"ROOMWATCH_NATS_PASSWORD", "ROOMWATCH_UPS_AUTHPASS", "ROOMWATCH_UPS_PRIVPASS", "ROOMWATCH_SNMP_COMMUNITY"} {
+		t.Setenv(v, "example-secret")
+	}
 	files, _ := filepath.Glob("../../deploy/*.yaml")
+	local, _ := filepath.Glob("../../deploy/local/*.yaml")
+	files = append(files, local...)
 	if len(files) == 0 {
 		t.Fatal("no example configurations in deploy/")
 	}

@@ -190,6 +190,68 @@ func listenAddr(s string) (hostPort, error) {
 // external. Stop with stopNATS.
 func startNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, *nats.Conn, error) {
 	log = log.With("component", "nats")
+	opts, err := clientOptions(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !cfg.Embedded() {
+		nc, err := nats.Connect(strings.Join(splitURLs(cfg.URL), ","), opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nats: connect %s: %w", redactURLs(cfg.URL), err)
+		}
+		log.Info("nats: connected", "server", nc.ConnectedUrlRedacted())
+		return nil, nc, nil
+	}
+	srv, err := newEmbeddedNATS(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv))...)
+	if err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, nil, fmt.Errorf("nats: connect to embedded server: %w", err)
+	}
+	return srv, nc, nil
+}
+
+// dialNATS connects a client (a subcommand such as `roomwatch alarms`) to
+// the configured external servers, or to the running monitor's embedded
+// server at its listen address.
+func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
+	opts, err := clientOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	url := strings.Join(splitURLs(cfg.URL), ",")
+	if cfg.Embedded() {
+		hp, err := listenAddr(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("nats: listen: %w", err)
+		}
+		host := hp.host
+		if host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		scheme := "nats"
+		if cfg.TLSCert != "" {
+			scheme = "tls"
+		}
+		url = fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(host, strconv.Itoa(hp.port)))
+		if cfg.TLSCA != "" {
+			opts = append(opts, nats.RootCAs(cfg.TLSCA))
+		}
+	}
+	nc, err := nats.Connect(url, append(opts, nats.MaxReconnects(0), nats.Timeout(5*time.Second))...)
+	if err != nil {
+		return nil, fmt.Errorf("nats: connect %s: %w (is the monitor running?)", redactURLs(url), err)
+	}
+	return nc, nil
+}
+
+// clientOptions are the connection options of cfg: credentials, TLS for
+// external servers, reconnects and logging.
+func clientOptions(cfg NATSConfig, log *slog.Logger) ([]nats.Option, error) {
 	opts := []nats.Option{
 		nats.Name("roomwatch"),
 		nats.MaxReconnects(-1),
@@ -218,7 +280,7 @@ func startNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, *nats.Conn, er
 	case cfg.NKeyFile != "":
 		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("nats: nkey_file %s: %w", cfg.NKeyFile, err)
+			return nil, fmt.Errorf("nats: nkey_file %s: %w", cfg.NKeyFile, err)
 		}
 		opts = append(opts, o)
 	}
@@ -230,25 +292,8 @@ func startNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, *nats.Conn, er
 		if cfg.TLSCert != "" {
 			opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
 		}
-		nc, err := nats.Connect(strings.Join(splitURLs(cfg.URL), ","), opts...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("nats: connect %s: %w", redactURLs(cfg.URL), err)
-		}
-		log.Info("nats: connected", "server", nc.ConnectedUrlRedacted())
-		return nil, nc, nil
 	}
-
-	srv, err := newEmbeddedNATS(cfg, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv))...)
-	if err != nil {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-		return nil, nil, fmt.Errorf("nats: connect to embedded server: %w", err)
-	}
-	return srv, nc, nil
+	return opts, nil
 }
 
 // newEmbeddedNATS starts the embedded server and waits until it accepts

@@ -38,7 +38,7 @@ cat <<MSG
 roomwatch demo
   InfluxDB      http://$influx_http  (database roomwatch; log $state/influxd.log)
                 curl -G http://$influx_http/query --data-urlencode db=roomwatch \\
-                  --data-urlencode 'q=SELECT last(*) FROM env GROUP BY device'
+                  --data-urlencode 'q=SELECT last(*) FROM roomwatch_env GROUP BY device'
   metrics       http://127.0.0.1:9550/metrics   health: http://127.0.0.1:9550/healthz
   alarms        bin/roomwatch alarms --config deploy/local/demo.yaml
   simulators    curl -X POST http://127.0.0.1:9550/sim/scenario/mains-fail   (and mains-restore, hot-room, door-open, normal)

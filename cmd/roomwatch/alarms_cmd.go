@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/roomwatch/roomwatch/alerts"
+)
+
+// runAlarms lists alarms from the state bucket of the running monitor's
+// NATS server: `roomwatch alarms --config FILE [--all] [--json] [--lang en]`.
+func runAlarms(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("alarms", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "roomwatch.yaml", "configuration file")
+	all := fs.Bool("all", false, "include resolved alarms")
+	asJSON := fs.Bool("json", false, "print a JSON array of alarm messages")
+	lang := fs.String("lang", "zh", "language of the table: zh or en")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *lang != "zh" && *lang != "en" {
+		fmt.Fprintf(stderr, "roomwatch alarms: --lang %q: want zh or en\n", *lang)
+		return 2
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "roomwatch alarms:", err)
+		return 1
+	}
+	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return fail(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, cfg.Alerts.StateBucket)
+	if err != nil {
+		return fail(fmt.Errorf("alarm state bucket %s: %w (has the monitor run?)", cfg.Alerts.StateBucket, err))
+	}
+	list, err := alerts.List(ctx, kv)
+	if err != nil {
+		return fail(err)
+	}
+	if !*all {
+		list = alerts.ActiveOnly(list)
+	}
+	if *asJSON {
+		err = alerts.WriteJSON(stdout, list)
+	} else {
+		loc := shanghai
+		if len(cfg.Sites) > 0 {
+			if l, lerr := time.LoadLocation(cfg.Sites[0].TimeZone); lerr == nil {
+				loc = l
+			}
+		}
+		err = alerts.PrintTable(stdout, alerts.In(list, loc), *lang)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
