@@ -7,6 +7,8 @@ import (
 	"maps"
 	"strings"
 	"time"
+
+	"github.com/roomwatch/roomwatch/rules"
 )
 
 // Schema is the value of the "schema" field of every alarm message of this
@@ -16,53 +18,17 @@ const (
 	V      = 1
 )
 
-// Severity ranks an alarm: critical, major, minor, warning.
-type Severity string
+// Severity ranks an alarm: critical, major, minor, warning. It is the
+// rules engine's severity, so both speak of one scale.
+type Severity = rules.Severity
 
 // Severities, from worst to mildest.
 const (
-	Critical Severity = "critical"
-	Major    Severity = "major"
-	Minor    Severity = "minor"
-	Warning  Severity = "warning"
+	Critical = rules.Critical
+	Major    = rules.Major
+	Minor    = rules.Minor
+	Warning  = rules.Warning
 )
-
-// Rank orders severities as rules.Severity does: critical 4, major 3,
-// minor 2, warning 1, and 0 for anything unknown.
-func (s Severity) Rank() int {
-	switch s {
-	case Critical:
-		return 4
-	case Major:
-		return 3
-	case Minor:
-		return 2
-	case Warning:
-		return 1
-	}
-	return 0
-}
-
-// Valid reports whether s is one of the four severities.
-func (s Severity) Valid() bool { return s.Rank() > 0 }
-
-// Label returns the severity as people read it in lang: 严重/重要/次要/警告
-// in Chinese, CRITICAL/MAJOR/MINOR/WARNING otherwise.
-func (s Severity) Label(lang string) string {
-	if lang == "zh" {
-		switch s {
-		case Critical:
-			return "严重"
-		case Major:
-			return "重要"
-		case Minor:
-			return "次要"
-		case Warning:
-			return "警告"
-		}
-	}
-	return strings.ToUpper(string(s))
-}
 
 // State is where an alarm is in its lifecycle.
 type State string

@@ -53,6 +53,7 @@ type app struct {
 	ln       net.Listener
 	http     *http.Server
 	lastPoll atomic.Int64 // unix nanoseconds of the latest finished poll
+	polled   atomic.Int64 // polls finished since Start
 
 	stop chan struct{}
 	done chan struct{}
@@ -136,6 +137,7 @@ func (a *app) sink(s rwc.SampleSet) {
 // Polled implements collectors.Observer.
 func (a *app) Polled(s *rwc.SampleSet, err error) {
 	a.lastPoll.Store(time.Now().UnixNano())
+	a.polled.Add(1)
 	a.polls.Polled(s, err)
 }
 

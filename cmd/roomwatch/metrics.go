@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/roomwatch/roomwatch/collectors"
 )
@@ -81,21 +80,4 @@ func (m *pollMetrics) forget(d collectors.Device) {
 	m.skipped.DeletePartialMatch(l)
 	m.up.DeletePartialMatch(l)
 	m.values.DeletePartialMatch(l)
-}
-
-// count returns how many polls finished, all devices together.
-func (m *pollMetrics) count() float64 {
-	ch := make(chan prometheus.Metric, 64)
-	go func() {
-		m.polls.Collect(ch)
-		close(ch)
-	}()
-	total := 0.0
-	for mt := range ch {
-		var d dto.Metric
-		if mt.Write(&d) == nil {
-			total += d.GetCounter().GetValue()
-		}
-	}
-	return total
 }
