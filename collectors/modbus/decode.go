@@ -3,6 +3,7 @@ package modbus
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
@@ -105,7 +106,7 @@ func RawValue(f *profiles.Field, words []uint16) (float64, error) {
 	case "int32":
 		return float64(int32(u)), nil
 	case "float32":
-		return float64(math.Float32frombits(u)), nil
+		return shortest32(math.Float32frombits(u)), nil
 	}
 	return float64(u), nil
 }
@@ -209,4 +210,17 @@ func unpackRegisters(b []byte, dst []uint16) []uint16 {
 		dst = append(dst, uint16(b[i])<<8|uint16(b[i+1]))
 	}
 	return dst
+}
+
+// shortest32 widens f to the float64 that prints as f's shortest decimal
+// form: a sensor's 409.6 stays 409.6, not 409.6000061035156.
+func shortest32(f float32) float64 {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return float64(f)
+	}
+	v, err := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	if err != nil {
+		return float64(f)
+	}
+	return v
 }

@@ -91,7 +91,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		"uint16":  {0, 1, 65535},
 		"int32":   {0, -1, math.MaxInt32, math.MinInt32, 123456789},
 		"uint32":  {0, 1, math.MaxUint32, 90000},
-		"float32": {0, -999, 380.5, float64(float32(229.7)), float64(float32(-1e-20))},
+		"float32": {0, -999, 380.5, 229.7, -1e-20},
 	}
 	for typ, vals := range raws {
 		for _, o := range Orders {
