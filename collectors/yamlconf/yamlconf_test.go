@@ -41,7 +41,7 @@ func TestLineOfPath(t *testing.T) {
 		"sites[0].rooms[0].devices[0].interval": 7,
 		"sites[0].rooms[0].devices[1].timeout":  9,
 		"sites[0].rooms[0].devices[1].retries":  8, // missing: its parent
-		"sites[0].rooms[0].devices[5].name":     5, // out of range: the list
+		"sites[0].rooms[0].devices[5].name":     6, // out of range: the list, at its first item
 		"":                                      1,
 	} {
 		if got := f.Line(path); got != want {
