@@ -9,6 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
+
+	"github.com/roomwatch/roomwatch/alerts/natstest"
 )
 
 func TestMain(m *testing.M) {
@@ -17,27 +19,7 @@ func TestMain(m *testing.M) {
 
 // runNATS starts an embedded JetStream server on a random loopback port
 // with its store in a temporary directory.
-func runNATS(t testing.TB) *server.Server {
-	t.Helper()
-	opts := &server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true,
-	}
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatalf("nats server: %v", err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		s.Shutdown()
-		t.Fatal("nats server: not ready in 10s")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	return s
-}
+func runNATS(t testing.TB) *server.Server { return natstest.Start(t) }
 
 // connect returns a JetStream context on s, closed at cleanup.
 func connect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {

@@ -12,31 +12,15 @@ import (
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors"
 	"go.uber.org/goleak"
+
+	"github.com/roomwatch/roomwatch/alerts/natstest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func runNATS(t testing.TB) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
-	})
-	if err != nil {
-		t.Fatalf("nats server: %v", err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		s.Shutdown()
-		t.Fatal("nats server: not ready in 10s")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	return s
-}
+func runNATS(t testing.TB) *server.Server { return natstest.Start(t) }
 
 func setupJS(t *testing.T) (*nats.Conn, jetstream.JetStream, jetstream.KeyValue) {
 	t.Helper()
