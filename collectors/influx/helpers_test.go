@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,9 @@ type logBuf struct {
 }
 
 func (l *logBuf) Write(p []byte) (int, error) {
+	if os.Getenv("ROOMWATCH_TEST_LOG") != "" {
+		os.Stderr.Write(p)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)

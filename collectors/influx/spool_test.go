@@ -44,9 +44,9 @@ func TestSpoolQueueOverflow(t *testing.T) {
 		d := value(m.dropped.WithLabelValues(DropQueueFull))
 		return d == 15, fmt.Sprint(d)
 	})
-	if err := sp.Healthy(); err == nil {
-		t.Error("Healthy with NATS closed")
-	}
+	waitFor(t, "Healthy to report the closed connection", func() (bool, string) {
+		return sp.Healthy() != nil, "healthy"
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if lost := sp.Stop(ctx); lost != 10 {

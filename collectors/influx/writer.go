@@ -46,6 +46,7 @@ type Writer struct {
 
 	stream jetstream.Stream
 	cons   jetstream.Consumer
+	cur    *batch // the batch being written (run goroutine only)
 
 	// Drop accounting. In a work-queue stream a message leaves by an ack
 	// (or term) or by the limits; so what left the stream since Start
@@ -57,6 +58,8 @@ type Writer struct {
 	mu       sync.Mutex
 	base     uint64 // messages gone from the stream before Start
 	counted  uint64 // drops already counted
+	lastCand uint64 // drops seen by the previous observation
+	held     map[uint64]struct{}
 	dropLog  time.Time
 	dropWait uint64 // drops counted since the last log line
 
@@ -159,7 +162,8 @@ func (w *Writer) Start(ctx context.Context) error {
 	}
 	w.stream, w.cons = st, cons
 	w.mu.Lock()
-	w.base, w.counted = si.State.LastSeq-si.State.Msgs, 0
+	w.base, w.counted, w.lastCand = si.State.LastSeq-si.State.Msgs, 0, 0
+	w.held = make(map[uint64]struct{})
 	w.mu.Unlock()
 	w.acked.Store(0)
 	w.m.maxBytes.Set(float64(si.Config.MaxBytes))
@@ -199,8 +203,23 @@ var pipelineDepth = 2
 
 // batch is a fetched, encoded batch.
 type batch struct {
-	buf   []byte
-	items []item
+	buf     []byte
+	items   []item
+	touched time.Time // fetched or last told "in progress"
+}
+
+// keepAlive tells the server the batch is still being worked on when a
+// third of ack_wait has passed, so it is not redelivered meanwhile.
+func (w *Writer) keepAlive(b *batch) {
+	if b == nil || time.Since(b.touched) < w.cfg.Spool.AckWait/3 {
+		return
+	}
+	b.touched = time.Now()
+	for _, it := range b.items {
+		if !it.done {
+			_ = it.msg.InProgress()
+		}
+	}
 }
 
 // run is the write loop. A fetch goroutine fetches and encodes the next
@@ -215,10 +234,11 @@ func (w *Writer) run(fetchCtx, ctx context.Context) {
 	}
 	go w.fetchLoop(fetchCtx, free, ready)
 	for b := range ready {
+		w.cur = b
 		if err := w.writeItems(ctx, b.buf, b.items); err != nil {
-			nakRest(b)
+			w.nakRest(b)
 			for b := range ready {
-				nakRest(b)
+				w.nakRest(b)
 			}
 			return
 		}
@@ -227,12 +247,13 @@ func (w *Writer) run(fetchCtx, ctx context.Context) {
 }
 
 // nakRest hands the unwritten messages of b back to the spool.
-func nakRest(b *batch) {
+func (w *Writer) nakRest(b *batch) {
 	for _, it := range b.items {
 		if !it.done {
 			_ = it.msg.Nak()
 		}
 	}
+	w.release(b.items)
 }
 
 // fetchLoop fetches and encodes batches into free buffers and hands them
@@ -241,6 +262,7 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 	defer close(ready)
 	var (
 		msgs    []jetstream.Msg
+		seqs    []uint64
 		lastErr time.Time
 	)
 	touch := time.NewTicker(w.cfg.Spool.AckWait / 3)
@@ -265,14 +287,20 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 				sleep(ctx, time.Second)
 				continue
 			}
-			msgs = msgs[:0]
+			msgs, seqs = msgs[:0], seqs[:0]
 			for msg := range fb.Messages() {
-				msgs = append(msgs, msg)
+				var seq uint64
+				if meta, err := msg.Metadata(); err == nil {
+					seq = meta.Sequence.Stream
+					w.hold(seq)
+				}
+				msgs, seqs = append(msgs, msg), append(seqs, seq)
 			}
 			if len(msgs) == 0 {
 				continue
 			}
-			b.buf, b.items = w.encode(msgs, b.buf[:0], b.items[:0])
+			b.touched = time.Now()
+			b.buf, b.items = w.encode(msgs, seqs, b.buf[:0], b.items[:0])
 			if len(b.items) > 0 {
 				break
 			}
@@ -283,11 +311,9 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 			case ready <- b:
 				sent = true
 			case <-touch.C:
-				for _, it := range b.items {
-					_ = it.msg.InProgress()
-				}
+				w.keepAlive(b)
 			case <-ctx.Done():
-				nakRest(b)
+				w.nakRest(b)
 				return
 			}
 		}
@@ -297,15 +323,17 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 // item is one spool message and its lines in the batch buffer.
 type item struct {
 	msg        jetstream.Msg
+	seq        uint64 // stream sequence
 	start, end int
 	lines      int
 	done       bool
 }
 
 // encode decodes msgs and appends their line protocol to buf.
-func (w *Writer) encode(msgs []jetstream.Msg, buf []byte, items []item) ([]byte, []item) {
+func (w *Writer) encode(msgs []jetstream.Msg, seqs []uint64, buf []byte, items []item) ([]byte, []item) {
 	var set collectors.SampleSet
-	for _, msg := range msgs {
+	for i, msg := range msgs {
+		seq := seqs[i]
 		set = collectors.SampleSet{}
 		if err := w.dec.Decode(msg.Data(), &set); err != nil {
 			w.log.Error("influx writer: spool message is not a sample set, dropped",
@@ -314,12 +342,13 @@ func (w *Writer) encode(msgs []jetstream.Msg, buf []byte, items []item) ([]byte,
 			if msg.Term() == nil {
 				w.acked.Add(1) // a term removes it like an ack
 			}
+			w.release([]item{{seq: seq}})
 			continue
 		}
 		start := len(buf)
 		var n int
 		buf, n = w.enc.Append(buf, &set)
-		items = append(items, item{msg: msg, start: start, end: len(buf), lines: n})
+		items = append(items, item{msg: msg, seq: seq, start: start, end: len(buf), lines: n})
 	}
 	return buf, items
 }
@@ -421,10 +450,11 @@ func (w *Writer) logRejected(subject string, line []byte, err error) {
 func (w *Writer) writeRetry(ctx context.Context, body []byte, items []item) error {
 	backoff := minBackoff
 	var (
-		failedAt, lastLog, lastTouch time.Time
-		attempts                     int
+		failedAt, lastLog time.Time
+		attempts          int
 	)
 	for {
+		w.keepAlive(w.cur)
 		t0 := time.Now()
 		err := w.api.WriteRecord(ctx, string(body))
 		w.m.writeLatency.Observe(time.Since(t0).Seconds())
@@ -464,19 +494,17 @@ func (w *Writer) writeRetry(ctx context.Context, body []byte, items []item) erro
 				"status", status, "err", err, "attempts", attempts,
 				"failing_for", time.Since(failedAt).Round(time.Second), "batch", len(items))
 		}
-		// Keep the batch ours while we retry.
-		if time.Since(lastTouch) > w.cfg.Spool.AckWait/3 {
-			lastTouch = time.Now()
-			for _, it := range items {
-				_ = it.msg.InProgress()
-			}
-		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		if retryAfter > wait {
 			wait = retryAfter
 		}
-		if !sleep(ctx, wait) {
-			return ctx.Err()
+		for wait > 0 { // keep the batch ours while we wait
+			step := min(wait, w.cfg.Spool.AckWait/3)
+			if !sleep(ctx, step) {
+				return ctx.Err()
+			}
+			wait -= step
+			w.keepAlive(w.cur)
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
@@ -495,23 +523,40 @@ func (w *Writer) ack(items []item) {
 		// Unconfirmed: they come back after ack_wait and are rewritten
 		// (the same points: no duplicates).
 		w.log.Warn("influx writer: acknowledge batch", "err", err, "batch", len(items))
+		w.release(items)
 		return
 	}
 	w.acked.Add(uint64(len(items)))
+	w.release(items) // after counting: never neither held nor acked
 }
 
 // countDrops counts what the stream's limits removed before InfluxDB had
-// it, from si (read before this call).
+// it, from si (read before this call). Messages this writer holds were
+// removed too if they are below the first sequence, but they will be
+// written: they are not drops. A message on its way to the writer at the
+// moment of si would look dropped, so a drop is only counted once two
+// observations agree.
 func (w *Writer) countDrops(si *jetstream.StreamInfo) {
 	acked := w.acked.Load() // after si: includes every ack si reflects
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	gone := si.State.LastSeq - si.State.Msgs - w.base
-	if gone <= acked || gone-acked <= w.counted {
+	var heldGone uint64
+	for seq := range w.held {
+		if seq < si.State.FirstSeq {
+			heldGone++
+		}
+	}
+	var cand uint64
+	if gone := si.State.LastSeq - si.State.Msgs - w.base; gone > acked+heldGone {
+		cand = gone - acked - heldGone
+	}
+	sure := min(cand, w.lastCand)
+	w.lastCand = cand
+	if sure <= w.counted {
 		return
 	}
-	n := gone - acked - w.counted
-	w.counted += n
+	n := sure - w.counted
+	w.counted = sure
 	w.m.dropped.WithLabelValues(DropSpoolFull).Add(float64(n))
 	w.dropWait += n
 	if time.Since(w.dropLog) >= 10*time.Second {
@@ -519,6 +564,22 @@ func (w *Writer) countDrops(si *jetstream.StreamInfo) {
 			"dropped", w.dropWait, "dropped_total", w.counted, "max_bytes", w.cfg.Spool.MaxBytes, "max_age", w.cfg.Spool.MaxAge)
 		w.dropLog, w.dropWait = time.Now(), 0
 	}
+}
+
+// hold records that the writer holds the message with stream sequence seq.
+func (w *Writer) hold(seq uint64) {
+	w.mu.Lock()
+	w.held[seq] = struct{}{}
+	w.mu.Unlock()
+}
+
+// release forgets held messages (acked, termed or handed back).
+func (w *Writer) release(items []item) {
+	w.mu.Lock()
+	for _, it := range items {
+		delete(w.held, it.seq)
+	}
+	w.mu.Unlock()
 }
 
 // monitor updates depth, age and drop metrics every MonitorInterval.
