@@ -13,6 +13,12 @@ package main
 //	                          without overruns: see the "skipped" metric)
 //	ROOMWATCH_BENCH_DEVICES   devices (default 200)
 //	ROOMWATCH_BENCH_FLIPS     mains fail/restore cycles of BenchmarkAlarmLatency (default 25)
+//	ROOMWATCH_BENCH_SLOTS     device names chosen so that
+//	                          all polls fall in this many bursts per interval
+//	                          (default 0: the scheduler's even spread)
+//	ROOMWATCH_BENCH_STATE_DIR parent folder of the monitor's state (JetStream
+//	                          store; default a temporary folder), e.g. /dev/shm
+//	                          to tell the disk's fsync time from roomwatch's own
 //
 // Commands (one run each; -timeout because a run takes about a minute):
 //
@@ -524,32 +530,51 @@ func (r scrapeResult) quantile(name string, q float64) float64 {
 // ---------------------------------------------------------------- configuration
 
 // writeMonitorConfig writes a monitor configuration for the devices at
-// urls (profile for all), 10 devices per room, and returns its path.
-func writeMonitorConfig(b *testing.B, dir, influxURL, profile string, urls []string, st benchSettings, extra string) string {
+// urls (profile for all), 10 devices per room, and returns its path and
+// the embedded NATS server's address.
+func writeMonitorConfig(b *testing.B, dir, influxURL, profile string, urls []string, st benchSettings, extra string) (path, natsAddr string) {
 	b.Helper()
 	profDir, err := filepath.Abs("testdata/bench/profiles")
 	if err != nil {
 		b.Fatal(err)
 	}
 	var c strings.Builder
-	fmt.Fprintf(&c, "state_dir: %q\nprofiles_dir: %q\n", filepath.Join(dir, "state"), profDir)
+	state := filepath.Join(dir, "state")
+	if parent := os.Getenv("ROOMWATCH_BENCH_STATE_DIR"); parent != "" {
+		d, err := os.MkdirTemp(parent, "roomwatch-bench-")
+		if err != nil {
+			b.Fatalf("ROOMWATCH_BENCH_STATE_DIR: %v", err)
+		}
+		b.Cleanup(func() { _ = os.RemoveAll(d) })
+		state = d
+	}
+	fmt.Fprintf(&c, "state_dir: %q\nprofiles_dir: %q\n", state, profDir)
 	fmt.Fprintf(&c, "http: {listen: \"127.0.0.1:0\"}\nlog: {level: warn}\n")
-	fmt.Fprintf(&c, "nats: {listen: \"127.0.0.1:%d\"}\n", freeTCPPort(b))
-	fmt.Fprintf(&c, "influx: {url: %q, bucket: %q}\n", influxURL, influxtest.Database+"/autogen")
+	natsAddr = fmt.Sprintf("127.0.0.1:%d", freeTCPPort(b))
+	fmt.Fprintf(&c, "nats: {listen: %q}\n", natsAddr)
+	// The default spool bound (72 h of this workload, about 80 GiB) is more
+	// than this machine's free disk: JetStream refuses to create it.
+	fmt.Fprintf(&c, "influx: {url: %q, bucket: %q, spool: {max_bytes: 4GiB}}\n", influxURL, influxtest.Database+"/autogen")
 	fmt.Fprintf(&c, "defaults: {interval: %s, timeout: %s, retries: 1}\n", st.interval, st.interval)
 	c.WriteString(extra)
 	c.WriteString("sites:\n  - name: bench\n    rooms:\n")
+	slots := benchSlots(b)
 	for i, u := range urls {
+		room := fmt.Sprintf("r%02d", i/10)
 		if i%10 == 0 {
-			fmt.Fprintf(&c, "      - name: r%02d\n        devices:\n", i/10)
+			fmt.Fprintf(&c, "      - name: %s\n        devices:\n", room)
 		}
-		fmt.Fprintf(&c, "          - {name: d%03d, profile: %s, url: %q}\n", i, profile, u)
+		name := fmt.Sprintf("d%03d", i)
+		if slots > 0 {
+			name = slottedName(collectors.Device{Site: "bench", Room: room, Name: name}, i%slots, slots, st.interval)
+		}
+		fmt.Fprintf(&c, "          - {name: %s, profile: %s, url: %q}\n", name, profile, u)
 	}
-	path := filepath.Join(dir, "roomwatch.yaml")
+	path = filepath.Join(dir, "roomwatch.yaml")
 	if err := os.WriteFile(path, []byte(c.String()), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	return path
+	return path, natsAddr
 }
 
 // ---------------------------------------------------------------- whole monitor
@@ -560,7 +585,7 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	b.Helper()
 	srv := influxtest.Start(b)
 	dir := b.TempDir()
-	cfg := writeMonitorConfig(b, dir, srv.URL(), profile, urls, st, "")
+	cfg, _ := writeMonitorConfig(b, dir, srv.URL(), profile, urls, st, "")
 	m, addr := startBenchMonitor(b, bin, cfg)
 	time.Sleep(st.warmup())
 
@@ -651,14 +676,19 @@ func benchPollOnly(b *testing.B, profile string, urls []string, st benchSettings
 		b.Fatalf("no profile %q", profile)
 	}
 	log := slog.New(slog.DiscardHandler)
+	slots := benchSlots(b)
 	jobs := make([]collectors.Job, 0, len(urls))
 	for i, u := range urls {
 		t, err := collectors.ParseTarget(u)
 		if err != nil {
 			b.Fatal(err)
 		}
+		dev := collectors.Device{Site: "bench", Room: fmt.Sprintf("r%02d", i/10), Name: fmt.Sprintf("d%03d", i), Profile: p.Name, Class: p.Class}
+		if slots > 0 {
+			dev.Name = slottedName(dev, i%slots, slots, st.interval)
+		}
 		dc := collectors.DeviceConfig{
-			Device:   collectors.Device{Site: "bench", Room: fmt.Sprintf("r%02d", i/10), Name: fmt.Sprintf("d%03d", i), Profile: p.Name, Class: p.Class},
+			Device:   dev,
 			Target:   t,
 			Interval: st.interval, Timeout: st.interval, Retries: 1,
 		}
@@ -720,6 +750,36 @@ func benchPollOnly(b *testing.B, profile string, urls []string, st benchSettings
 	}
 }
 
+// benchSlots is ROOMWATCH_BENCH_SLOTS (0: the scheduler's own phases).
+func benchSlots(b *testing.B) int {
+	b.Helper()
+	v := os.Getenv("ROOMWATCH_BENCH_SLOTS")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		b.Fatalf("ROOMWATCH_BENCH_SLOTS=%q: want a number of phase slots (0: natural phases)", v)
+	}
+	return n
+}
+
+// slottedName picks a device name whose scheduler phase
+// (collectors.Offset) falls in the first millisecond of slot k of n equal
+// slots of the interval: ROOMWATCH_BENCH_SLOTS=n makes the polls of all
+// devices come in n bursts per interval instead of spread evenly, to show
+// what batching the pollers' wake-ups would save.
+func slottedName(dev collectors.Device, k, n int, interval time.Duration) string {
+	lo := time.Duration(k) * (interval / time.Duration(n))
+	base := dev.Name
+	for j := 0; ; j++ {
+		dev.Name = fmt.Sprintf("%s-%d", base, j)
+		if off := collectors.Offset(dev.ID(), interval); off >= lo && off < lo+time.Millisecond {
+			return dev.Name
+		}
+	}
+}
+
 // BenchmarkPollOnlySNMP is issue 2's collectors-only figure: 200 SNMP
 // pollers on the scheduler in this process against one snmpd.
 func BenchmarkPollOnlySNMP(b *testing.B) {
@@ -767,12 +827,10 @@ func BenchmarkAlarmLatency(b *testing.B) {
 	for i := range urls {
 		urls[i] = SimURL
 	}
-	cfg := writeMonitorConfig(b, dir, srv.URL(), "rfc1628-ups", urls, st, fmt.Sprintf("rule_files: [%q]\n", rulesFile))
-	data, _ := os.ReadFile(cfg)
-	natsPort := strings.Split(strings.Split(string(data), "nats: {listen: \"127.0.0.1:")[1], "\"")[0]
+	cfg, natsAddr := writeMonitorConfig(b, dir, srv.URL(), "rfc1628-ups", urls, st, fmt.Sprintf("rule_files: [%q]\n", rulesFile))
 	_, addr := startBenchMonitor(b, bin, cfg)
 
-	nc, err := nats.Connect("nats://127.0.0.1:" + natsPort)
+	nc, err := nats.Connect("nats://" + natsAddr)
 	if err != nil {
 		b.Fatalf("connect to the monitor's NATS: %v", err)
 	}
