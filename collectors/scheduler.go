@@ -126,15 +126,35 @@ func sameConfig(a, b DeviceConfig) bool {
 		a.Target.PrivPass == b.Target.PrivPass
 }
 
-// Offset is the device's phase within its interval: stable across
-// restarts, spread evenly over devices.
+// PhaseGrain is the resolution of the devices' phases. Devices whose
+// phase falls in the same slot are polled together, so the process wakes
+// once per slot instead of once per device (a wake-up costs far more than
+// the poll on a small VM); with intervals of up to PhaseGrain every device
+// polls at the top of its interval, like Telegraf's round_interval.
+const PhaseGrain = time.Second
+
+// Offset is the device's phase within its interval, counted from wall-clock
+// multiples of the interval: stable across restarts, spread over the slots
+// of PhaseGrain in the interval.
 func Offset(id string, interval time.Duration) time.Duration {
 	if interval <= 0 {
 		return 0
 	}
+	grain := min(interval, PhaseGrain)
+	slots := uint64(interval / grain)
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	return time.Duration(h.Sum64() % uint64(interval))
+	return time.Duration(h.Sum64()%slots) * grain
+}
+
+// firstTick is the first poll time at or after now for a device with this
+// interval and phase.
+func firstTick(now time.Time, interval, offset time.Duration) time.Time {
+	next := now.Truncate(interval).Add(offset)
+	if next.Before(now) {
+		next = next.Add(interval)
+	}
+	return next
 }
 
 func (s *Scheduler) loop(ctx context.Context, r *running) {
@@ -146,7 +166,7 @@ func (s *Scheduler) loop(ctx context.Context, r *running) {
 	if timeout <= 0 || timeout > interval {
 		timeout = interval
 	}
-	next := s.now().Add(Offset(cfg.Device.ID(), interval))
+	next := firstTick(s.now(), interval, Offset(cfg.Device.ID(), interval))
 	timer := time.NewTimer(time.Until(next))
 	defer timer.Stop()
 	for {

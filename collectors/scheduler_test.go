@@ -160,3 +160,27 @@ func TestSetKeepsUnchangedAndRestartsChanged(t *testing.T) {
 		}
 	})
 }
+
+func TestOffsetSlots(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for i := range 200 {
+		off := Offset(string(rune('a'+i%26))+string(rune('a'+i/26)), 10*time.Second)
+		if off%PhaseGrain != 0 || off < 0 || off >= 10*time.Second {
+			t.Fatalf("offset %v is not a whole slot of a 10s interval", off)
+		}
+		seen[off] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("200 devices use only %d of 10 slots", len(seen))
+	}
+	if off := Offset("x", 200*time.Millisecond); off != 0 {
+		t.Errorf("a 200ms interval has one slot, got offset %v", off)
+	}
+	now := time.Date(2026, 11, 25, 3, 0, 0, 300e6, time.UTC)
+	if got := firstTick(now, 10*time.Second, 2*time.Second); !got.Equal(time.Date(2026, 11, 25, 3, 0, 2, 0, time.UTC)) {
+		t.Errorf("firstTick = %v", got)
+	}
+	if got := firstTick(now, time.Second, 0); !got.Equal(time.Date(2026, 11, 25, 3, 0, 1, 0, time.UTC)) {
+		t.Errorf("firstTick = %v", got)
+	}
+}

@@ -95,6 +95,9 @@ func (a *app) Start() error {
 	spoolCfg := a.cfg.Influx.Spool
 	if spoolCfg.MaxBytes == 0 {
 		spoolCfg.MaxBytes = influx.DefaultMaxBytes(loads(jobs), influx.DefaultHold)
+		if a.srv != nil {
+			spoolCfg.MaxBytes = fitSpool(spoolCfg.MaxBytes, a.cfg.NATS.StoreDir, a.log)
+		}
 	}
 	if a.spool, err = influx.NewSpool(a.nc, spoolCfg, a.log.With("component", "spool"), a.im); err != nil {
 		return err
