@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -294,12 +295,15 @@ func (a *app) Stop() {
 	stopNATS(a.srv, a.nc)
 }
 
-// listen starts the HTTP listener: /metrics, /healthz, and /sim/ when
+// listen starts the HTTP listener: /metrics, /healthz, /debug/pprof/
+// (Go profiles, for the engineer chasing CPU or memory), and /sim/ when
 // simulated devices run.
 func (a *app) listen() error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	if a.sims != nil {
 		mux.Handle("/sim/", http.StripPrefix("/sim", a.sims.Store.Handler()))
 	}
