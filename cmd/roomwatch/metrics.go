@@ -46,15 +46,15 @@ func newPollMetrics(reg prometheus.Registerer) *pollMetrics {
 
 // Polled implements collectors.Observer.
 func (m *pollMetrics) Polled(s *collectors.SampleSet, err error) {
-	l := prometheus.Labels{"site": s.Device.Site, "room": s.Device.Room, "device": s.Device.Name}
-	m.polls.With(l).Inc()
-	m.duration.With(l).Observe(s.Duration.Seconds())
+	site, room, dev := s.Device.Site, s.Device.Room, s.Device.Name
+	m.polls.WithLabelValues(site, room, dev).Inc()
+	m.duration.WithLabelValues(site, room, dev).Observe(s.Duration.Seconds())
 	up := 1.0
 	if err != nil || !s.Reachable() {
 		up = 0
-		m.errors.With(l).Inc()
+		m.errors.WithLabelValues(site, room, dev).Inc()
 	}
-	m.up.With(l).Set(up)
+	m.up.WithLabelValues(site, room, dev).Set(up)
 	var n [3]int
 	for _, v := range s.Values {
 		if v.Quality >= 0 && int(v.Quality) < len(n) {
@@ -62,9 +62,11 @@ func (m *pollMetrics) Polled(s *collectors.SampleSet, err error) {
 		}
 	}
 	for q, c := range n {
-		m.values.WithLabelValues(s.Device.Site, s.Device.Room, s.Device.Name, collectors.Quality(q).String()).Set(float64(c))
+		m.values.WithLabelValues(site, room, dev, qualityNames[q]).Set(float64(c))
 	}
 }
+
+var qualityNames = [...]string{collectors.Good.String(), collectors.SensorFault.String(), collectors.CommsLost.String()}
 
 // Skipped implements collectors.Observer.
 func (m *pollMetrics) Skipped(d collectors.Device, ticks int) {
