@@ -52,6 +52,7 @@ func startMonitor(t *testing.T, bin, config, logFile string) *monitor {
 	}
 	defer logf.Close()
 	cmd := exec.Command(bin, "run", "--config", config)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // die with the test
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -165,6 +165,8 @@ func (s *Server) start() error {
 		return fmt.Errorf("log file: %w", err)
 	}
 	cmd := exec.Command(s.bin, "-config", s.conf)
+	// Die with the test process, even when it is killed on a timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "INFLUXDB_DATA_QUERY_LOG_ENABLED=false")
 	if err := cmd.Start(); err != nil {
