@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"reflect"
 	"sync"
 	"time"
 )
@@ -119,12 +120,7 @@ func (r *running) stop() {
 	_ = r.job.Poller.Close()
 }
 
-func sameConfig(a, b DeviceConfig) bool {
-	return fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b) &&
-		a.Target.Community == b.Target.Community &&
-		a.Target.AuthPass == b.Target.AuthPass &&
-		a.Target.PrivPass == b.Target.PrivPass
-}
+func sameConfig(a, b DeviceConfig) bool { return reflect.DeepEqual(a, b) }
 
 // PhaseGrain is the resolution of the devices' phases. Devices whose
 // phase falls in the same slot are polled together, so the process wakes

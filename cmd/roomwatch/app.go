@@ -365,11 +365,7 @@ func (c *Config) inventory() rules.Inventory {
 		for _, r := range s.Rooms {
 			room := rules.Room{Name: r.Name, Title: titles(r.Title, r.TitleEN, r.Name), CarryTime: r.CarryTime, Thresholds: r.Thresholds}
 			for _, d := range r.Devices {
-				dev := rwc.Device{Site: s.Name, Room: r.Name, Name: d.Name, Profile: d.Profile, Labels: d.Labels}
-				if p, ok := c.profiles[d.Profile]; ok {
-					dev.Class = p.Class
-				}
-				room.Devices = append(room.Devices, rules.DeviceInfo{Device: dev, Interval: d.Interval, Title: titles(d.Title, "", d.Name)})
+				room.Devices = append(room.Devices, rules.DeviceInfo{Device: c.device(s.Name, r.Name, &d), Interval: d.Interval, Title: titles(d.Title, "", d.Name)})
 			}
 			site.Rooms = append(site.Rooms, room)
 		}
@@ -378,15 +374,13 @@ func (c *Config) inventory() rules.Inventory {
 	return inv
 }
 
+// titles is a name's title by language; a missing one is the name.
 func titles(zh, en, name string) map[string]string {
 	if zh == "" {
 		zh = name
 	}
 	if en == "" {
-		en = zh
-		if zh != name {
-			en = name
-		}
+		en = name
 	}
 	return map[string]string{"zh": zh, "en": en}
 }

@@ -185,17 +185,6 @@ func (c *Config) validate() error {
 	default:
 		errs.Addf("log.format", "%q: want text or json", c.Log.Format)
 	}
-	checkName := func(path, kind, name string, seen map[string]bool) {
-		switch {
-		case name == "":
-			errs.Addf(path, "missing %s name", kind)
-		case !nameRE.MatchString(name):
-			errs.Addf(path, "%q: a %s name is lower-case letters, digits, - and _ (it becomes a NATS subject token and an InfluxDB tag)", name, kind)
-		case seen[name]:
-			errs.Addf(path, "%s %q appears twice", kind, name)
-		}
-		seen[name] = true
-	}
 	c.NATS.Validate(&errs, "nats")
 	c.Influx.Validate(&errs, "influx")
 	c.Alerts.Validate(&errs, "alerts")
@@ -205,7 +194,7 @@ func (c *Config) validate() error {
 	for i := range c.Sites {
 		s := &c.Sites[i]
 		sp := fmt.Sprintf("sites[%d]", i)
-		checkName(sp+".name", "site", s.Name, sites)
+		checkName(&errs, sp+".name", "site", s.Name, sites)
 		if s.TimeZone == "" {
 			s.TimeZone = "Asia/Shanghai"
 		}
@@ -216,7 +205,7 @@ func (c *Config) validate() error {
 		for j := range s.Rooms {
 			r := &s.Rooms[j]
 			rp := fmt.Sprintf("%s.rooms[%d]", sp, j)
-			checkName(rp+".name", "room", r.Name, rooms)
+			checkName(&errs, rp+".name", "room", r.Name, rooms)
 			if r.CarryTime < 0 {
 				errs.Addf(rp+".carry_time", "must not be negative")
 			}
@@ -227,7 +216,7 @@ func (c *Config) validate() error {
 			}
 			devs := map[string]bool{}
 			for k := range r.Devices {
-				c.validateDevice(&errs, fmt.Sprintf("%s.devices[%d]", rp, k), &r.Devices[k], devs, checkName)
+				c.validateDevice(&errs, fmt.Sprintf("%s.devices[%d]", rp, k), &r.Devices[k], devs)
 			}
 		}
 	}
@@ -263,8 +252,22 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 	}
 }
 
-func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry, seen map[string]bool, checkName func(path, kind, name string, seen map[string]bool)) {
-	checkName(dp+".name", "device", d.Name, seen)
+// checkName records a problem with a site, room or device name: missing,
+// not usable as a subject token and tag, or used twice among seen.
+func checkName(errs *yamlconf.Errors, path, kind, name string, seen map[string]bool) {
+	switch {
+	case name == "":
+		errs.Addf(path, "missing %s name", kind)
+	case !nameRE.MatchString(name):
+		errs.Addf(path, "%q: a %s name is lower-case letters, digits, - and _ (it becomes a NATS subject token and an InfluxDB tag)", name, kind)
+	case seen[name]:
+		errs.Addf(path, "%s %q appears twice", kind, name)
+	}
+	seen[name] = true
+}
+
+func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry, seen map[string]bool) {
+	checkName(errs, dp+".name", "device", d.Name, seen)
 	if d.Interval == 0 {
 		d.Interval = c.Defaults.Interval
 	}
@@ -311,6 +314,16 @@ func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry
 	}
 }
 
+// device is the identity of a configured device, its class taken from
+// its profile.
+func (c *Config) device(site, room string, d *DeviceEntry) collectors.Device {
+	dev := collectors.Device{Site: site, Room: room, Name: d.Name, Profile: d.Profile, Labels: d.Labels}
+	if p, ok := c.profiles[d.Profile]; ok {
+		dev.Class = p.Class
+	}
+	return dev
+}
+
 // deviceConfigs turns the inventory into poll configurations. sim maps a
 // simulated device's ID to the URL of its running simulator.
 func (c *Config) deviceConfigs(sim map[string]string) ([]collectors.DeviceConfig, error) {
@@ -318,10 +331,7 @@ func (c *Config) deviceConfigs(sim map[string]string) ([]collectors.DeviceConfig
 	for _, s := range c.Sites {
 		for _, r := range s.Rooms {
 			for _, d := range r.Devices {
-				dev := collectors.Device{Site: s.Name, Room: r.Name, Name: d.Name, Profile: d.Profile, Labels: d.Labels}
-				if p, ok := c.profiles[d.Profile]; ok {
-					dev.Class = p.Class
-				}
+				dev := c.device(s.Name, r.Name, &d)
 				url := d.URL
 				if url == SimURL {
 					url = sim[dev.ID()]

@@ -62,11 +62,9 @@ func (m *pollMetrics) Polled(s *collectors.SampleSet, err error) {
 		}
 	}
 	for q, c := range n {
-		m.values.WithLabelValues(site, room, dev, qualityNames[q]).Set(float64(c))
+		m.values.WithLabelValues(site, room, dev, collectors.Quality(q).String()).Set(float64(c))
 	}
 }
-
-var qualityNames = [...]string{collectors.Good.String(), collectors.SensorFault.String(), collectors.CommsLost.String()}
 
 // Skipped implements collectors.Observer.
 func (m *pollMetrics) Skipped(d collectors.Device, ticks int) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -64,8 +63,6 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
-var errStopped = errors.New("monitor stopped")
 
 // shutdownTimeout bounds a graceful stop: flush alarms, spool, records.
 const shutdownTimeout = 20 * time.Second

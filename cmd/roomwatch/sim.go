@@ -178,7 +178,7 @@ func (c *Config) simDevices() []simDevice {
 		for _, r := range s.Rooms {
 			for _, d := range r.Devices {
 				if d.URL == SimURL {
-					out = append(out, simDevice{ID: s.Name + "/" + r.Name + "/" + d.Name, Profile: c.profiles[d.Profile], Invert: d.Invert})
+					out = append(out, simDevice{ID: c.device(s.Name, r.Name, &d).ID(), Profile: c.profiles[d.Profile], Invert: d.Invert})
 				}
 			}
 		}
