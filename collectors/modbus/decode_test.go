@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,7 +299,7 @@ func TestPlan(t *testing.T) {
 			}
 			for i := range got {
 				g, w := got[i], c.want[i]
-				if g.Table != w.Table || g.Start != w.Start || g.Count != w.Count || !slicesEqual(g.Fields, w.Fields) {
+				if g.Table != w.Table || g.Start != w.Start || g.Count != w.Count || !slices.Equal(g.Fields, w.Fields) {
 					t.Errorf("block %d = %+v, want %+v", i, g, w)
 				}
 			}
@@ -321,18 +322,6 @@ func seq(from, to int) []int {
 		out = append(out, i)
 	}
 	return out
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRawTable(t *testing.T) {
@@ -392,20 +381,8 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encode %v: %v", raw, err)
 		}
-		if fd.Bit == nil && !slicesEqual16(back, words[:fd.Registers()]) {
+		if fd.Bit == nil && !slices.Equal(back, words[:fd.Registers()]) {
 			t.Fatalf("%s %s: %04X -> %v -> %04X", fd.Type, fd.Order, words, raw, back)
 		}
 	})
-}
-
-func slicesEqual16(a, b []uint16) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

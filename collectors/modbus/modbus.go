@@ -91,7 +91,6 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("device", name)
 	dev := cfg.Device
 	dev.Profile = p.Name
 	dev.Class = p.Class

@@ -6,6 +6,8 @@ package sim
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,7 +46,6 @@ func (s *Store) Add(name string, p *profiles.Profile, invert ...string) error {
 	if _, ok := s.devices[name]; ok {
 		return fmt.Errorf("simulated device %q added twice", name)
 	}
-	s.devices[name] = d
 	for i := range p.Fields {
 		f := &p.Fields[i]
 		text := f.Sim
@@ -52,8 +53,6 @@ func (s *Store) Add(name string, p *profiles.Profile, invert ...string) error {
 			switch f.Kind() {
 			case collectors.Bool:
 				text = "false"
-			case collectors.Enum:
-				text = ""
 			default:
 				text = "0"
 			}
@@ -62,6 +61,7 @@ func (s *Store) Add(name string, p *profiles.Profile, invert ...string) error {
 			return fmt.Errorf("profile %s: default: %w", p.Name, err)
 		}
 	}
+	s.devices[name] = d
 	return nil
 }
 
@@ -69,12 +69,7 @@ func (s *Store) Add(name string, p *profiles.Profile, invert ...string) error {
 func (s *Store) Devices() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	names := make([]string, 0, len(s.devices))
-	for n := range s.devices {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return s.namesLocked()
 }
 
 // Profile returns the profile a device serves, or nil.
@@ -189,10 +184,8 @@ func (d *device) set(f *profiles.Field, text string) error {
 		return nil
 	}
 	if f.Kind() == collectors.Enum && text == "" {
-		for code := range f.Enum {
-			d.raw[f.Name] = float64(code)
-			return nil
-		}
+		d.raw[f.Name] = float64(slices.Min(slices.Collect(maps.Keys(f.Enum))))
+		return nil
 	}
 	v, err := f.Parse(text)
 	if err != nil {

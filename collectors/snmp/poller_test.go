@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,17 +61,7 @@ func newFakeAgent(t testing.TB, walkFile string) *fakeAgent {
 
 func (a *fakeAgent) remove(oid string) {
 	delete(a.objs, oid)
-	a.sorted = slicesDelete(a.sorted, oid)
-}
-
-func slicesDelete(s []string, x string) []string {
-	out := s[:0]
-	for _, v := range s {
-		if v != x {
-			out = append(out, v)
-		}
-	}
-	return out
+	a.sorted = slices.DeleteFunc(a.sorted, func(v string) bool { return v == oid })
 }
 
 func (a *fakeAgent) record(op string, oids []string) error {
@@ -225,7 +216,7 @@ func TestPollSplitsOnTooBigAndRemembers(t *testing.T) {
 		}
 	}
 	// 8 tooBig, 4 tooBig, then 2+2+2+2.
-	if want := []int{8, 4, 2, 2, 2, 2}; !equalInts(sizes, want) {
+	if want := []int{8, 4, 2, 2, 2, 2}; !slices.Equal(sizes, want) {
 		t.Fatalf("GET sizes %v, want %v", sizes, want)
 	}
 	if _, err := pl.Poll(context.Background()); err != nil {
@@ -237,21 +228,9 @@ func TestPollSplitsOnTooBigAndRemembers(t *testing.T) {
 			sizes = append(sizes, len(c.oids))
 		}
 	}
-	if want := []int{2, 2, 2, 2}; !equalInts(sizes, want) {
+	if want := []int{2, 2, 2, 2}; !slices.Equal(sizes, want) {
 		t.Fatalf("second poll GET sizes %v, want %v (the smaller size remembered)", sizes, want)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPollV1NoSuchNameKeepsOtherValues(t *testing.T) {

@@ -59,7 +59,6 @@ type Poller struct {
 	maxOids int
 	maxReps uint32 // GETBULK ceiling, halved on tooBig
 	rows    int    // most rows a column had on the last poll
-	now     func() time.Time
 	// buffers reused between polls
 	pending []int
 	oids    []string
@@ -126,12 +125,11 @@ func newPoller(cfg collectors.DeviceConfig, p *profiles.Profile, tr Transport, l
 	}
 	pl := &Poller{
 		cfg: cfg, prof: p, dev: dev, specs: p.Specs(), tr: tr,
-		log:     log.With("device", dev.Name),
+		log:     log,
 		v1:      cfg.Target.Version == "1",
 		maxOids: DefaultMaxOids,
 		maxReps: DefaultMaxRepetitions,
 		rows:    DefaultMaxRepetitions - 1,
-		now:     time.Now,
 	}
 	for i := range p.Fields {
 		if p.Fields[i].Walk {
@@ -149,12 +147,12 @@ func newPoller(cfg collectors.DeviceConfig, p *profiles.Profile, tr Transport, l
 func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	start := p.now()
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	resp := NewResponse(len(p.prof.Fields))
 	err := p.read(ctx, &resp)
-	took := p.now().Sub(start)
+	took := time.Since(start)
 	if err != nil {
 		err = fmt.Errorf("device %q (%s): %w", p.dev.Name, p.cfg.Target, err)
 		return collectors.Failed(p.dev, start, took, p.specs, err), err

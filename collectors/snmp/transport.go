@@ -42,7 +42,6 @@ type client struct {
 	g         *gosnmp.GoSNMP
 	connected bool
 	nextID    uint32
-	perTry    time.Duration
 }
 
 // idWindow is how many request ids one call may consume: its retries plus
@@ -57,9 +56,6 @@ func newClient(t collectors.Target, timeout time.Duration, retries int) (*client
 	port, err := strconv.ParseUint(portText, 10, 16)
 	if err != nil || port == 0 {
 		return nil, fmt.Errorf("address %q: port %q: want 1..65535", t.Host, portText)
-	}
-	if retries < 0 {
-		return nil, fmt.Errorf("retries %d: must not be negative", retries)
 	}
 	perTry := timeout / time.Duration(retries+1)
 	if perTry < 10*time.Millisecond {
@@ -95,7 +91,7 @@ func newClient(t collectors.Target, timeout time.Duration, retries int) (*client
 	default:
 		return nil, fmt.Errorf("version %q: want 1, 2c or 3", t.Version)
 	}
-	return &client{g: g, perTry: perTry, nextID: 1}, nil
+	return &client{g: g, nextID: 1}, nil
 }
 
 var authProtocols = map[string]gosnmp.SnmpV3AuthProtocol{
