@@ -2,8 +2,9 @@ package influx
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
@@ -95,7 +96,7 @@ func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
 		}
 		e.tags = append(e.tags, tagPair{k, v})
 	}
-	sort.Slice(e.tags, func(i, j int) bool { return e.tags[i].k < e.tags[j].k })
+	slices.SortFunc(e.tags, func(a, b tagPair) int { return strings.Compare(a.k, b.k) })
 	ts := e.timestamp(s.Time)
 	n := 0
 
@@ -106,7 +107,7 @@ func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
 			class = "device"
 		}
 		start := len(b)
-		b = appendMeasurement(b, measurementPrefix+class)
+		b = appendMeasurement(append(b, measurementPrefix...), class)
 		b = e.appendTags(b)
 		b = append(b, ' ')
 		first := true

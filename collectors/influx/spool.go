@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -144,6 +145,11 @@ func writeToken(b *strings.Builder, s string) {
 func (s *Spool) Publish(set collectors.SampleSet) {
 	data, ok := appendJSON(make([]byte, 0, 256+128*len(set.Values)), &set)
 	if !ok {
+		// JSON cannot carry NaN or ±Inf, which a faulty float sensor sends.
+		set.Values = finiteNums(set.Values)
+		data, ok = appendJSON(data[:0], &set)
+	}
+	if !ok {
 		var err error
 		if data, err = set.Marshal(); err != nil { // a NaN, a year beyond 9999
 			s.log.Error("spool: encode sample set, dropped", "device", set.Device.ID(), "err", err)
@@ -219,15 +225,8 @@ func (s *Spool) Stop(ctx context.Context) (lost int) {
 	close(s.stop)
 	<-s.done
 	buf := make([]queued, 256)
-	for {
-		k := s.pop(buf)
-		if k == 0 {
-			break
-		}
-		if rest := s.publish(ctx, buf[:k]); rest > 0 {
-			s.mu.Lock()
-			lost = rest + s.n
-			s.mu.Unlock()
+	for k := s.pop(buf); k > 0; k = s.pop(buf) {
+		if lost = s.publish(ctx, buf[:k]); lost > 0 {
 			break
 		}
 	}
@@ -236,10 +235,27 @@ func (s *Spool) Stop(ctx context.Context) (lost int) {
 	case <-ctx.Done():
 		lost += s.js.PublishAsyncPending()
 	}
-	if lost > 0 {
-		s.log.Error("spool: stopped with samples not yet in the spool", "lost", lost)
-	}
+	// Never handed over, or handed back by publishFailed while we waited.
+	s.mu.Lock()
+	lost += s.n
+	s.mu.Unlock()
 	return lost
+}
+
+// finiteNums copies vs with every NaN or infinite Num set to 0, a value
+// that is Good becoming a sensor fault; the writer writes no number for a
+// value that is not Good. A copy: the rules engine shares the slice.
+func finiteNums(vs []collectors.Value) []collectors.Value {
+	out := slices.Clone(vs)
+	for i := range out {
+		if v := &out[i]; !finite(v.Num) {
+			v.Num = 0
+			if v.Quality == collectors.Good {
+				v.Quality, v.Err = collectors.SensorFault, "not a finite number"
+			}
+		}
+	}
+	return out
 }
 
 func (s *Spool) run() {
@@ -275,12 +291,15 @@ func (s *Spool) run() {
 	}
 }
 
+// stallWait is how long PublishAsync waits for room among pending acks.
+var stallWait = jetstream.WithStallWait(time.Second)
+
 // publish hands items to PublishAsync; it returns how many at the end of
 // items were not handed over (too many pending acks, or ctx ended).
 func (s *Spool) publish(ctx context.Context, items []queued) int {
 	for i, q := range items {
 		for {
-			_, err := s.js.PublishAsync(q.subj, q.data, jetstream.WithStallWait(time.Second))
+			_, err := s.js.PublishAsync(q.subj, q.data, stallWait)
 			if err == nil {
 				break
 			}

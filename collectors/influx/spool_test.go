@@ -3,6 +3,8 @@ package influx
 import (
 	"context"
 	"fmt"
+	"github.com/roomwatch/roomwatch/collectors"
+	"math"
 	"testing"
 	"time"
 )
@@ -78,5 +80,39 @@ func TestSpoolStopFlushes(t *testing.T) {
 	info, err := st.Info(context.Background())
 	if err != nil || info.State.Msgs != 5000 {
 		t.Fatalf("stream holds %+v, %v; want 5000 messages", info.State, err)
+	}
+}
+
+// TestSpoolKeepsSetWithNaN: a float sensor answering NaN is a sensor
+// fault, not a reason to lose the device's other values.
+func TestSpoolKeepsSetWithNaN(t *testing.T) {
+	s := runNATS(t)
+	nc := connect(t, s)
+	log, _ := newLog()
+	m := NewMetrics(nil)
+	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Start()
+	set := envSet("th-1", 0)
+	set.Values = append(set.Values, collectors.Value{Name: "pressure_pa", Num: math.NaN(), Quality: collectors.SensorFault, Err: "NaN"})
+	sp.Publish(set)
+	if lost := sp.Stop(context.Background()); lost != 0 {
+		t.Fatalf("lost %d", lost)
+	}
+	if d := m.Dropped(); d != 0 {
+		t.Fatalf("dropped %v sample sets, want none", d)
+	}
+	if !math.IsNaN(set.Values[len(set.Values)-1].Num) {
+		t.Fatal("the caller's values were changed")
+	}
+	st, err := EnsureStream(context.Background(), sp.js, DefaultSpoolConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil || info.State.Msgs != 1 {
+		t.Fatalf("stream holds %+v, %v; want the one sample set", info.State, err)
 	}
 }

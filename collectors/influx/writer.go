@@ -521,9 +521,10 @@ func (w *Writer) ack(items []item) {
 	defer cancel()
 	if err := items[len(items)-1].msg.DoubleAck(ctx); err != nil {
 		// Unconfirmed: they come back after ack_wait and are rewritten
-		// (the same points: no duplicates).
+		// (the same points: no duplicates), and that ack releases them.
+		// They stay held meanwhile: if the server did take these acks,
+		// they must not be counted as dropped by the spool's limits.
 		w.log.Warn("influx writer: acknowledge batch", "err", err, "batch", len(items))
-		w.release(items)
 		return
 	}
 	w.acked.Add(uint64(len(items)))
