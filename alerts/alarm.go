@@ -104,10 +104,13 @@ type Alarm struct {
 // ErrAcknowledged is returned when acknowledging an alarm that already was.
 var ErrAcknowledged = errors.New("already acknowledged")
 
+// idTime is how start times are written in ids: sortable, to the nanosecond.
+const idTime = "20060102T150405.000000000Z"
+
 // OccurrenceID returns the ID of the occurrence of fingerprint that fired
 // at started.
 func OccurrenceID(fingerprint string, started time.Time) string {
-	return fingerprint + "-" + started.UTC().Format("20060102T150405.000000000Z")
+	return fingerprint + "-" + started.UTC().Format(idTime)
 }
 
 // Active reports whether the alarm is firing or acknowledged.
@@ -118,7 +121,7 @@ func (a *Alarm) Active() bool { return a.State == Firing || a.State == Acknowled
 // same id, so JetStream stores it once; the resolution and the
 // acknowledgement have ids of their own.
 func (a *Alarm) MsgID() string {
-	return a.Fingerprint + ":" + string(a.State) + ":" + a.StartedAt.UTC().Format("20060102T150405.000000000Z")
+	return a.Fingerprint + ":" + string(a.State) + ":" + a.StartedAt.UTC().Format(idTime)
 }
 
 // Acknowledge records that by has seen the alarm at at. A firing alarm

@@ -62,6 +62,11 @@ func AlarmSubject(site, room string, sev Severity) string {
 	return AlarmSubjectPrefix + "." + Token(site) + "." + Token(room) + "." + Token(string(sev))
 }
 
+// SiteAlarmSubjects is the subject filter of every alarm of site.
+func SiteAlarmSubjects(site string) string {
+	return AlarmSubjectPrefix + "." + Token(site) + ".>"
+}
+
 // Subject is the subject a is published on.
 func (a *Alarm) Subject() string { return AlarmSubject(a.Site, a.Room, a.Severity) }
 

@@ -142,7 +142,7 @@ func (c Config) StreamConfig(site string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        AlarmStreamName(c.StreamPrefix, site),
 		Description: "roomwatch alarms of site " + site,
-		Subjects:    []string{AlarmSubjectPrefix + "." + Token(site) + ".>"},
+		Subjects:    []string{SiteAlarmSubjects(site)},
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      c.MaxAge,

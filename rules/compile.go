@@ -43,7 +43,11 @@ func (v *identVisitor) Visit(n *ast.Node) {
 // compileExpr compiles a condition: a boolean expr expression without
 // access to the clock.
 func compileExpr(src string) (*program, error) {
-	p, err := expr.Compile(src, expr.AsBool(), expr.DisableBuiltin("now"))
+	// A map environment lets expr read names straight from the map (no
+	// reflection per evaluation); names unknown at compile time are
+	// allowed, since a sample set names its values only when it arrives.
+	p, err := expr.Compile(src, expr.Env(map[string]any{}), expr.AllowUndefinedVariables(),
+		expr.AsBool(), expr.DisableBuiltin("now"))
 	if err != nil {
 		return nil, err
 	}

@@ -481,11 +481,9 @@ func (e *Engine) evalRule(now time.Time, in *instance, s *collectors.SampleSet, 
 	case kindCondition:
 		if c.r.Threshold != nil {
 			env["threshold"] = in.thr
+			defer delete(env, "threshold")
 		}
 		ok, known := e.run(in, c.cond, env)
-		if c.r.Threshold != nil {
-			delete(env, "threshold")
-		}
 		switch {
 		case !known:
 			return unknown
@@ -493,10 +491,6 @@ func (e *Engine) evalRule(now time.Time, in *instance, s *collectors.SampleSet, 
 			return fire
 		case c.clear == nil:
 			return resClear
-		}
-		if c.r.Threshold != nil {
-			env["threshold"] = in.thr
-			defer delete(env, "threshold")
 		}
 		if cl, known := e.run(in, c.clear, env); known && cl {
 			return resClear

@@ -14,6 +14,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
@@ -102,17 +103,7 @@ func (s Severity) Label(lang string) string {
 			return "警告"
 		}
 	}
-	return upper(string(s))
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
+	return strings.ToUpper(string(s))
 }
 
 // Label keys every Alert carries (values may be empty: a room-wide alert

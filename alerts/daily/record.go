@@ -3,7 +3,6 @@ package daily
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -287,16 +286,6 @@ func (r *Record) clone() *Record {
 		panic(err)
 	}
 	return c
-}
-
-// DeviceNames returns the record's devices in name order.
-func (r *Record) DeviceNames() []string {
-	names := make([]string, 0, len(r.Devices))
-	for n := range r.Devices {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 func (r *Record) key() string { return alerts.DailyKey(r.Site, r.Room, r.Date) }

@@ -230,7 +230,7 @@ func (r *Recorder) evict() {
 // by a consumer, resolved) into the records; the caller unsubscribes.
 // Messages that do not decode are logged and skipped.
 func (r *Recorder) SubscribeAlarms(nc *nats.Conn, site string) (*nats.Subscription, error) {
-	subj := alerts.AlarmSubjectPrefix + "." + alerts.Token(site) + ".>"
+	subj := alerts.SiteAlarmSubjects(site)
 	sub, err := nc.Subscribe(subj, func(m *nats.Msg) {
 		a, err := alerts.Unmarshal(m.Data)
 		if err != nil {
