@@ -58,15 +58,7 @@ func TestSpoolQueueOverflow(t *testing.T) {
 
 // Stop publishes what is queued before it returns.
 func TestSpoolStopFlushes(t *testing.T) {
-	s := runNATS(t)
-	nc := connect(t, s)
-	log, _ := newLog()
-	m := NewMetrics(nil)
-	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp.Start()
+	sp, _ := startSpool(t)
 	for i := range 5000 {
 		sp.Publish(envSet("th-1", i))
 	}
@@ -86,15 +78,7 @@ func TestSpoolStopFlushes(t *testing.T) {
 // TestSpoolKeepsSetWithNaN: a float sensor answering NaN is a sensor
 // fault, not a reason to lose the device's other values.
 func TestSpoolKeepsSetWithNaN(t *testing.T) {
-	s := runNATS(t)
-	nc := connect(t, s)
-	log, _ := newLog()
-	m := NewMetrics(nil)
-	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp.Start()
+	sp, m := startSpool(t)
 	set := envSet("th-1", 0)
 	set.Values = append(set.Values, collectors.Value{Name: "pressure_pa", Num: math.NaN(), Quality: collectors.SensorFault, Err: "NaN"})
 	sp.Publish(set)
@@ -115,4 +99,19 @@ func TestSpoolKeepsSetWithNaN(t *testing.T) {
 	if err != nil || info.State.Msgs != 1 {
 		t.Fatalf("stream holds %+v, %v; want the one sample set", info.State, err)
 	}
+}
+
+// startSpool starts a spool with the default configuration on a fresh
+// embedded server.
+func startSpool(t *testing.T) (*Spool, *Metrics) {
+	t.Helper()
+	nc := connect(t, runNATS(t))
+	log, _ := newLog()
+	m := NewMetrics(nil)
+	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Start()
+	return sp, m
 }
