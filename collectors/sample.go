@@ -10,7 +10,6 @@ package collectors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -160,9 +159,6 @@ func (s *SampleSet) Get(name string) (Value, bool) {
 
 // Reachable reports whether the device answered.
 func (s *SampleSet) Reachable() bool { return s.Err == "" }
-
-// Marshal encodes s as JSON (the spool's wire form).
-func (s *SampleSet) Marshal() ([]byte, error) { return json.Marshal(s) }
 
 // Failed returns a SampleSet for a poll that got no answer: every value
 // the profile declares is present with Quality CommsLost, so consumers see

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
-	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 )
 
@@ -95,6 +94,23 @@ func count(alarms []*alerts.Alarm, rule string, state alerts.State) int {
 	return n
 }
 
+// firstOnBattery returns the time of the first UPS line of a spool
+// message (line protocol, nanosecond timestamps) that shows on_battery.
+func firstOnBattery(t *testing.T, lp []byte) (time.Time, bool) {
+	t.Helper()
+	for _, l := range strings.Split(strings.TrimSpace(string(lp)), "\n") {
+		if !strings.HasPrefix(l, "roomwatch_ups,") || !strings.Contains(l, "on_battery=true") {
+			continue
+		}
+		ns, err := strconv.ParseInt(l[strings.LastIndexByte(l, ' ')+1:], 10, 64)
+		if err != nil {
+			t.Fatalf("spool line without a timestamp: %s", l)
+		}
+		return time.Unix(0, ns), true
+	}
+	return time.Time{}, false
+}
+
 // TestMainsLostAlarmWithinOnePoll cuts the mains on the simulated UPS and
 // expects `ups-on-battery` on its subject from the very poll that shows
 // it (the alarm's start is that poll's time, and it arrives before the
@@ -134,13 +150,8 @@ func TestMainsLostAlarmWithinOnePoll(t *testing.T) {
 		}
 		switch {
 		case strings.HasPrefix(m.Subject, "roomwatch.samples."):
-			var s collectors.SampleSet
-			if err := json.Unmarshal(m.Data, &s); err != nil {
-				t.Fatal(err)
-			}
-			v, ok := s.Get("on_battery")
-			if ok && v.Quality == collectors.Good && v.Num == 1 && onBatteryAt.IsZero() {
-				onBatteryAt = s.Time
+			if at, ok := firstOnBattery(t, m.Data); ok && onBatteryAt.IsZero() {
+				onBatteryAt = at
 			}
 		case m.Subject == "roomwatch.alarm.test.dc1.critical":
 			al, err := alerts.Unmarshal(m.Data)

@@ -16,6 +16,8 @@ package main
 //	ROOMWATCH_BENCH_SLOTS     device names chosen so that
 //	                          all polls fall in this many bursts per interval
 //	                          (default 0: the scheduler's even spread)
+//	ROOMWATCH_BENCH_CPUPROFILE file: the monitor's CPU profile over the
+//	                          window is saved there (go tool pprof FILE)
 //	ROOMWATCH_BENCH_STATE_DIR parent folder of the monitor's state (JetStream
 //	                          store; default a temporary folder), e.g. /dev/shm
 //	                          to tell the disk's fsync time from roomwatch's own
@@ -590,7 +592,10 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	time.Sleep(st.warmup())
 
 	s0, c0, i0, t0 := scrape(b, addr), procCPU(b, m.pid()), procCPU(b, srv.Pid()), time.Now()
-	time.Sleep(st.window)
+	if out := os.Getenv("ROOMWATCH_BENCH_CPUPROFILE"); out != "" {
+		saveCPUProfile(b, addr, out, st.window)
+	}
+	time.Sleep(st.window - time.Since(t0))
 	s1, c1, i1, el := scrape(b, addr), procCPU(b, m.pid()), procCPU(b, srv.Pid()), time.Since(t0)
 	load := loadavg()
 	rss := procMB(b, m.pid(), "VmHWM")
@@ -625,6 +630,27 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 		float64((i1-i0).Microseconds())/math.Max(values, 1), backlog, load)
 	if polls == 0 {
 		b.Fatalf("no poll finished in %v: see %s", el, m.log)
+	}
+}
+
+// saveCPUProfile writes the monitor's CPU profile (from /debug/pprof)
+// over most of the measurement window to file, for `go tool pprof`.
+func saveCPUProfile(b *testing.B, addr, file string, window time.Duration) {
+	b.Helper()
+	secs := max(1, int(window.Seconds())-2)
+	c := &http.Client{Timeout: window + 30*time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+	if err != nil {
+		b.Fatalf("cpu profile: %v", err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatalf("ROOMWATCH_BENCH_CPUPROFILE: %v", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		b.Fatalf("cpu profile: %v", err)
 	}
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roomwatch/roomwatch/collectors"
@@ -15,6 +17,42 @@ type pollMetrics struct {
 	skipped  *prometheus.CounterVec
 	up       *prometheus.GaugeVec
 	values   *prometheus.GaugeVec
+
+	mu      sync.Mutex
+	devices map[deviceKey]*deviceMetrics
+}
+
+// deviceKey is a device's label values.
+type deviceKey struct{ site, room, device string }
+
+// deviceMetrics are one device's series, looked up once (a label lookup
+// hashes the label values on every call).
+type deviceMetrics struct {
+	polls, errors prometheus.Counter
+	duration      prometheus.Observer
+	up            prometheus.Gauge
+	values        [3]prometheus.Gauge // by quality
+}
+
+// device returns the series of d, creating them on first use.
+func (m *pollMetrics) device(d collectors.Device) *deviceMetrics {
+	k := deviceKey{d.Site, d.Room, d.Name}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if dm := m.devices[k]; dm != nil {
+		return dm
+	}
+	dm := &deviceMetrics{
+		polls:    m.polls.WithLabelValues(k.site, k.room, k.device),
+		errors:   m.errors.WithLabelValues(k.site, k.room, k.device),
+		duration: m.duration.WithLabelValues(k.site, k.room, k.device),
+		up:       m.up.WithLabelValues(k.site, k.room, k.device),
+	}
+	for q := range dm.values {
+		dm.values[q] = m.values.WithLabelValues(k.site, k.room, k.device, collectors.Quality(q).String())
+	}
+	m.devices[k] = dm
+	return dm
 }
 
 func newPollMetrics(reg prometheus.Registerer) *pollMetrics {
@@ -39,6 +77,7 @@ func newPollMetrics(reg prometheus.Registerer) *pollMetrics {
 		values: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "roomwatch_device_values", Help: "Values of the last poll by quality (good, sensor-fault, comms-lost).",
 		}, append(labels, "quality")),
+		devices: make(map[deviceKey]*deviceMetrics),
 	}
 	reg.MustRegister(m.polls, m.errors, m.duration, m.skipped, m.up, m.values)
 	return m
@@ -46,23 +85,23 @@ func newPollMetrics(reg prometheus.Registerer) *pollMetrics {
 
 // Polled implements collectors.Observer.
 func (m *pollMetrics) Polled(s *collectors.SampleSet, err error) {
-	site, room, dev := s.Device.Site, s.Device.Room, s.Device.Name
-	m.polls.WithLabelValues(site, room, dev).Inc()
-	m.duration.WithLabelValues(site, room, dev).Observe(s.Duration.Seconds())
+	dm := m.device(s.Device)
+	dm.polls.Inc()
+	dm.duration.Observe(s.Duration.Seconds())
 	up := 1.0
 	if err != nil || !s.Reachable() {
 		up = 0
-		m.errors.WithLabelValues(site, room, dev).Inc()
+		dm.errors.Inc()
 	}
-	m.up.WithLabelValues(site, room, dev).Set(up)
-	var n [3]int
+	dm.up.Set(up)
+	var n [len(dm.values)]int
 	for _, v := range s.Values {
 		if v.Quality >= 0 && int(v.Quality) < len(n) {
 			n[v.Quality]++
 		}
 	}
 	for q, c := range n {
-		m.values.WithLabelValues(site, room, dev, collectors.Quality(q).String()).Set(float64(c))
+		dm.values[q].Set(float64(c))
 	}
 }
 
@@ -73,6 +112,9 @@ func (m *pollMetrics) Skipped(d collectors.Device, ticks int) {
 
 // forget drops a removed device's series.
 func (m *pollMetrics) forget(d collectors.Device) {
+	m.mu.Lock()
+	delete(m.devices, deviceKey{d.Site, d.Room, d.Name})
+	m.mu.Unlock()
 	l := prometheus.Labels{"site": d.Site, "room": d.Room, "device": d.Name}
 	m.polls.DeletePartialMatch(l)
 	m.errors.DeletePartialMatch(l)

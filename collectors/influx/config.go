@@ -4,10 +4,12 @@
 //
 // The spool is a JetStream stream (file storage, work-queue retention,
 // bounded by bytes and age, discarding the oldest data first). Spool.Publish
-// hands a SampleSet to it without ever blocking a collector. The Writer is
-// a durable pull consumer on that stream: it fetches batches, turns them
-// into InfluxDB line protocol (see schema.go) and acknowledges the messages
-// only after InfluxDB accepted the batch. A batch InfluxDB rejects as
+// hands a SampleSet to it without ever blocking a collector: the set is
+// encoded at once as InfluxDB line protocol (see schema.go) and published
+// with the other sets of its burst of polls as one message. The Writer is
+// a durable pull consumer on that stream: it fetches batches of messages,
+// writes their lines in one request and acknowledges the messages only
+// after InfluxDB accepted them. A batch InfluxDB rejects as
 // malformed (HTTP 400/422) is split until the offending lines are isolated;
 // they are logged with the line, counted and dropped, and the rest is
 // written. Transient failures are retried with a capped backoff for as long
@@ -51,6 +53,11 @@ const (
 	DefaultQueue = 20000
 	// DefaultPersist is the samples stream's persist mode (see SpoolConfig.Persist).
 	DefaultPersist = "async"
+	// DefaultLinger is how long sample sets collect in memory before they
+	// go to the spool as one message.
+	DefaultLinger = 100 * time.Millisecond
+	// DefaultBatchBytes bounds one spool message (NATS allows 1 MiB).
+	DefaultBatchBytes = 256 << 10
 )
 
 // Config configures the InfluxDB writer and its spool (the `influx:` block).
@@ -71,7 +78,9 @@ type Config struct {
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 	// Timeout bounds one HTTP write request.
 	Timeout time.Duration `yaml:"timeout"`
-	// BatchSize is the most SampleSets written in one request.
+	// BatchSize is about the most SampleSets written in one request: the
+	// writer fetches BatchSize KiB of spool messages at a time (a sample
+	// set of 12 values is under 1 KiB of line protocol).
 	BatchSize int `yaml:"batch_size"`
 	// FlushInterval is the longest a sample waits for a batch to fill.
 	FlushInterval time.Duration `yaml:"flush_interval"`
@@ -83,16 +92,24 @@ type Config struct {
 type SpoolConfig struct {
 	// Stream is the JetStream stream name.
 	Stream string `yaml:"stream"`
-	// Subject prefix; a sample goes to <prefix>.<site>.<room>.<device>.
+	// Subject prefix; a site's samples go to <prefix>.<site>.
 	SubjectPrefix string `yaml:"subject_prefix"`
 	// MaxBytes bounds the spool on disk; 0 means DefaultMaxBytes of the
 	// configured devices (set by the caller, which knows them).
 	MaxBytes ByteSize `yaml:"max_bytes"`
 	// MaxAge drops samples older than this.
 	MaxAge time.Duration `yaml:"max_age"`
-	// Queue is how many SampleSets wait in memory while the spool is slow;
-	// beyond it the oldest is dropped and counted.
+	// Queue is about how many SampleSets wait in memory while the spool
+	// is slow; beyond it the oldest batch is dropped and counted.
 	Queue int `yaml:"queue"`
+	// Linger is how long polled sample sets collect in memory before they
+	// are published to the spool as one message (0: at once, one message
+	// per sample set when polls are spread out). A longer linger costs less
+	// CPU; a crash loses what is lingering, as it loses a poll in progress.
+	Linger time.Duration `yaml:"linger"`
+	// BatchBytes bounds one spool message; a batch that reaches it is
+	// published without waiting for Linger.
+	BatchBytes ByteSize `yaml:"-"`
 	// Persist is "async" (default: the stream is written to disk by a
 	// background flusher within milliseconds and fsynced every
 	// sync_interval of the NATS server, which lets the rest of the server
@@ -128,6 +145,8 @@ func DefaultSpoolConfig() SpoolConfig {
 		SubjectPrefix:   DefaultSubjectPrefix,
 		MaxAge:          DefaultMaxAge,
 		Queue:           DefaultQueue,
+		Linger:          DefaultLinger,
+		BatchBytes:      DefaultBatchBytes,
 		Persist:         DefaultPersist,
 		Durable:         DefaultDurable,
 		AckWait:         time.Minute,
@@ -183,6 +202,9 @@ func (c *SpoolConfig) Validate(errs *yamlconf.Errors, path string) {
 	}
 	if c.Queue <= 0 {
 		errs.Addf(p("queue"), "must be positive")
+	}
+	if c.Linger < 0 || c.Linger > 5*time.Second {
+		errs.Addf(p("linger"), "must be between 0 and 5s, got %v", c.Linger)
 	}
 	if c.Persist != "async" && c.Persist != "sync" {
 		errs.Addf(p("persist"), "%q is not async or sync", c.Persist)

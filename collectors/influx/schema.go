@@ -54,33 +54,11 @@ var fixedTags = map[string]bool{"site": true, "room": true, "device": true, "pro
 // tagPair is one tag, unescaped.
 type tagPair struct{ k, v string }
 
-// encoder appends SampleSets as line protocol. It reuses its scratch space
-// and is not safe for concurrent use.
+// encoder appends SampleSets as line protocol with nanosecond
+// timestamps (the Writer converts them to the configured precision). It
+// reuses its scratch space and is not safe for concurrent use.
 type encoder struct {
-	unit time.Duration
 	tags []tagPair
-}
-
-func newEncoder(precision string) *encoder {
-	u, ok := precisions[precision]
-	if !ok {
-		u = time.Millisecond
-	}
-	return &encoder{unit: u}
-}
-
-// timestamp converts t to an integer in the encoder's precision.
-func (e *encoder) timestamp(t time.Time) int64 {
-	switch e.unit {
-	case time.Nanosecond:
-		return t.UnixNano()
-	case time.Microsecond:
-		return t.UnixMicro()
-	case time.Millisecond:
-		return t.UnixMilli()
-	default:
-		return t.Unix()
-	}
 }
 
 // Append appends the lines of s (each ending in '\n') to b and returns
@@ -97,7 +75,7 @@ func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
 		e.tags = append(e.tags, tagPair{k, v})
 	}
 	slices.SortFunc(e.tags, func(a, b tagPair) int { return strings.Compare(a.k, b.k) })
-	ts := e.timestamp(s.Time)
+	ts := s.Time.UnixNano()
 	n := 0
 
 	// The values.

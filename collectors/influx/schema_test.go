@@ -61,8 +61,8 @@ func TestEncode(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEncoder(c.precision)
-			got, n := e.Append(nil, &c.set)
+			lp, n := (&encoder{}).Append(nil, &c.set)
+			got := appendLines(nil, lp, int64(precisions[c.precision]))
 			if string(got) != c.want {
 				t.Errorf("got\n%s\nwant\n%s", got, c.want)
 			}
@@ -78,12 +78,12 @@ type errString string
 func (e errString) Error() string { return string(e) }
 
 func TestSubject(t *testing.T) {
-	got := Subject("roomwatch.samples", collectors.Device{Site: "h.1", Room: "机房 A", Name: "ups*>"})
-	if want := "roomwatch.samples.h_1.机房_A.ups__"; got != want {
+	got := Subject("roomwatch.samples", "h.1 医院*>")
+	if want := "roomwatch.samples.h_1_医院__"; got != want {
 		t.Errorf("Subject = %q, want %q", got, want)
 	}
-	if got := Subject("p", collectors.Device{}); got != "p._._._" {
-		t.Errorf("empty device: %q", got)
+	if got := Subject("p", ""); got != "p._" {
+		t.Errorf("empty site: %q", got)
 	}
 }
 
@@ -132,10 +132,11 @@ func TestDefaultMaxBytes(t *testing.T) {
 		loads[i] = Load{Values: 12, Interval: time.Second}
 	}
 	got := DefaultMaxBytes(loads, DefaultHold)
-	// What 72 hours really take: the stored size of real messages.
+	// What 72 hours really take: the line protocol of real sample sets
+	// (a burst of polls shares a message's subject, headers and overhead).
 	s := upsSet(1, t0)
-	data, _ := s.Marshal()
-	real := int64(len(data)+len(Subject(DefaultSubjectPrefix, s.Device))+22+8) * 200 * 72 * 3600
+	data, _ := (&encoder{}).Append(nil, &s)
+	real := int64(len(data)) * 200 * 72 * 3600
 	if int64(got) < real {
 		t.Errorf("DefaultMaxBytes = %s, less than 72h of real messages (%s)", got, ByteSize(real))
 	}
@@ -146,4 +147,27 @@ func TestDefaultMaxBytes(t *testing.T) {
 		t.Errorf("one slow device: %s, want the floor %s", got, ByteSize(MinMaxBytes))
 	}
 	t.Logf("200 x 12 values/s for 72h: %s (%d bytes per message)", got, MessageBytes(12))
+}
+
+// The writer's conversion of spooled nanosecond timestamps.
+func TestAppendLines(t *testing.T) {
+	cases := []struct {
+		in   string
+		unit time.Duration
+		want string
+	}{
+		{"m v=1 1772352000123456789\nm v=2 1772352000999999999\n", time.Millisecond, "m v=1 1772352000123\nm v=2 1772352000999\n"},
+		{"m v=1 1772352000123456789", time.Second, "m v=1 1772352000\n"},
+		{"m v=1 1772352000123456789", time.Nanosecond, "m v=1 1772352000123456789\n"},
+		{`m,t=a\ b s="x y" -1500000` + "\n", time.Millisecond, `m,t=a\ b s="x y" -2` + "\n"}, // rounded down like UnixMilli
+		{"not a line\nm v=1 99999999999999999999\n", time.Millisecond, "not a line\nm v=1 99999999999999999999\n"},
+	}
+	for _, c := range cases {
+		if got := string(appendLines([]byte("x\n"), []byte(c.in), int64(c.unit))); got != "x\n"+c.want {
+			t.Errorf("appendLines(%q, %v) = %q, want %q", c.in, c.unit, got, "x\n"+c.want)
+		}
+	}
+	if got := time.Unix(0, -1500000).UnixMilli(); got != -2 {
+		t.Errorf("UnixMilli rounds %d", got)
+	}
 }

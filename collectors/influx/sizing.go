@@ -19,9 +19,14 @@ type Load struct {
 // checksum, plus index and block slack rounded up.
 const storeOverhead = 64
 
-// MessageBytes is the stored size of one spool message carrying a
-// SampleSet of n values, measured by encoding a representative one
-// (realistic names, units and readings) exactly as Spool.Publish does.
+// headerBytes is the size of a spool message's headers.
+var headerBytes = len("NATS/1.0\r\n" + HeaderFormat + ": " + FormatLineProtocol + "\r\n" + HeaderSets + ": 1000\r\n\r\n")
+
+// MessageBytes is the stored size of a SampleSet of n values in the
+// spool, measured by encoding a representative one (realistic names,
+// units and readings) exactly as Spool.Publish does, as if it were alone
+// in its message (the most a set can cost: a burst of polls shares one
+// message's subject, headers and store overhead).
 func MessageBytes(n int) int64 {
 	s := collectors.SampleSet{
 		Device: collectors.Device{Site: "hospital-a", Room: "server-room-1", Name: "ups-main-01",
@@ -34,8 +39,8 @@ func MessageBytes(n int) int64 {
 		s.Values[i] = collectors.Value{Name: fmt.Sprintf("input_voltage_%02d_v", i), Unit: "V",
 			Kind: collectors.Number, Num: 229.7 + float64(i), Quality: collectors.Good}
 	}
-	b, _ := s.Marshal()
-	return int64(len(b)+len(Subject(DefaultSubjectPrefix, s.Device))) + storeOverhead
+	b, _ := (&encoder{}).Append(nil, &s)
+	return int64(len(b)+len(Subject(DefaultSubjectPrefix, s.Device.Site))+headerBytes) + storeOverhead
 }
 
 // DefaultMaxBytes is the default spool bound for the given devices: what

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,12 +18,30 @@ import (
 // maxPublishPending bounds the publishes awaiting the stream's ack.
 const maxPublishPending = 4096
 
+// A spool message is a batch: the sample sets of one site that arrived
+// within Linger, as InfluxDB line protocol with nanosecond timestamps
+// (schema.go), at most BatchBytes long. Its headers name the format and
+// how many sample sets it holds. One message per burst of polls instead
+// of one per poll is what keeps the spool cheap: JetStream's cost is per
+// message (publish, store, ack, fetch), InfluxDB's per request.
+const (
+	// HeaderFormat names the payload's format; a message without it, or
+	// with another value, is dropped by the Writer as undecodable.
+	HeaderFormat = "Roomwatch-Format"
+	// FormatLineProtocol is line protocol with nanosecond timestamps.
+	FormatLineProtocol = "influx-line-protocol;precision=ns;v1"
+	// HeaderSets is how many sample sets a message holds.
+	HeaderSets = "Roomwatch-Sets"
+)
+
 // Spool is the durable buffer between the collectors and InfluxDB: a
-// JetStream stream with file storage, work-queue retention (a sample
+// JetStream stream with file storage, work-queue retention (a message
 // leaves it when the Writer acknowledges it), MaxBytes and MaxAge limits
-// and the discard-old policy. Publish never blocks: SampleSets wait in a
-// bounded in-memory queue that a single goroutine publishes asynchronously;
-// if the queue overflows, its oldest entry is dropped and counted.
+// and the discard-old policy. Publish never blocks: it appends the sample
+// set to its site's open batch; a single goroutine seals the batches after
+// Linger (or when one reaches BatchBytes) and publishes them
+// asynchronously. Sealed batches wait in memory while NATS is slow or
+// away; beyond Queue sample sets the oldest batch is dropped and counted.
 type Spool struct {
 	js  jetstream.JetStream
 	cfg SpoolConfig
@@ -31,9 +49,13 @@ type Spool struct {
 	m   *Metrics
 
 	mu      sync.Mutex
-	queue   []queued // ring buffer
-	head, n int
-	wake    chan struct{}
+	enc     *encoder
+	open    map[string]*spoolMsg // site → batch being filled
+	sealed  []spoolMsg           // oldest first
+	sets    int                  // sample sets in open and sealed
+	pending int                  // sample sets published, not yet acknowledged
+	wake    chan struct{}        // a batch was opened
+	full    chan struct{}        // a batch was sealed at BatchBytes
 	lastErr error
 	errAt   time.Time
 	okAt    time.Time
@@ -43,9 +65,11 @@ type Spool struct {
 	done chan struct{}
 }
 
-type queued struct {
+// spoolMsg is one batch.
+type spoolMsg struct {
 	subj string
 	data []byte
+	sets int
 }
 
 // NewSpool creates or updates the spool stream on the JetStream server
@@ -57,8 +81,12 @@ func NewSpool(nc *nats.Conn, cfg SpoolConfig, log *slog.Logger, m *Metrics) (*Sp
 	if cfg.Queue <= 0 {
 		cfg.Queue = DefaultQueue
 	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = DefaultBatchBytes
+	}
 	s := &Spool{cfg: cfg, log: log.With("stream", cfg.Stream), m: m,
-		queue: make([]queued, cfg.Queue), wake: make(chan struct{}, 1),
+		enc: &encoder{}, open: make(map[string]*spoolMsg),
+		wake: make(chan struct{}, 1), full: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(maxPublishPending),
@@ -110,27 +138,18 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg SpoolConfig) 
 	return st, nil
 }
 
-// Subject returns the spool subject of a device:
-// <prefix>.<site>.<room>.<device>, each token sanitized.
-func Subject(prefix string, d collectors.Device) string {
+// Subject returns the spool subject of a site's batches, <prefix>.<site>,
+// the site sanitized: characters that NATS treats specially (., *, >,
+// whitespace) become _, an empty site becomes _.
+func Subject(prefix, site string) string {
 	var b strings.Builder
-	b.Grow(len(prefix) + len(d.Site) + len(d.Room) + len(d.Name) + 3)
+	b.Grow(len(prefix) + len(site) + 1)
 	b.WriteString(prefix)
-	for _, t := range [...]string{d.Site, d.Room, d.Name} {
-		b.WriteByte('.')
-		writeToken(&b, t)
-	}
-	return b.String()
-}
-
-// writeToken writes s as one subject token: characters that NATS treats
-// specially (., *, >, whitespace) become _, an empty token becomes _.
-func writeToken(b *strings.Builder, s string) {
-	if s == "" {
+	b.WriteByte('.')
+	if site == "" {
 		b.WriteByte('_')
-		return
 	}
-	for _, r := range s {
+	for _, r := range site {
 		switch {
 		case r == '.' || r == '*' || r == '>' || r <= ' ' || r == 0x7f:
 			b.WriteByte('_')
@@ -138,129 +157,129 @@ func writeToken(b *strings.Builder, s string) {
 			b.WriteRune(r)
 		}
 	}
+	return b.String()
 }
 
-// Publish queues s for the spool and returns at once. When the queue is
-// full the oldest queued sample is dropped and counted.
+// Publish adds set to its site's batch and returns at once.
 func (s *Spool) Publish(set collectors.SampleSet) {
-	data, ok := appendJSON(make([]byte, 0, 256+128*len(set.Values)), &set)
-	if !ok {
-		// JSON cannot carry NaN or ±Inf, which a faulty float sensor sends.
-		set.Values = finiteNums(set.Values)
-		data, ok = appendJSON(data[:0], &set)
+	site := set.Device.Site
+	s.mu.Lock()
+	b := s.open[site]
+	opened := b == nil
+	if opened {
+		b = &spoolMsg{subj: Subject(s.cfg.SubjectPrefix, site), data: make([]byte, 0, 4096)}
+		s.open[site] = b
 	}
-	if !ok {
-		var err error
-		if data, err = set.Marshal(); err != nil { // a NaN, a year beyond 9999
-			s.log.Error("spool: encode sample set, dropped", "device", set.Device.ID(), "err", err)
-			s.m.dropped.WithLabelValues(DropUndecodable).Inc()
-			return
-		}
+	b.data, _ = s.enc.Append(b.data, &set)
+	b.sets++
+	s.sets++
+	full := len(b.data) >= int(s.cfg.BatchBytes)
+	if full {
+		s.seal(site, b)
 	}
-	s.enqueue(queued{subj: Subject(s.cfg.SubjectPrefix, set.Device), data: data})
+	s.trim()
+	s.m.queued.Set(float64(s.sets))
+	s.mu.Unlock()
+	if opened {
+		signal(s.wake)
+	}
+	if full {
+		signal(s.full)
+	}
 }
 
-func (s *Spool) enqueue(q queued) {
-	s.mu.Lock()
-	if s.n == len(s.queue) {
-		s.head = (s.head + 1) % len(s.queue)
-		s.n--
-		s.m.dropped.WithLabelValues(DropQueueFull).Inc()
-		if time.Since(s.dropLog) > 10*time.Second {
-			s.dropLog = time.Now()
-			s.log.Error("spool: in-memory queue full, dropping the oldest samples: NATS is not accepting them",
-				"queue", len(s.queue), "last_err", s.lastErr)
-		}
-	}
-	s.queue[(s.head+s.n)%len(s.queue)] = q
-	s.n++
-	s.m.queued.Set(float64(s.n))
-	s.mu.Unlock()
+func signal(c chan struct{}) {
 	select {
-	case s.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
 
-// pop removes up to len(out) queued entries into out.
-func (s *Spool) pop(out []queued) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := 0
-	for k < len(out) && s.n > 0 {
-		out[k] = s.queue[s.head]
-		s.queue[s.head] = queued{}
-		s.head = (s.head + 1) % len(s.queue)
-		s.n--
-		k++
-	}
-	s.m.queued.Set(float64(s.n))
-	return k
+// seal moves the open batch b of site to the sealed ones. s.mu is held.
+func (s *Spool) seal(site string, b *spoolMsg) {
+	delete(s.open, site)
+	s.sealed = append(s.sealed, *b)
 }
 
-// pushFront returns entries that could not be published to the queue's head.
-func (s *Spool) pushFront(items []queued) {
+// sealAll seals every open batch.
+func (s *Spool) sealAll() {
+	s.mu.Lock()
+	for site, b := range s.open {
+		s.seal(site, b)
+	}
+	s.mu.Unlock()
+}
+
+// trim drops the oldest sealed batches while more than Queue sample sets
+// wait. s.mu is held.
+func (s *Spool) trim() {
+	for s.sets > s.cfg.Queue && len(s.sealed) > 0 {
+		s.sets -= s.sealed[0].sets
+		s.sealed[0] = spoolMsg{}
+		s.sealed = s.sealed[1:]
+		s.m.dropped.WithLabelValues(DropQueueFull).Inc()
+		if time.Since(s.dropLog) > 10*time.Second {
+			s.dropLog = time.Now()
+			s.log.Error("spool: in-memory queue full, dropping the oldest samples: NATS is not accepting them",
+				"queue", s.cfg.Queue, "last_err", s.lastErr)
+		}
+	}
+}
+
+// takeSealed removes and returns the sealed batches, oldest first.
+func (s *Spool) takeSealed() []spoolMsg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := len(items) - 1; i >= 0; i-- {
-		if s.n == len(s.queue) {
-			// Full: the returned entries are the oldest, drop them.
-			s.m.dropped.WithLabelValues(DropQueueFull).Inc()
-			continue
-		}
-		s.head = (s.head - 1 + len(s.queue)) % len(s.queue)
-		s.queue[s.head] = items[i]
-		s.n++
+	out := s.sealed
+	s.sealed = nil
+	for _, b := range out {
+		s.sets -= b.sets
 	}
-	s.m.queued.Set(float64(s.n))
+	s.m.queued.Set(float64(s.sets))
+	return out
+}
+
+// requeue puts batches that could not be published back in front of the
+// sealed ones (they are older), then trims to the bound.
+func (s *Spool) requeue(items []spoolMsg) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sealed = append(append(make([]spoolMsg, 0, len(items)+len(s.sealed)), items...), s.sealed...)
+	for _, b := range items {
+		s.sets += b.sets
+	}
+	s.trim()
+	s.m.queued.Set(float64(s.sets))
 }
 
 // Start launches the publishing goroutine.
 func (s *Spool) Start() { go s.run() }
 
-// Stop publishes what is queued, waits until the stream acknowledged it or
-// ctx ends, and stops the publishing goroutine. Samples still queued when
-// ctx ends are lost; it returns how many.
+// Stop publishes what is open or queued, waits until the stream
+// acknowledged it or ctx ends, and stops the publishing goroutine. It
+// returns how many sample sets were not stored: still queued when ctx
+// ended, or handed back by a failed publish meanwhile.
 func (s *Spool) Stop(ctx context.Context) (lost int) {
 	close(s.stop)
 	<-s.done
-	buf := make([]queued, 256)
-	for k := s.pop(buf); k > 0; k = s.pop(buf) {
-		if lost = s.publish(ctx, buf[:k]); lost > 0 {
-			break
+	s.sealAll()
+	if items := s.takeSealed(); len(items) > 0 {
+		if rest := s.publish(ctx, items); rest > 0 {
+			s.requeue(items[len(items)-rest:])
 		}
 	}
 	select {
 	case <-s.js.PublishAsyncComplete():
 	case <-ctx.Done():
-		lost += s.js.PublishAsyncPending()
 	}
-	// Never handed over, or handed back by publishFailed while we waited.
 	s.mu.Lock()
-	lost += s.n
+	lost = s.sets + s.pending
 	s.mu.Unlock()
 	return lost
 }
 
-// finiteNums copies vs with every NaN or infinite Num set to 0, a value
-// that is Good becoming a sensor fault; the writer writes no number for a
-// value that is not Good. A copy: the rules engine shares the slice.
-func finiteNums(vs []collectors.Value) []collectors.Value {
-	out := slices.Clone(vs)
-	for i := range out {
-		if v := &out[i]; !finite(v.Num) {
-			v.Num = 0
-			if v.Quality == collectors.Good {
-				v.Quality, v.Err = collectors.SensorFault, "not a finite number"
-			}
-		}
-	}
-	return out
-}
-
 func (s *Spool) run() {
 	defer close(s.done)
-	buf := make([]queued, 256)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -271,17 +290,15 @@ func (s *Spool) run() {
 		}
 	}()
 	for {
-		k := s.pop(buf)
-		if k == 0 {
-			select {
-			case <-s.wake:
-				continue
-			case <-s.stop:
+		items := s.takeSealed()
+		if len(items) == 0 {
+			if !s.collect() {
 				return
 			}
+			continue
 		}
-		if rest := s.publish(ctx, buf[:k]); rest > 0 {
-			s.pushFront(buf[k-rest : k])
+		if rest := s.publish(ctx, items); rest > 0 {
+			s.requeue(items[len(items)-rest:])
 			select {
 			case <-s.stop:
 				return
@@ -291,16 +308,47 @@ func (s *Spool) run() {
 	}
 }
 
+// collect waits for a batch to open, lets it fill for Linger (less if a
+// batch fills up), and seals the open batches. It reports false on Stop.
+func (s *Spool) collect() bool {
+	select {
+	case <-s.stop:
+		return false
+	case <-s.wake:
+	case <-s.full:
+	}
+	if s.cfg.Linger > 0 {
+		t := time.NewTimer(s.cfg.Linger)
+		select {
+		case <-s.stop:
+			t.Stop()
+			return false
+		case <-s.full:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	s.sealAll()
+	return true
+}
+
 // stallWait is how long PublishAsync waits for room among pending acks.
 var stallWait = jetstream.WithStallWait(time.Second)
 
-// publish hands items to PublishAsync; it returns how many at the end of
-// items were not handed over (too many pending acks, or ctx ended).
-func (s *Spool) publish(ctx context.Context, items []queued) int {
-	for i, q := range items {
+// publish hands items to PublishMsgAsync; it returns how many at the end
+// of items were not handed over (too many pending acks, or ctx ended).
+func (s *Spool) publish(ctx context.Context, items []spoolMsg) int {
+	for i, b := range items {
+		msg := &nats.Msg{Subject: b.subj, Data: b.data, Header: nats.Header{
+			HeaderFormat: []string{FormatLineProtocol},
+			HeaderSets:   []string{strconv.Itoa(b.sets)},
+		}}
 		for {
-			_, err := s.js.PublishAsync(q.subj, q.data, stallWait)
+			_, err := s.js.PublishMsgAsync(msg, stallWait)
 			if err == nil {
+				s.mu.Lock()
+				s.pending += b.sets
+				s.mu.Unlock()
 				break
 			}
 			if errors.Is(err, jetstream.ErrTooManyStalledMsgs) && ctx.Err() == nil {
@@ -315,19 +363,46 @@ func (s *Spool) publish(ctx context.Context, items []queued) int {
 	return 0
 }
 
-// published is the ack handler: the stream stored a sample.
-func (s *Spool) published(_ jetstream.JetStream, _ *nats.Msg, _ *jetstream.PubAck) {
-	s.m.published.Inc()
+// msgSets is the sample-set count in a spool message's header (1 when
+// missing or malformed).
+func msgSets(h nats.Header) int {
+	n, err := strconv.Atoi(h.Get(HeaderSets))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// published is the ack handler: the stream stored a batch.
+func (s *Spool) published(_ jetstream.JetStream, msg *nats.Msg, _ *jetstream.PubAck) {
+	n := msgSets(msg.Header)
+	s.m.published.Add(float64(n))
 	s.mu.Lock()
+	s.pending -= n
 	s.okAt = time.Now()
 	s.mu.Unlock()
 }
 
-// publishFailed is the async error handler: queue the sample again.
+// publishFailed is the async error handler: queue the batch again.
 func (s *Spool) publishFailed(_ jetstream.JetStream, msg *nats.Msg, err error) {
 	s.m.publishErrors.Inc()
 	s.setErr(err)
-	s.enqueue(queued{subj: msg.Subject, data: msg.Data})
+	n := msgSets(msg.Header)
+	s.mu.Lock()
+	s.pending -= n
+	s.mu.Unlock()
+	s.requeueLast(spoolMsg{subj: msg.Subject, data: msg.Data, sets: n})
+}
+
+// requeueLast queues a batch after the sealed ones.
+func (s *Spool) requeueLast(b spoolMsg) {
+	s.mu.Lock()
+	s.sealed = append(s.sealed, b)
+	s.sets += b.sets
+	s.trim()
+	s.m.queued.Set(float64(s.sets))
+	s.mu.Unlock()
+	signal(s.full)
 }
 
 func (s *Spool) setErr(err error) {
@@ -348,8 +423,8 @@ func (s *Spool) Healthy() error {
 	if s.lastErr != nil && !s.okAt.After(s.errAt) {
 		return fmt.Errorf("spool %s: not writable: %w", s.cfg.Stream, s.lastErr)
 	}
-	if s.n > len(s.queue)/2 {
-		return fmt.Errorf("spool %s: %d samples queued in memory, the stream is not keeping up", s.cfg.Stream, s.n)
+	if s.sets > s.cfg.Queue/2 {
+		return fmt.Errorf("spool %s: %d samples queued in memory, the stream is not keeping up", s.cfg.Stream, s.sets)
 	}
 	return nil
 }

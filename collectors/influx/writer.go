@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +21,6 @@ import (
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/roomwatch/roomwatch/collectors"
 )
 
 // Backoff bounds of a failing InfluxDB.
@@ -29,8 +30,8 @@ const (
 )
 
 // Writer drains the spool into InfluxDB: a durable pull consumer that
-// fetches up to BatchSize samples (or what arrived within FlushInterval),
-// writes them as one gzip-compressed request and acknowledges them only
+// fetches up to BatchSize KiB of spool messages (or what arrived within
+// FlushInterval), writes their lines as one gzip-compressed request and acknowledges them only
 // after InfluxDB accepted it. One Writer per spool consumer; Start
 // launches its loops and Stop ends them.
 type Writer struct {
@@ -40,8 +41,7 @@ type Writer struct {
 	js     jetstream.JetStream
 	client influxdb2.Client
 	api    api.WriteAPIBlocking
-	enc    *encoder
-	dec    *decoder
+	unit   int64 // nanoseconds per unit of the written timestamps
 	http   *http.Transport
 
 	stream jetstream.Stream
@@ -123,8 +123,7 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 		js:     js,
 		client: client,
 		api:    client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
-		enc:    newEncoder(cfg.Precision),
-		dec:    newDecoder(),
+		unit:   int64(precisions[cfg.Precision]),
 		http:   transport,
 	}
 	return w, nil
@@ -278,7 +277,7 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 			if ctx.Err() != nil {
 				return
 			}
-			fb, err := w.cons.Fetch(w.cfg.BatchSize, jetstream.FetchMaxWait(w.cfg.FlushInterval))
+			fb, err := w.cons.FetchBytes(fetchBytes(w.cfg.BatchSize), jetstream.FetchMaxWait(w.cfg.FlushInterval))
 			if err != nil {
 				if time.Since(lastErr) > time.Minute {
 					lastErr = time.Now()
@@ -320,24 +319,30 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 	}
 }
 
+// fetchBytes is how much one fetch asks for: batchSize KiB, and never
+// less than two of the largest messages NATS carries by default, so that
+// a full spool message always fits.
+func fetchBytes(batchSize int) int { return max(batchSize<<10, 2<<20) }
+
 // item is one spool message and its lines in the batch buffer.
 type item struct {
 	msg        jetstream.Msg
 	seq        uint64 // stream sequence
 	start, end int
 	lines      int
+	sets       int
 	done       bool
 }
 
-// encode decodes msgs and appends their line protocol to buf.
+// encode appends the lines of msgs to buf, their timestamps in the
+// configured precision. A message of another format is dropped.
 func (w *Writer) encode(msgs []jetstream.Msg, seqs []uint64, buf []byte, items []item) ([]byte, []item) {
-	var set collectors.SampleSet
 	for i, msg := range msgs {
 		seq := seqs[i]
-		set = collectors.SampleSet{}
-		if err := w.dec.Decode(msg.Data(), &set); err != nil {
-			w.log.Error("influx writer: spool message is not a sample set, dropped",
-				"subject", msg.Subject(), "err", err)
+		h := msg.Headers()
+		if f := h.Get(HeaderFormat); f != FormatLineProtocol {
+			w.log.Error("influx writer: spool message of an unknown format, dropped",
+				"subject", msg.Subject(), "format", f, "bytes", len(msg.Data()))
 			w.m.dropped.WithLabelValues(DropUndecodable).Inc()
 			if msg.Term() == nil {
 				w.acked.Add(1) // a term removes it like an ack
@@ -346,11 +351,72 @@ func (w *Writer) encode(msgs []jetstream.Msg, seqs []uint64, buf []byte, items [
 			continue
 		}
 		start := len(buf)
-		var n int
-		buf, n = w.enc.Append(buf, &set)
-		items = append(items, item{msg: msg, seq: seq, start: start, end: len(buf), lines: n})
+		buf = appendLines(buf, msg.Data(), w.unit)
+		items = append(items, item{msg: msg, seq: seq, start: start, end: len(buf),
+			lines: bytes.Count(buf[start:], []byte{'\n'}), sets: msgSets(h)})
 	}
 	return buf, items
+}
+
+// appendLines appends the line protocol data (nanosecond timestamps) to
+// b with every line's timestamp divided by unit nanoseconds (rounded
+// down, as time.Time's UnixMilli does) and every line ending in '\n'. A
+// line whose last field is not a timestamp is appended unchanged, for
+// InfluxDB to reject and the writer to report.
+func appendLines(b, data []byte, unit int64) []byte {
+	if unit == 1 {
+		b = append(b, data...)
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			b = append(b, '\n')
+		}
+		return b
+	}
+	for len(data) > 0 {
+		line := data
+		if n := bytes.IndexByte(data, '\n'); n >= 0 {
+			line, data = data[:n], data[n+1:]
+		} else {
+			data = nil
+		}
+		sp := bytes.LastIndexByte(line, ' ')
+		ts, ok := parseInt(line[sp+1:])
+		if sp < 0 || !ok {
+			b = append(append(b, line...), '\n')
+			continue
+		}
+		q := ts / unit
+		if ts%unit < 0 {
+			q--
+		}
+		b = strconv.AppendInt(append(b, line[:sp+1]...), q, 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// parseInt parses a decimal int64 without allocating.
+func parseInt(s []byte) (int64, bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n < 0 { // overflow
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // errRejected marks a write InfluxDB refused as malformed.
@@ -368,13 +434,14 @@ func (w *Writer) writeItems(ctx context.Context, buf []byte, items []item) error
 	var rej *errRejected
 	switch {
 	case err == nil:
-		lines := 0
+		lines, sets := 0, 0
 		for i := range items {
 			lines += items[i].lines
+			sets += items[i].sets
 			items[i].done = true
 		}
 		w.ack(items)
-		w.m.written.Add(float64(len(items)))
+		w.m.written.Add(float64(sets))
 		w.m.writtenLines.Add(float64(lines))
 		return nil
 	case errors.As(err, &rej) && len(items) > 1:
@@ -390,38 +457,49 @@ func (w *Writer) writeItems(ctx context.Context, buf []byte, items []item) error
 	}
 }
 
-// writeLines writes the lines of one message one by one, logging and
-// counting those InfluxDB rejects, then acks the message.
+// writeLines writes the lines of one message InfluxDB rejected as a
+// whole, isolating the bad lines (see writeSplit), then acks the message.
 func (w *Writer) writeLines(ctx context.Context, buf []byte, it *item) error {
-	rest := buf[it.start:it.end]
-	written := 0
-	for len(rest) > 0 {
-		n := 0
-		for n < len(rest) && rest[n] != '\n' {
-			n++
-		}
-		line := rest[:n]
-		if n < len(rest) {
-			n++
-		}
-		rest = rest[n:]
-		err := w.writeRetry(ctx, line, []item{*it})
-		var rej *errRejected
-		switch {
-		case err == nil:
-			written++
-		case errors.As(err, &rej):
-			w.m.rejected.Inc()
-			w.logRejected(it.msg.Subject(), line, err)
-		default:
-			return err
-		}
+	written, err := w.writeSplit(ctx, buf[it.start:it.end], it)
+	if err != nil {
+		return err
 	}
 	it.done = true
 	w.ack([]item{*it})
-	w.m.written.Inc()
+	w.m.written.Add(float64(it.sets))
 	w.m.writtenLines.Add(float64(written))
 	return nil
+}
+
+// writeSplit writes body (whole lines of it) and returns how many lines
+// InfluxDB accepted. A rejected body is split in halves at a line break
+// until the bad lines are alone; those are logged, counted and dropped.
+// It returns an error only when ctx ends.
+func (w *Writer) writeSplit(ctx context.Context, body []byte, it *item) (int, error) {
+	lines := bytes.Count(body, []byte{'\n'})
+	err := w.writeRetry(ctx, body, []item{*it})
+	var rej *errRejected
+	switch {
+	case err == nil:
+		return lines, nil
+	case !errors.As(err, &rej):
+		return 0, err
+	case lines <= 1:
+		w.m.rejected.Inc()
+		w.logRejected(it.msg.Subject(), bytes.TrimSuffix(body, []byte{'\n'}), err)
+		return 0, nil
+	}
+	half := len(body) / 2
+	mid := half + bytes.IndexByte(body[half:], '\n') + 1
+	if mid >= len(body) { // the middle is in the last line
+		mid = bytes.LastIndexByte(body[:half], '\n') + 1
+	}
+	a, err := w.writeSplit(ctx, body[:mid], it)
+	if err != nil {
+		return a, err
+	}
+	b, err := w.writeSplit(ctx, body[mid:], it)
+	return a + b, err
 }
 
 // logRejected logs a rejected line with its text: up to 20 a minute, then

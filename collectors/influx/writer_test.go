@@ -203,6 +203,7 @@ func TestSpoolBoundDrops(t *testing.T) {
 	cfg := testConfig(srv)
 	cfg.BatchSize = 100
 	cfg.Spool.MaxBytes = 256 << 10
+	cfg.Spool.BatchBytes = 1 // a message per sample set: drops are counted in messages
 	srv.Stop()
 	p := startPipeline(t, cfg)
 	const n = 3000 // ~1 MB
@@ -235,4 +236,33 @@ func TestSpoolBoundDrops(t *testing.T) {
 		t.Errorf("drop not logged loudly:\n%s", p.log.String())
 	}
 	t.Logf("written %d, dropped %d of %d", p.written(), p.dropped(DropSpoolFull), n)
+}
+
+// A spool message that is not ours (no format header: an older or foreign
+// publisher) is dropped, counted and logged; it blocks nothing.
+func TestUnknownFormatDropped(t *testing.T) {
+	srv := influxtest.Start(t)
+	p := startPipeline(t, testConfig(srv))
+	js, err := jetstream.New(p.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.Publish(ctx, DefaultSubjectPrefix+".h1", []byte(`{"device":{"site":"h1"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		p.spool.Publish(envSet("th-1", i))
+	}
+	waitFor(t, "samples written", func() (bool, string) { return p.written() == 10, fmt.Sprint(p.written()) })
+	waitFor(t, "the foreign message dropped", func() (bool, string) {
+		return p.dropped(DropUndecodable) == 1, fmt.Sprint(p.dropped(DropUndecodable))
+	})
+	if !strings.Contains(p.log.String(), "unknown format") {
+		t.Errorf("drop not logged:\n%s", p.log.String())
+	}
+	if c := count(t, srv, "roomwatch_env", "temperature_c"); c != 10 {
+		t.Errorf("roomwatch_env has %d points, want 10", c)
+	}
 }
