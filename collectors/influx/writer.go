@@ -277,7 +277,10 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 			if ctx.Err() != nil {
 				return
 			}
-			fb, err := w.cons.FetchBytes(fetchBytes(w.cfg.BatchSize), jetstream.FetchMaxWait(w.cfg.FlushInterval))
+			// Fetch, not FetchBytes: FetchBytes makes a channel of a
+			// million entries (16 MB) per call.
+			fb, err := w.cons.Fetch(w.cfg.BatchSize, jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
+				jetstream.FetchMaxWait(w.cfg.FlushInterval))
 			if err != nil {
 				if time.Since(lastErr) > time.Minute {
 					lastErr = time.Now()
@@ -319,7 +322,8 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 	}
 }
 
-// fetchBytes is how much one fetch asks for: batchSize KiB, and never
+// fetchBytes is how much one fetch asks for (besides at most batchSize
+// messages, each at least one sample set): batchSize KiB, and never
 // less than two of the largest messages NATS carries by default, so that
 // a full spool message always fits.
 func fetchBytes(batchSize int) int { return max(batchSize<<10, 2<<20) }
