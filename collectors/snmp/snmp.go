@@ -42,7 +42,7 @@ const (
 )
 
 // Poller polls one SNMP device. It is safe for concurrent use, but polls
-// of one Poller run one at a time (one gosnmp client per device).
+// of one Poller run one at a time (one SNMP client per device).
 type Poller struct {
 	cfg   collectors.DeviceConfig
 	prof  *profiles.Profile

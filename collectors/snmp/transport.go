@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -27,25 +28,53 @@ type Transport interface {
 // request id of the request it answers.
 var ErrBadRequestID = errors.New("response request id does not match the request")
 
-// client is the gosnmp Transport: one gosnmp.GoSNMP per device, never
-// shared (gosnmp clients are not safe for concurrent use), connected
-// lazily on the first request so that New does no I/O.
+// client is the Transport of one device, never shared (it is not safe for
+// concurrent use). Its socket is opened lazily on the first request, so
+// that New does no I/O. Each try of a call waits Timeout/(Retries+1), cut
+// short by ctx: a cancelled ctx ends a pending read at once.
 //
-// How a response is matched to its request: gosnmp dials a connected UDP
-// socket (UseUnconnectedUDPSocket stays false), so the kernel delivers
-// only datagrams from the polled host:port. gosnmp then skips answers whose
-// request id is not one of the ids it sent for this request (its retries),
-// but it lets a request id of 0 through unconditionally. client closes that
-// hole: it sets the request id itself before every request and rejects any
-// answer whose id is outside the ids this request can have used.
+// SNMPv1 and v2c: client does the exchange itself (exchange.go) and uses
+// gosnmp only to encode the request and decode the answers. How a
+// response is matched to its request: the connected UDP socket hears only
+// the polled host:port; every try sends a new request id; a datagram
+// counts as the answer only if it decodes, is a GetResponse and carries
+// one of the ids this call sent (a late answer to an earlier try is as
+// good as the last one). Anything else (request id 0, an id never sent,
+// another PDU type, garbage) is skipped and the read goes on until the
+// try's deadline; the error of a call that found no answer says how many
+// datagrams it skipped and why the last one was.
+//
+// SNMPv3: gosnmp does the whole exchange (engine discovery, USM). It too
+// dials a connected UDP socket and skips answers whose request id is not
+// one it sent for this call, but it lets a request id of 0 through
+// unconditionally. client closes that hole: it sets the request id before
+// every call and rejects any answer outside the ids the call can have
+// used.
 type client struct {
-	g         *gosnmp.GoSNMP
+	g       *gosnmp.GoSNMP // v3: the whole exchange; v1, v2c: the codec
+	perTry  time.Duration
+	retries int
+	nextID  uint32
+
+	// v1, v2c (see exchange.go)
+	conn *net.UDPConn
+	reqs [3]request // the last GET, GETNEXT and GETBULK
+
+	// v3
 	connected bool
-	nextID    uint32
+
+	// reading is the socket whose pending read interrupt ends; fired
+	// counts interrupt's calls still to run (see watch).
+	reading   readDeadliner
+	fired     sync.WaitGroup
+	interrupt func()
 }
 
-// idWindow is how many request ids one call may consume: its retries plus
-// an SNMPv3 discovery and a time-window resend.
+// readDeadliner is a socket whose pending read a deadline ends.
+type readDeadliner interface{ SetReadDeadline(time.Time) error }
+
+// idWindow is how many request ids one SNMPv3 call may consume: its
+// retries plus a discovery and a time-window resend.
 func (c *client) idWindow() uint32 { return uint32(2*(c.g.Retries+1) + 4) }
 
 func newClient(t collectors.Target, timeout time.Duration, retries int) (*client, error) {
@@ -91,7 +120,12 @@ func newClient(t collectors.Target, timeout time.Duration, retries int) (*client
 	default:
 		return nil, fmt.Errorf("version %q: want 1, 2c or 3", t.Version)
 	}
-	return &client{g: g, nextID: 1}, nil
+	c := &client{g: g, perTry: perTry, retries: retries, nextID: minID}
+	c.interrupt = func() {
+		_ = c.reading.SetReadDeadline(time.Unix(1, 0))
+		c.fired.Done()
+	}
+	return c, nil
 }
 
 var authProtocols = map[string]gosnmp.SnmpV3AuthProtocol{
@@ -141,7 +175,49 @@ func usmParams(t collectors.Target) (*gosnmp.UsmSecurityParameters, gosnmp.SnmpV
 	return usm, gosnmp.AuthPriv, nil
 }
 
-func (c *client) connect() error {
+// do runs one call: over gosnmp for SNMPv3, over the client's own
+// exchange for v1 and v2c.
+func (c *client) do(ctx context.Context, typ gosnmp.PDUType, oids []string, maxRepetitions uint32) (*gosnmp.SnmpPacket, error) {
+	if len(oids) > gosnmp.MaxOids {
+		return nil, fmt.Errorf("%d OIDs in one request: at most %d", len(oids), gosnmp.MaxOids)
+	}
+	if typ == gosnmp.GetBulkRequest && c.g.Version == gosnmp.Version1 {
+		return nil, errors.New("GETBULK: not in SNMPv1")
+	}
+	if c.g.Version != gosnmp.Version3 {
+		return c.exchange(ctx, typ, oids, maxRepetitions)
+	}
+	return c.doV3(ctx, func() (*gosnmp.SnmpPacket, error) {
+		switch typ {
+		case gosnmp.GetNextRequest:
+			return c.g.GetNext(oids)
+		case gosnmp.GetBulkRequest:
+			return c.g.GetBulk(oids, 0, maxRepetitions)
+		}
+		return c.g.Get(oids)
+	})
+}
+
+// watch makes the end of ctx end a pending read on conn at once (a read
+// deadline catches ctx's deadline, not a cancel). The caller must pass
+// the returned stop to unwatch before it returns.
+func (c *client) watch(ctx context.Context, conn readDeadliner) (stop func() bool) {
+	c.reading = conn
+	c.fired.Add(1)
+	return context.AfterFunc(ctx, c.interrupt)
+}
+
+// unwatch undoes watch. If interrupt has started, it waits for it, so that
+// a stale interrupt never cuts short the next call's read.
+func (c *client) unwatch(stop func() bool) {
+	if stop() {
+		c.fired.Done()
+		return
+	}
+	c.fired.Wait()
+}
+
+func (c *client) connectV3() error {
 	if c.connected {
 		return nil
 	}
@@ -152,30 +228,25 @@ func (c *client) connect() error {
 	return nil
 }
 
-// do runs one gosnmp call under ctx with request ids it controls.
-func (c *client) do(ctx context.Context, call func() (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
+// doV3 runs one gosnmp call under ctx with request ids it controls.
+func (c *client) doV3(ctx context.Context, call func() (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
 	c.g.Context = ctx
-	if err := c.connect(); err != nil {
+	defer func() { c.g.Context = context.Background() }()
+	if err := c.connectV3(); err != nil {
 		return nil, err
 	}
-	defer func() { c.g.Context = context.Background() }()
 	// gosnmp looks at ctx only between attempts; a cancelled poll must not
-	// sit out a read, so cancellation also ends the read at once.
-	stop := context.AfterFunc(ctx, func() { _ = c.g.Conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// sit out a read.
+	defer c.unwatch(c.watch(ctx, c.g.Conn))
 	for try := 0; ; try++ {
-		if c.nextID > 0x7FFFFFFF-2*c.idWindow() {
-			c.nextID = 1
-		}
-		base := c.nextID
-		c.nextID += c.idWindow()
+		base := c.takeIDs(c.idWindow())
 		// gosnmp sends base+1, base+2, … for this call.
 		c.g.SetRequestID(base)
 		pkt, err := call()
 		if err != nil {
 			return pkt, err
 		}
-		if pkt.Version == gosnmp.Version3 && pkt.PDUType == gosnmp.Report {
+		if pkt.PDUType == gosnmp.Report {
 			return pkt, fmt.Errorf("agent sent an SNMPv3 report: %s", reportName(pkt))
 		}
 		if pkt.RequestID > base && pkt.RequestID <= base+c.idWindow() {
@@ -188,6 +259,22 @@ func (c *client) do(ctx context.Context, call func() (*gosnmp.SnmpPacket, error)
 	}
 }
 
+// minID is the first request id a client uses: ids stay in
+// minID..2^31-1, a positive Integer32 whose BER encoding is always 4
+// bytes long.
+const minID = 1 << 23
+
+// takeIDs reserves n consecutive request ids and returns the one before
+// the first.
+func (c *client) takeIDs(n uint32) uint32 {
+	if c.nextID > 0x7FFFFFFF-2*n {
+		c.nextID = minID
+	}
+	base := c.nextID
+	c.nextID += n
+	return base
+}
+
 func reportName(pkt *gosnmp.SnmpPacket) string {
 	if len(pkt.Variables) == 0 {
 		return "empty"
@@ -196,18 +283,24 @@ func reportName(pkt *gosnmp.SnmpPacket) string {
 }
 
 func (c *client) Get(ctx context.Context, oids []string) (*gosnmp.SnmpPacket, error) {
-	return c.do(ctx, func() (*gosnmp.SnmpPacket, error) { return c.g.Get(oids) })
+	return c.do(ctx, gosnmp.GetRequest, oids, 0)
 }
 
 func (c *client) GetNext(ctx context.Context, oids []string) (*gosnmp.SnmpPacket, error) {
-	return c.do(ctx, func() (*gosnmp.SnmpPacket, error) { return c.g.GetNext(oids) })
+	return c.do(ctx, gosnmp.GetNextRequest, oids, 0)
 }
 
 func (c *client) GetBulk(ctx context.Context, oids []string, maxRepetitions uint32) (*gosnmp.SnmpPacket, error) {
-	return c.do(ctx, func() (*gosnmp.SnmpPacket, error) { return c.g.GetBulk(oids, 0, maxRepetitions) })
+	return c.do(ctx, gosnmp.GetBulkRequest, oids, maxRepetitions)
 }
 
+// Close closes the device's socket; the next request opens a new one.
 func (c *client) Close() error {
+	if c.conn != nil {
+		err := c.conn.Close()
+		c.conn = nil
+		return err
+	}
 	if !c.connected || c.g.Conn == nil {
 		return nil
 	}

@@ -1,0 +1,289 @@
+package snmp
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// The SNMPv1 and v2c exchange: gosnmp encodes the request and decodes the
+// answers, the client does the rest. gosnmp's own exchange is left out for
+// what it does besides encoding and decoding: it formats the whole packet
+// for its debug log on every send (logger or not), allocates per call and
+// per try, and lets a request id of 0 through. The client sends a kept
+// encoding again while a request stays the same, reuses its read buffer,
+// and copies out of it only what an accepted answer keeps.
+
+// readBufs holds the read buffers of the exchanges in progress: one
+// datagram each, shared by all devices (200 devices would otherwise keep
+// 13 MB of buffers between their polls).
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 65535); return &b }}
+
+// exchange sends one request and returns the answer to it, sending it
+// again with a new request id after each try that timed out, up to the
+// client's retries.
+func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string, maxRepetitions uint32) (*gosnmp.SnmpPacket, error) {
+	if err := c.dial(ctx); err != nil {
+		return nil, err
+	}
+	req := c.setRequest(typ, oids, maxRepetitions)
+	defer c.unwatch(c.watch(ctx, c.conn))
+	buf := readBufs.Get().(*[]byte)
+	defer readBufs.Put(buf)
+	first := c.takeIDs(uint32(c.retries+1)) + 1
+	var skip skipped
+	var err error
+	for try := 0; try <= c.retries; try++ {
+		last := first + uint32(try)
+		deadline, ctxDeadline := c.tryDeadline(ctx)
+		_ = c.conn.SetReadDeadline(deadline)
+		// After the deadline is set, so that a cancel is seen either here
+		// or by the read.
+		if ctx.Err() != nil {
+			return nil, skip.wrap(ctx.Err())
+		}
+		if err = c.send(req, last); err != nil {
+			continue
+		}
+		var pkt *gosnmp.SnmpPacket
+		if pkt, err = c.await(*buf, first, last, &skip); err == nil {
+			return pkt, nil
+		}
+		if isTimeout(err) && (ctxDeadline || ctx.Err() != nil) {
+			if ctx.Err() != nil {
+				return nil, skip.wrap(ctx.Err())
+			}
+			return nil, skip.wrap(context.DeadlineExceeded)
+		}
+	}
+	if isTimeout(err) {
+		err = fmt.Errorf("request timeout (after %d retries): %w", c.retries, gosnmp.ErrMaxRetriesExceeded)
+	}
+	return nil, skip.wrap(err)
+}
+
+// dial opens the device's connected UDP socket, once: the kernel then
+// delivers only datagrams from the polled host:port.
+func (c *client) dial(ctx context.Context) error {
+	if c.conn != nil {
+		return nil
+	}
+	addr := net.JoinHostPort(c.g.Target, strconv.Itoa(int(c.g.Port)))
+	// DialContext rather than DialUDP: a host name is looked up under ctx.
+	conn, err := (&net.Dialer{}).DialContext(ctx, "udp", addr)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	c.conn = conn.(*net.UDPConn)
+	return nil
+}
+
+// request is one encoded request. The client keeps one per PDU type and
+// sends it again while the calls of that type ask the same (a device's
+// scalars, the first GETBULK of its tables, poll after poll).
+type request struct {
+	pkt  gosnmp.SnmpPacket // Variables keeps its array for the next call
+	out  []byte            // pkt encoded, nil until sent
+	idAt int               // where out holds the request id
+}
+
+// setRequest returns the request of one call, filled.
+func (c *client) setRequest(typ gosnmp.PDUType, oids []string, maxRepetitions uint32) *request {
+	r := &c.reqs[0]
+	switch typ {
+	case gosnmp.GetNextRequest:
+		r = &c.reqs[1]
+	case gosnmp.GetBulkRequest:
+		r = &c.reqs[2]
+	}
+	maxRepetitions &= 0x7FFFFFFF
+	if r.out != nil && maxRepetitions == r.pkt.MaxRepetitions && sameOIDs(r.pkt.Variables, oids) {
+		return r
+	}
+	vars := r.pkt.Variables[:0]
+	for _, oid := range oids {
+		vars = append(vars, gosnmp.SnmpPDU{Name: oid, Type: gosnmp.Null})
+	}
+	r.pkt = gosnmp.SnmpPacket{
+		Version: c.g.Version, Community: c.g.Community, PDUType: typ,
+		MaxRepetitions: maxRepetitions, Variables: vars,
+	}
+	r.out = nil
+	return r
+}
+
+func sameOIDs(vars []gosnmp.SnmpPDU, oids []string) bool {
+	if len(vars) != len(oids) {
+		return false
+	}
+	for i := range oids {
+		if vars[i].Name != oids[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// tryDeadline is when the current try ends: one try's share of the
+// timeout, or ctx's deadline if that comes first (then ctxDeadline).
+func (c *client) tryDeadline(ctx context.Context) (deadline time.Time, ctxDeadline bool) {
+	deadline = time.Now().Add(c.perTry)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		return d, true
+	}
+	return deadline, false
+}
+
+// send writes r with request id id.
+func (c *client) send(r *request, id uint32) error {
+	out, err := r.encode(id)
+	if err != nil {
+		return err
+	}
+	_, err = c.conn.Write(out)
+	return err
+}
+
+// encode returns r encoded with request id id. gosnmp encodes it once;
+// while it stays the same, only the 4 bytes of its id are rewritten
+// (request ids are at least minID, so their BER encoding always takes 4
+// bytes and nothing else moves).
+func (r *request) encode(id uint32) ([]byte, error) {
+	if r.out != nil {
+		binary.BigEndian.PutUint32(r.out[r.idAt:], id)
+		return r.out, nil
+	}
+	r.pkt.RequestID = id
+	out, err := r.pkt.MarshalMsg()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", r.pkt.PDUType, err)
+	}
+	if at, ok := requestIDAt(out); ok && binary.BigEndian.Uint32(out[at:]) == id {
+		r.out, r.idAt = out, at
+	}
+	return out, nil
+}
+
+// requestIDAt returns where the 4 content bytes of the request id are in
+// an encoded v1/v2c message, SEQUENCE { version, community,
+// PDU { request-id, … } }, or false if they are not there.
+func requestIDAt(msg []byte) (int, bool) {
+	i := 0
+	for _, enter := range [...]bool{true, false, false, true} {
+		n, hdr, ok := berHeader(msg[i:])
+		if !ok {
+			return 0, false
+		}
+		i += hdr
+		if !enter {
+			i += n
+		}
+		if i > len(msg) {
+			return 0, false
+		}
+	}
+	if i+6 > len(msg) || msg[i] != 0x02 || msg[i+1] != 4 {
+		return 0, false
+	}
+	return i + 2, true
+}
+
+// berHeader reads a BER tag and length: the length of the content and the
+// size of the header.
+func berHeader(b []byte) (n, hdr int, ok bool) {
+	if len(b) < 2 {
+		return 0, 0, false
+	}
+	if b[1] < 0x80 {
+		return int(b[1]), 2, true
+	}
+	k := int(b[1] & 0x7F)
+	if k == 0 || k > 3 || len(b) < 2+k {
+		return 0, 0, false
+	}
+	for _, x := range b[2 : 2+k] {
+		n = n<<8 | int(x)
+	}
+	return n, 2 + k, true
+}
+
+// await reads datagrams into buf until one answers a request id in
+// first..last or the read deadline passes. It skips, and counts in skip,
+// all the others.
+func (c *client) await(buf []byte, first, last uint32, skip *skipped) (*gosnmp.SnmpPacket, error) {
+	for {
+		n, err := c.conn.Read(buf)
+		if err != nil {
+			return nil, err
+		}
+		pkt, err := c.decode(buf[:n])
+		switch {
+		case err != nil:
+			skip.add(err)
+		case pkt.PDUType != gosnmp.GetResponse:
+			skip.add(fmt.Errorf("answer with PDU type %s", pkt.PDUType))
+		case pkt.RequestID < first || pkt.RequestID > last:
+			skip.add(fmt.Errorf("%w: got %d", ErrBadRequestID, pkt.RequestID))
+		default:
+			detach(pkt)
+			return pkt, nil
+		}
+	}
+}
+
+// decode decodes one datagram. A panic in the decoder on a malformed
+// datagram is an error, not the end of the process.
+func (c *client) decode(b []byte) (pkt *gosnmp.SnmpPacket, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pkt, err = nil, fmt.Errorf("undecodable answer: %v", r)
+		}
+	}()
+	// For v1 and v2c, SnmpDecodePacket's parameter check is a few field
+	// tests; the cost is the decoding itself.
+	pkt, err = c.g.SnmpDecodePacket(b)
+	if err != nil {
+		return nil, fmt.Errorf("undecodable answer: %w", err)
+	}
+	return pkt, nil
+}
+
+// detach copies the values that gosnmp's decoder leaves pointing into the
+// read buffer (octet strings, opaque), which the next read overwrites.
+func detach(pkt *gosnmp.SnmpPacket) {
+	for i := range pkt.Variables {
+		if b, ok := pkt.Variables[i].Value.([]byte); ok {
+			pkt.Variables[i].Value = bytes.Clone(b)
+		}
+	}
+}
+
+// isTimeout tells a read that reached its deadline (the try's, or the
+// past one set by watch) from other socket errors.
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// skipped counts the datagrams a call read but did not take as its
+// answer, and keeps why the last one was skipped.
+type skipped struct {
+	n    int
+	last error
+}
+
+func (s *skipped) add(why error) { s.n, s.last = s.n+1, why }
+
+// wrap adds what was skipped to the error that ends a call.
+func (s *skipped) wrap(err error) error {
+	if s.n == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; skipped %d datagrams not answering the request, the last: %w", err, s.n, s.last)
+}
