@@ -16,12 +16,16 @@ type program struct {
 	// idents are the variables the expression reads; when one is not in
 	// the environment the result is unknown.
 	idents []string
+	// pure: the expression calls no builtin, so its result depends on
+	// nothing but the values of idents.
+	pure bool
 }
 
 type identVisitor struct {
-	idents  []string
-	callees []string
-	locals  []string
+	idents   []string
+	callees  []string
+	locals   []string
+	builtins bool
 }
 
 // Visit records identifiers, called functions and let-bound names.
@@ -37,6 +41,8 @@ func (v *identVisitor) Visit(n *ast.Node) {
 		}
 	case *ast.VariableDeclaratorNode:
 		v.locals = append(v.locals, x.Name)
+	case *ast.BuiltinNode:
+		v.builtins = true
 	}
 }
 
@@ -58,7 +64,7 @@ func compileExpr(src string) (*program, error) {
 		return nil, fmt.Errorf("unknown function %s()", v.callees[0])
 	}
 	idents := slices.DeleteFunc(v.idents, func(s string) bool { return slices.Contains(v.locals, s) })
-	return &program{prog: p, idents: idents}, nil
+	return &program{prog: p, idents: idents, pure: !v.builtins}, nil
 }
 
 type kind int

@@ -40,18 +40,26 @@ type Engine struct {
 	index  index
 	inv    Inventory
 
-	devices map[string]*devEntry // by Device.ID()
-	rooms   map[string]*roomEntry
+	devices map[devKey]*devEntry
+	rooms   map[roomKey]*roomEntry
 	// carried are alert states waiting for their instance to be created:
 	// from Restore, or active alerts carried over by Update.
 	carried map[string]*instance
 
 	start time.Time // first time seen
 	now   time.Time // latest time seen
-	env   map[string]any
 	vm    vm.VM
 	out   []Transition
 }
+
+// devKey identifies a device as Device.ID does, without building a
+// string for every sample set.
+type devKey struct{ site, room, name string }
+
+func keyOf(d *collectors.Device) devKey { return devKey{d.Site, d.Room, d.Name} }
+
+// roomKey identifies a room of a site.
+type roomKey struct{ site, room string }
 
 // index finds candidate rules for a device by the most selective field
 // each rule matches on, so evaluation cost does not grow with the total
@@ -124,6 +132,8 @@ type devEntry struct {
 	seen     bool
 	lastSeen time.Time
 	fails    int
+	// env is the expression environment of the latest sample set.
+	env devEnv
 }
 
 // roomEntry is one room: facts, and the state of room-wide rules.
@@ -163,11 +173,18 @@ type instance struct {
 	refAt  time.Time
 	hasRef bool
 	// snapshot for messages
-	vals map[string]collectors.Value
 	pv   collectors.Value // primary value
 	hasV bool
 	vnum float64 // computed figure (rate, spread, polls) shown as .Value
 	hasN bool
+	// at is where the primary value was in the device's last sample set,
+	// the first place to look for it in the next one.
+	at int
+	// thrEnv is thr as the expression environment holds it.
+	thrEnv any
+	// cond and clear remember the last evaluation of the condition and
+	// clear expressions.
+	cond, clear memo
 }
 
 type point struct {
@@ -187,8 +204,7 @@ const (
 // NewEngine compiles rules against an inventory. notify receives every
 // batch of transitions (may be nil).
 func NewEngine(rules []Rule, inv Inventory, notify NotifyFunc, opts ...Option) (*Engine, error) {
-	e := &Engine{notify: notify, log: slog.New(slog.DiscardHandler), carried: map[string]*instance{},
-		env: map[string]any{}}
+	e := &Engine{notify: notify, log: slog.New(slog.DiscardHandler), carried: map[string]*instance{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -226,8 +242,8 @@ func (e *Engine) load(rules []Rule, inv Inventory) error {
 		byName[r.Name] = c
 	}
 	e.rules, e.byName, e.index, e.inv = rs, byName, buildIndex(rs), inv
-	e.devices = map[string]*devEntry{}
-	e.rooms = map[string]*roomEntry{}
+	e.devices = map[devKey]*devEntry{}
+	e.rooms = map[roomKey]*roomEntry{}
 	for si := range inv.Sites {
 		s := &inv.Sites[si]
 		for ri := range s.Rooms {
@@ -249,7 +265,7 @@ func (e *Engine) load(rules []Rule, inv Inventory) error {
 }
 
 func (e *Engine) roomFor(site, room string) *roomEntry {
-	key := site + "/" + room
+	key := roomKey{site, room}
 	re := e.rooms[key]
 	if re == nil {
 		re = &roomEntry{site: site, name: room, facts: map[string]float64{}, wide: map[int]*instance{},
@@ -262,17 +278,17 @@ func (e *Engine) roomFor(site, room string) *roomEntry {
 // entry returns the device's entry, (re)computing its rules when the
 // device is new or its identity changed.
 func (e *Engine) entry(d collectors.Device) *devEntry {
-	id := d.ID()
-	de := e.devices[id]
+	k := keyOf(&d)
+	de := e.devices[k]
 	if de != nil && de.dev.Profile == d.Profile && de.dev.Class == d.Class && maps.Equal(de.dev.Labels, d.Labels) {
 		return de
 	}
 	if de == nil {
 		de = &devEntry{}
-		e.devices[id] = de
+		e.devices[k] = de
 	}
 	de.dev = d
-	if re, ok := e.rooms[d.Site+"/"+d.Room]; ok {
+	if re, ok := e.rooms[roomKey{d.Site, d.Room}]; ok {
 		de.room = re
 	}
 	// The identity changed (or the inventory and the poller disagree on
@@ -325,6 +341,7 @@ func (e *Engine) newInstance(c *crule, de *devEntry, re *roomEntry) *instance {
 			in.thr = v
 		}
 	}
+	in.thrEnv = in.thr
 	if old, ok := e.carried[in.a.Fingerprint]; ok {
 		delete(e.carried, in.a.Fingerprint)
 		if old.cr != nil && old.cr.r.equal(&c.r) {
@@ -365,7 +382,7 @@ func (e *Engine) Eval(now time.Time, s collectors.SampleSet) {
 	} else {
 		de.fails++
 	}
-	env := e.buildEnv(&s, de.room)
+	de.env.fill(&s, de.room)
 	for i, c := range de.rules {
 		if c.kind == kindDisagree {
 			if de.room == nil {
@@ -379,7 +396,7 @@ func (e *Engine) Eval(now time.Time, s collectors.SampleSet) {
 			in = e.newInstance(c, de, de.room)
 			de.inst[i] = in
 		}
-		res := e.evalRule(now, in, &s, env)
+		res := e.evalRule(now, in, &s, &de.env)
 		in.raw = res
 		e.advance(now, in, e.gate(now, in, res), &s)
 	}
@@ -404,36 +421,6 @@ func (e *Engine) gate(now time.Time, in *instance, res result) result {
 	return resClear
 }
 
-// buildEnv fills the shared expression environment from the sample set.
-func (e *Engine) buildEnv(s *collectors.SampleSet, re *roomEntry) map[string]any {
-	env := e.env
-	clear(env)
-	if re != nil {
-		for k, v := range re.facts {
-			env[k] = v
-		}
-	}
-	var t, h float64
-	var hasT, hasH bool
-	for i := range s.Values {
-		v := &s.Values[i]
-		if v.Quality != collectors.Good {
-			continue
-		}
-		env[v.Name] = v.Any()
-		switch v.Name {
-		case "temperature_c":
-			t, hasT = v.Num, true
-		case "humidity_pct":
-			h, hasH = v.Num, true
-		}
-	}
-	if hasT && hasH && h > 0 {
-		env["dew_point_c"] = DewPoint(t, h)
-	}
-	return env
-}
-
 // DewPoint returns the dew point in °C of air at t °C and rh % relative
 // humidity (Magnus formula, Sonntag constants; ±0.35 °C for -45…60 °C).
 func DewPoint(t, rh float64) float64 {
@@ -442,13 +429,56 @@ func DewPoint(t, rh float64) float64 {
 	return b * g / (a - g)
 }
 
-func (e *Engine) run(in *instance, p *program, env map[string]any) (bool, bool) {
-	for _, id := range p.idents {
-		if _, ok := env[id]; !ok {
+// run evaluates p in the device's environment d: its result, and whether
+// it is known (every name it reads is in the environment and it evaluates
+// to a bool). m is the memo of the instance's last run of p, reused while
+// the names keep their values.
+func (e *Engine) run(in *instance, p *program, m *memo, d *devEnv) (bool, bool) {
+	if len(m.args) != len(p.idents) {
+		m.args = make([]any, len(p.idents))
+		m.at = make([]int, len(p.idents))
+		m.layout = 0
+	}
+	if m.layout != d.layout {
+		for i, id := range p.idents {
+			m.at[i] = d.slot(id)
+			if id == "threshold" && in.cr.r.Threshold != nil {
+				m.at[i] = thresholdSlot
+			}
+		}
+		m.layout = d.layout
+	}
+	same := m.valid && p.pure
+	for i, id := range p.idents {
+		v, ok := in.thrEnv, true
+		if m.at[i] != thresholdSlot {
+			v, ok = d.get(id, m.at[i])
+		}
+		if !ok {
+			m.valid = false
 			return false, false
 		}
+		if same && !m.holds(i, v) {
+			same = false
+		}
+		m.args[i] = v
 	}
-	out, err := e.vm.Run(p.prog, env)
+	if same {
+		return m.out, m.isOK
+	}
+	m.valid = true
+	m.out, m.isOK = e.eval(in, p, d)
+	return m.out, m.isOK
+}
+
+// eval runs p's program in d, with threshold set to the instance's
+// threshold if its rule has one.
+func (e *Engine) eval(in *instance, p *program, d *devEnv) (bool, bool) {
+	if in.cr.r.Threshold != nil {
+		d.vars["threshold"] = in.thrEnv
+		defer delete(d.vars, "threshold")
+	}
+	out, err := e.vm.Run(p.prog, d.vars)
 	if err != nil {
 		if !in.cr.warned {
 			in.cr.warned = true
@@ -468,34 +498,53 @@ func goodNum(s *collectors.SampleSet, name string) (collectors.Value, bool) {
 	return v, true
 }
 
-// evalRule evaluates a per-device rule on one sample set.
-func (e *Engine) evalRule(now time.Time, in *instance, s *collectors.SampleSet, env map[string]any) result {
+// goodAt is goodNum looking first at index *at, where the value was in
+// the device's previous sample set, and remembering where it found it.
+// The hint is trusted only when the set names each value once (unique),
+// so that it finds the same value as Get: the first of that name.
+func goodAt(s *collectors.SampleSet, name string, unique bool, at *int) (collectors.Value, bool) {
+	i := *at
+	if !unique || i >= len(s.Values) || s.Values[i].Name != name {
+		i = valueIndex(s.Values, name)
+		if i < 0 {
+			return collectors.Value{}, false
+		}
+		*at = i
+	}
+	v := &s.Values[i]
+	return *v, v.Quality == collectors.Good
+}
+
+// valueIndex returns the position of the first value called name, or -1.
+func valueIndex(vals []collectors.Value, name string) int {
+	for i := range vals {
+		if vals[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// evalRule evaluates a per-device rule on one sample set, whose
+// expression environment is d.
+func (e *Engine) evalRule(now time.Time, in *instance, s *collectors.SampleSet, d *devEnv) result {
 	c := in.cr
 	in.hasV, in.hasN = false, false
 	if c.primary != "" {
-		if v, ok := goodNum(s, c.primary); ok {
+		if v, ok := goodAt(s, c.primary, d.unique, &in.at); ok {
 			in.pv, in.hasV = v, true
 		}
 	}
 	switch c.kind {
 	case kindCondition:
-		if c.r.Threshold != nil {
-			env["threshold"] = in.thr
-			defer delete(env, "threshold")
+		res := e.condition(in, d)
+		if c.r.Threshold != nil && !d.reuse {
+			// A rule with a threshold leaves none in the environment,
+			// as eval does, not even one that the sample set or a room
+			// fact names so: the rules after it do not see one.
+			delete(d.vars, "threshold")
 		}
-		ok, known := e.run(in, c.cond, env)
-		switch {
-		case !known:
-			return unknown
-		case ok:
-			return fire
-		case c.clear == nil:
-			return resClear
-		}
-		if cl, known := e.run(in, c.clear, env); known && cl {
-			return resClear
-		}
-		return hold
+		return res
 	case kindBand:
 		if !in.hasV {
 			return unknown
@@ -592,6 +641,24 @@ func (e *Engine) evalRule(now time.Time, in *instance, s *collectors.SampleSet, 
 	return unknown
 }
 
+// condition evaluates a condition rule's expressions.
+func (e *Engine) condition(in *instance, d *devEnv) result {
+	c := in.cr
+	ok, known := e.run(in, c.cond, &in.cond, d)
+	switch {
+	case !known:
+		return unknown
+	case ok:
+		return fire
+	case c.clear == nil:
+		return resClear
+	}
+	if cl, known := e.run(in, c.clear, &in.clear, d); known && cl {
+		return resClear
+	}
+	return hold
+}
+
 // evalDisagree updates the room's latest reading of the device and
 // compares the room's probes.
 func (e *Engine) evalDisagree(now time.Time, c *crule, de *devEntry, s *collectors.SampleSet) {
@@ -622,10 +689,8 @@ func (e *Engine) evalDisagree(now time.Time, c *crule, de *devEntry, s *collecto
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	n := 0
-	if in.vals == nil {
-		in.vals = map[string]collectors.Value{}
-	}
-	clear(in.vals)
+	// What is left in lat are the readings compared, which snapshot
+	// shows.
 	for name, r := range lat {
 		if now.Sub(r.at) > maxAge {
 			delete(lat, name)
@@ -633,7 +698,6 @@ func (e *Engine) evalDisagree(now time.Time, c *crule, de *devEntry, s *collecto
 		}
 		n++
 		lo, hi = min(lo, r.v.Num), max(hi, r.v.Num)
-		in.vals[name+"."+d.Value] = r.v
 		if !in.hasV {
 			in.pv, in.hasV = r.v, true
 		}
@@ -767,7 +831,10 @@ func (e *Engine) snapshot(in *instance, s *collectors.SampleSet) {
 	thr := map[string]float64{}
 	switch c.kind {
 	case kindDisagree:
-		maps.Copy(vals, in.vals)
+		// The readings the last evaluation compared.
+		for name, r := range in.room.latest[c.idx] {
+			vals[name+"."+c.r.Disagree.Value] = r.v
+		}
 		thr["by"] = in.thr
 	case kindSensorFault:
 		if s != nil {

@@ -19,7 +19,7 @@ func (e *Engine) Tick(now time.Time) {
 			for _, d := range e.inv.Sites[si].Rooms[ri].Devices {
 				// A device that reported keeps the identity its samples
 				// carry; the inventory's is used until then.
-				de := e.devices[d.Device.ID()]
+				de := e.devices[keyOf(&d.Device)]
 				if de == nil || !de.seen {
 					de = e.entry(d.Device)
 				}
@@ -115,7 +115,7 @@ func stripPrefix(t string) string {
 // fingerprint), with their history if the rule is unchanged; firing
 // alerts whose rule was removed or no longer matches resolve now.
 func (e *Engine) Update(rules []Rule, inv Inventory) error {
-	ne := &Engine{log: e.log, carried: map[string]*instance{}, env: map[string]any{}}
+	ne := &Engine{log: e.log, carried: map[string]*instance{}}
 	if err := ne.load(rules, inv); err != nil {
 		return err
 	}

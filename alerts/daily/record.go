@@ -35,6 +35,9 @@ type Record struct {
 	Summary Summary               `json:"summary"`
 	Devices map[string]*DeviceDay `json:"devices"`
 	Alarms  []AlarmEntry          `json:"alarms"`
+
+	// dirty: changed since it was last written to the bucket.
+	dirty bool
 }
 
 // Summary is the room's day at a glance.

@@ -98,14 +98,6 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	}
 }
 
-// track is what the recorder remembers of a device between samples.
-type track struct {
-	site, room, name string
-	last             time.Time
-	reachable        bool
-	values           map[string]collectors.Value
-}
-
 type recKey struct{ site, room, date string }
 
 // Recorder folds sample sets and alarms into daily records, one per room
@@ -119,11 +111,15 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	records map[recKey]*Record
-	dirty   map[recKey]bool
-	tracks  map[string]*track
+	tracks  map[devKey]*track
 	// floor is the first date that may be written: days before it were
 	// not loaded and must not be overwritten with partial records.
 	floor string
+	// gen counts the changes (records replaced or forgotten, floor
+	// moved) that invalidate the tracks' cursors.
+	gen uint64
+	// today caches the local day of the latest samples.
+	today day
 
 	persist
 }
@@ -150,7 +146,7 @@ func NewRecorder(cfg Config, working func(time.Time) bool, log *slog.Logger) (*R
 	}
 	return &Recorder{
 		cfg: cfg, loc: loc, working: working, log: log.With("component", "daily"),
-		records: map[recKey]*Record{}, dirty: map[recKey]bool{}, tracks: map[string]*track{},
+		records: map[recKey]*Record{}, tracks: map[devKey]*track{},
 	}, nil
 }
 
@@ -166,21 +162,30 @@ func (r *Recorder) Date(t time.Time) string { return t.In(r.loc).Format(time.Dat
 // record returns the record of site/room on t's day, creating it; nil if
 // the day is before the floor.
 func (r *Recorder) record(site, room string, t time.Time) *Record {
-	day := r.dayStart(t)
-	k := recKey{site, room, day.Format(time.DateOnly)}
+	return r.recordOn(site, room, r.dayOf(t), t)
+}
+
+// recordOn is record with t's day d.
+func (r *Recorder) recordOn(site, room string, d day, t time.Time) *Record {
+	k := recKey{site, room, d.date}
 	if r.floor != "" && k.date < r.floor {
 		return nil
 	}
 	rec := r.records[k]
 	if rec == nil {
-		rec = newRecord(site, room, day, r.loc)
+		rec = newRecord(site, room, d.start, r.loc)
 		r.records[k] = rec
 	}
-	r.dirty[k] = true
+	rec.touch(t)
+	return rec
+}
+
+// touch marks the record changed by something that happened at t.
+func (rec *Record) touch(t time.Time) {
+	rec.dirty = true
 	if t.After(rec.UpdatedAt) {
 		rec.UpdatedAt = t
 	}
-	return rec
 }
 
 func (rec *Record) device(d collectors.Device) *DeviceDay {
@@ -197,20 +202,24 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := s.Time
-	id := s.Device.ID()
-	tr := r.tracks[id]
-	if tr != nil && t.Before(tr.last) {
-		r.log.Debug("sample older than the last one ignored", "device", id, "time", t, "last", tr.last)
+	k := keyOf(&s.Device)
+	tr := r.tracks[k]
+	known := tr != nil
+	if known && t.Before(tr.last) {
+		r.log.Debug("sample older than the last one ignored", "device", s.Device.ID(), "time", t, "last", tr.last)
 		return
 	}
-	rec := r.record(s.Device.Site, s.Device.Room, t)
-	if rec == nil {
+	if !known {
+		tr = &track{site: s.Device.Site, room: s.Device.Room, name: s.Device.Name}
+	}
+	today := r.dayOf(t)
+	dd := r.deviceDay(tr, &s.Device, today, t)
+	if dd == nil {
 		return
 	}
-	dd := rec.device(s.Device)
-	if tr != nil && t.After(tr.last) {
-		if dd.Polls == 0 && r.dayStart(tr.last).Before(r.dayStart(t)) {
-			r.rollover(tr, s.Device, dd, r.dayStart(t))
+	if known && t.After(tr.last) {
+		if dd.Polls == 0 && r.dayStart(tr.last).Before(today.start) {
+			r.rollover(tr, s.Device, dd, today.start)
 		}
 		r.integrate(tr, s.Device, tr.last, t)
 	}
@@ -223,39 +232,48 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 	dd.Reachable = s.Reachable()
 	if dd.Reachable {
 		dd.PollsOK++
-		ok := t
-		dd.LastOKAt = &ok
-	}
-	for _, v := range s.Values {
-		var prev *collectors.Value
-		if tr != nil {
-			if p, ok := tr.values[v.Name]; ok {
-				prev = &p
-			}
+		if dd.LastOKAt == nil {
+			dd.LastOKAt = new(time.Time)
 		}
-		r.fold(dd, v, prev, t)
+		*dd.LastOKAt = t
 	}
+	r.foldValues(tr, known, dd, &s, t)
 	dd.Last = append(dd.Last[:0], s.Values...)
-
-	if tr == nil {
-		tr = &track{site: s.Device.Site, room: s.Device.Room, name: s.Device.Name}
-		r.tracks[id] = tr
+	if !known {
+		r.tracks[k] = tr
 	}
 	tr.last, tr.reachable = t, s.Reachable()
-	if tr.values == nil {
-		tr.values = make(map[string]collectors.Value, len(s.Values))
+}
+
+// foldValues folds the values of s, observed at t, into dd, then makes
+// them the track's last values. known says whether the track has any.
+func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collectors.SampleSet, t time.Time) {
+	// aligned: s names the same values in the same order as the last set
+	// (the usual case), so value i's previous reading and its analog
+	// statistics are at i.
+	aligned := known && !tr.dups && sameNames(tr.values, s.Values)
+	c := tr.cursorOf(dd)
+	for i := range s.Values {
+		v := &s.Values[i]
+		var prev *collectors.Value
+		var a *Analog
+		switch {
+		case aligned:
+			prev, a = &tr.values[i], c.analogAt(i)
+		case known:
+			prev = tr.find(v.Name)
+		}
+		c.setAnalog(i, r.fold(dd, a, v, prev, t))
 	}
-	clear(tr.values)
-	for _, v := range s.Values {
-		tr.values[v.Name] = v
-	}
+	tr.setValues(s.Values, aligned)
+	c.truncate(len(s.Values))
 }
 
 func good(v *collectors.Value) bool { return v != nil && v.Quality == collectors.Good }
 
 func on(v *collectors.Value) bool { return good(v) && v.Num != 0 }
 
-func discreteState(v collectors.Value) string {
+func discreteState(v *collectors.Value) string {
 	switch {
 	case v.Quality == collectors.CommsLost:
 		return StateCommsLost
@@ -268,17 +286,20 @@ func discreteState(v collectors.Value) string {
 }
 
 // fold adds one value observed at t; prev is the device's previous
-// reading of it, nil if unknown.
-func (r *Recorder) fold(dd *DeviceDay, v collectors.Value, prev *collectors.Value, t time.Time) {
+// reading of it, nil if unknown. a is the value's analog statistics in dd
+// if known. It returns the analog statistics it updated, if any.
+func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t time.Time) *Analog {
 	switch {
 	case v.Kind == collectors.Number:
 		if v.Quality == collectors.CommsLost {
-			return
+			return nil
 		}
-		a := r.analog(dd, v)
+		if a == nil {
+			a = r.analog(dd, v)
+		}
 		if v.Quality != collectors.Good {
 			a.Faults++
-			return
+			return a
 		}
 		if a.Count == 0 || v.Num < a.Min {
 			a.Min, a.MinAt = v.Num, t
@@ -292,11 +313,12 @@ func (r *Recorder) fold(dd *DeviceDay, v collectors.Value, prev *collectors.Valu
 		if a.Range != nil && !a.Range.Contains(v.Num) && (!good(prev) || a.Range.Contains(prev.Num)) {
 			a.Excursions++
 		}
+		return a
 
 	case v.Kind == collectors.Bool && v.Name == DoorOpen:
 		ensureDoor(dd)
-		if !good(&v) {
-			return
+		if !good(v) {
+			return nil
 		}
 		dd.Door.Open = v.Num != 0
 		if dd.Door.Open && good(prev) && prev.Num == 0 {
@@ -310,8 +332,8 @@ func (r *Recorder) fold(dd *DeviceDay, v collectors.Value, prev *collectors.Valu
 
 	case v.Kind == collectors.Bool && v.Name == OnBattery:
 		ensureMains(dd)
-		if !good(&v) {
-			return
+		if !good(v) {
+			return nil
 		}
 		now := v.Num != 0
 		switch {
@@ -328,7 +350,7 @@ func (r *Recorder) fold(dd *DeviceDay, v collectors.Value, prev *collectors.Valu
 		if stateRank(st) > stateRank(x.Worst) {
 			x.Worst = st
 		}
-		if st == StateAlarm && (prev == nil || discreteState(*prev) != StateAlarm) {
+		if st == StateAlarm && (prev == nil || discreteState(prev) != StateAlarm) {
 			x.AlarmCount++
 			if x.FirstAlarmAt == nil {
 				at := t
@@ -337,6 +359,7 @@ func (r *Recorder) fold(dd *DeviceDay, v collectors.Value, prev *collectors.Valu
 		}
 		x.Last = st
 	}
+	return nil
 }
 
 // closeEpisode ends the last open episode at t.
@@ -358,27 +381,33 @@ func (r *Recorder) integrate(tr *track, dev collectors.Device, from, to time.Tim
 		return
 	}
 	for a := from; a.Before(to); {
-		end := r.dayStart(a).AddDate(0, 0, 1)
+		d := r.dayOf(a)
+		end := d.next
 		if to.Before(end) {
 			end = to
 		}
 		secs := end.Sub(a).Seconds()
-		if rec := r.record(dev.Site, dev.Room, a); rec != nil {
-			dd := rec.device(dev)
+		if dd := r.deviceDay(tr, &dev, d, a); dd != nil {
 			if !tr.reachable {
 				dd.CommsLostS += secs
 			}
-			for name, v := range tr.values {
-				if !good(&v) {
+			c := tr.cursorOf(dd)
+			for i := range tr.values {
+				v := &tr.values[i]
+				if !good(v) || tr.shadowed(i) {
 					continue
 				}
 				switch {
 				case v.Kind == collectors.Number:
-					if an := r.analog(dd, v); an.Range != nil && !an.Range.Contains(v.Num) {
+					an := c.analogAt(i)
+					if an == nil {
+						an = r.analog(dd, v)
+					}
+					if an.Range != nil && !an.Range.Contains(v.Num) {
 						an.OutOfRangeS += secs
 					}
 				case v.Kind == collectors.Bool && v.Num != 0:
-					switch name {
+					switch name := v.Name; name {
 					case DoorOpen:
 						ensureDoor(dd).OpenS += secs
 					case OnBattery:
@@ -399,17 +428,18 @@ func (r *Recorder) integrate(tr *track, dev collectors.Device, from, to time.Tim
 // mains-loss episode open at midnight ends in the old day and continues
 // in the new one; a door left open and a sensor in alarm start the day so.
 func (r *Recorder) rollover(tr *track, dev collectors.Device, dd *DeviceDay, midnight time.Time) {
-	for name, v := range tr.values {
-		if v.Kind != collectors.Bool || !on(&v) {
+	for i := range tr.values {
+		v := &tr.values[i]
+		if v.Kind != collectors.Bool || !on(v) || tr.shadowed(i) {
 			continue
 		}
-		switch name {
+		switch name := v.Name; name {
 		case OnBattery:
 			k := recKey{dev.Site, dev.Room, r.Date(tr.last)}
 			if old := r.records[k]; old != nil {
 				if od := old.Devices[dev.Name]; od != nil && od.Mains != nil {
 					closeEpisode(od.Mains, midnight, true)
-					r.dirty[k] = true
+					old.dirty = true
 				}
 			}
 			m := ensureMains(dd)
@@ -425,7 +455,7 @@ func (r *Recorder) rollover(tr *track, dev collectors.Device, dd *DeviceDay, mid
 	}
 }
 
-func (r *Recorder) analog(dd *DeviceDay, v collectors.Value) *Analog {
+func (r *Recorder) analog(dd *DeviceDay, v *collectors.Value) *Analog {
 	if dd.Analog == nil {
 		dd.Analog = map[string]*Analog{}
 	}

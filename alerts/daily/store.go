@@ -9,7 +9,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/alerts"
-	"github.com/roomwatch/roomwatch/collectors"
 )
 
 // persist is the Recorder's link to JetStream, set by Start.
@@ -42,27 +41,24 @@ func (r *Recorder) Start(ctx context.Context, js jetstream.JetStream, kv jetstre
 
 	r.mu.Lock()
 	r.floor = yesterday.Format(time.DateOnly)
+	r.gen++
 	for _, rec := range loaded {
 		k := recKey{rec.Site, rec.Room, rec.Date}
 		if cur := r.records[k]; cur != nil {
 			r.log.Warn("daily record observed before Start: the stored one wins", "record", rec.String())
 		}
 		r.records[k] = rec
-		delete(r.dirty, k)
 		// Later days overwrite earlier ones: the track is the device's
 		// latest known state.
 		for name, dd := range rec.Devices {
-			dev := collectors.Device{Site: rec.Site, Room: rec.Room, Name: name}
-			tr := r.tracks[dev.ID()]
+			k := devKey{rec.Site, rec.Room, name}
+			tr := r.tracks[k]
 			if tr != nil && !dd.LastPollAt.After(tr.last) {
 				continue
 			}
-			tr = &track{site: rec.Site, room: rec.Room, name: name, last: dd.LastPollAt, reachable: dd.Reachable,
-				values: make(map[string]collectors.Value, len(dd.Last))}
-			for _, v := range dd.Last {
-				tr.values[v.Name] = v
-			}
-			r.tracks[dev.ID()] = tr
+			tr = &track{site: rec.Site, room: rec.Room, name: name, last: dd.LastPollAt, reachable: dd.Reachable}
+			tr.setValues(dd.Last, false)
+			r.tracks[k] = tr
 		}
 	}
 	r.kv, r.js = kv, js
@@ -163,15 +159,17 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	var batch []out
-	for k := range r.dirty {
-		rec := r.records[k]
+	for k, rec := range r.records {
+		if !rec.dirty {
+			continue
+		}
 		data, err := rec.Marshal()
 		if err != nil {
 			r.mu.Unlock()
 			return fmt.Errorf("daily record %s: encode: %w", rec, err)
 		}
 		batch = append(batch, out{k, rec.String(), rec.key(), rec.subject(), data})
-		delete(r.dirty, k)
+		rec.dirty = false
 	}
 	r.mu.Unlock()
 
@@ -182,7 +180,9 @@ func (r *Recorder) Flush(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("daily record %s: put %s: %w", o.rec, o.key, err))
 			r.mu.Lock()
 			for _, rest := range batch[i:] {
-				r.dirty[rest.k] = true
+				if rec := r.records[rest.k]; rec != nil {
+					rec.dirty = true
+				}
 			}
 			r.mu.Unlock()
 			break
@@ -216,13 +216,15 @@ func (r *Recorder) evict() {
 		return
 	}
 	keep := d.AddDate(0, 0, -1).Format(time.DateOnly)
-	for k := range r.records {
-		if k.date < keep && !r.dirty[k] {
+	for k, rec := range r.records {
+		if k.date < keep && !rec.dirty {
 			delete(r.records, k)
+			r.gen++
 		}
 	}
 	if keep > r.floor {
 		r.floor = keep
+		r.gen++
 	}
 }
 

@@ -1,0 +1,202 @@
+package rules
+
+import (
+	"math"
+
+	"github.com/roomwatch/roomwatch/collectors"
+)
+
+// devEnv is a device's expression environment: its room's facts, the
+// good values of its latest sample set by name, and dew_point_c derived
+// from temperature_c and humidity_pct. A device reports the same values in
+// the same order and quality poll after poll, so the environment is kept
+// between sample sets and a new set only replaces the values that changed,
+// instead of the map being rebuilt and every value boxed again.
+type devEnv struct {
+	vars map[string]any
+	// room is the room whose facts vars holds.
+	room *roomEntry
+	// vals are the values vars was built from, in sample order.
+	vals []envValue
+	// t and h index the temperature and humidity of the set (-1: none
+	// good); dew says whether vars holds a dew point derived from them,
+	// dewT and dewH are the readings it was derived from.
+	t, h       int
+	dew        bool
+	dewT, dewH float64
+	// unique: the set names each value once. reuse: vars may be updated
+	// in place: the set names each value once, none of them threshold or
+	// dew_point_c (names the engine sets itself), and no room fact is
+	// called threshold.
+	unique, reuse bool
+	// layout counts the builds: slots found in vals hold until the next.
+	layout uint64
+}
+
+// envValue is one sample value as vars holds it.
+type envValue struct {
+	name string
+	kind collectors.Kind
+	good bool
+	num  uint64 // math.Float64bits of Num
+	str  string
+	v    any // Value.Any, boxed once
+}
+
+// fill makes the environment that of sample set s of a device in room re
+// (nil outside any configured room).
+func (d *devEnv) fill(s *collectors.SampleSet, re *roomEntry) {
+	if !d.sameShape(s, re) {
+		d.build(s, re)
+		return
+	}
+	for i := range s.Values {
+		v, ev := &s.Values[i], &d.vals[i]
+		if !ev.good || (math.Float64bits(v.Num) == ev.num && v.Str == ev.str) {
+			continue
+		}
+		ev.num, ev.str, ev.v = math.Float64bits(v.Num), v.Str, v.Any()
+		d.vars[v.Name] = ev.v
+	}
+	if d.dew {
+		t, h := s.Values[d.t].Num, s.Values[d.h].Num
+		if math.Float64bits(t) != math.Float64bits(d.dewT) || math.Float64bits(h) != math.Float64bits(d.dewH) {
+			d.dewPoint(t, h)
+		}
+	}
+}
+
+// sameShape reports whether s names the same values, of the same kinds
+// and goodness, in the same order as the set vars was built from, and
+// whether the dew point is still derived (or not): then vars differs from
+// the environment of s only by the values that changed.
+func (d *devEnv) sameShape(s *collectors.SampleSet, re *roomEntry) bool {
+	if !d.reuse || d.room != re || len(s.Values) != len(d.vals) {
+		return false
+	}
+	for i := range s.Values {
+		v, ev := &s.Values[i], &d.vals[i]
+		if v.Name != ev.name || v.Kind != ev.kind || (v.Quality == collectors.Good) != ev.good {
+			return false
+		}
+	}
+	return d.dew == (d.t >= 0 && d.h >= 0 && s.Values[d.h].Num > 0)
+}
+
+// build makes vars anew: the room's facts, then the good values in
+// order (a later value of a name replacing an earlier one), then the dew
+// point.
+func (d *devEnv) build(s *collectors.SampleSet, re *roomEntry) {
+	if d.vars == nil {
+		d.vars = map[string]any{}
+	}
+	clear(d.vars)
+	d.layout++
+	d.room = re
+	if re != nil {
+		for k, v := range re.facts {
+			d.vars[k] = v
+		}
+	}
+	d.vals = d.vals[:0]
+	d.t, d.h = -1, -1
+	for i := range s.Values {
+		v := &s.Values[i]
+		ev := envValue{name: v.Name, kind: v.Kind, good: v.Quality == collectors.Good}
+		if ev.good {
+			ev.num, ev.str, ev.v = math.Float64bits(v.Num), v.Str, v.Any()
+			d.vars[v.Name] = ev.v
+			switch v.Name {
+			case "temperature_c":
+				d.t = i
+			case "humidity_pct":
+				d.h = i
+			}
+		}
+		d.vals = append(d.vals, ev)
+	}
+	d.dew = d.t >= 0 && d.h >= 0 && s.Values[d.h].Num > 0
+	if d.dew {
+		d.dewPoint(s.Values[d.t].Num, s.Values[d.h].Num)
+	}
+	d.unique = uniqueNames(s.Values)
+	// A name the engine sets itself would need its value restored for
+	// every set: such a device has vars rebuilt each time.
+	_, threshold := d.vars["threshold"]
+	d.reuse = d.unique && !threshold && valueIndex(s.Values, "dew_point_c") < 0
+}
+
+// dewPoint sets dew_point_c from temperature t and humidity h.
+func (d *devEnv) dewPoint(t, h float64) {
+	d.dewT, d.dewH = t, h
+	d.vars["dew_point_c"] = DewPoint(t, h)
+}
+
+// slot returns the index in vals of the sample value that the
+// environment holds as name until the next build, or -1 when it holds
+// something else (a fact, a name the engine sets) or nothing.
+func (d *devEnv) slot(name string) int {
+	if !d.unique || name == "threshold" || name == "dew_point_c" {
+		return -1
+	}
+	for i := range d.vals {
+		if d.vals[i].name == name && d.vals[i].good {
+			return i
+		}
+	}
+	return -1
+}
+
+// get returns the environment's value of name, whose slot is at.
+func (d *devEnv) get(name string, at int) (any, bool) {
+	if at >= 0 {
+		return d.vals[at].v, true
+	}
+	v, ok := d.vars[name]
+	return v, ok
+}
+
+// uniqueNames reports whether no two values have the same name.
+func uniqueNames(vals []collectors.Value) bool {
+	for i := range vals {
+		for j := i + 1; j < len(vals); j++ {
+			if vals[i].Name == vals[j].Name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// memo is the last evaluation of a pure expression: while the names it
+// reads keep their values, its result is the same.
+type memo struct {
+	args      []any // values of program.idents
+	valid     bool
+	out, isOK bool // results of Engine.run
+	// at are the slots (devEnv.slot) of program.idents in the device's
+	// environment of layout.
+	at     []int
+	layout uint64
+}
+
+// holds reports whether the memo's value of ident i is exactly v
+// (numbers compared by bits, so that 0 and -0 differ).
+func (m *memo) holds(i int, v any) bool {
+	switch a := m.args[i].(type) {
+	case float64:
+		b, ok := v.(float64)
+		return ok && math.Float64bits(a) == math.Float64bits(b)
+	case bool:
+		b, ok := v.(bool)
+		return ok && a == b
+	case string:
+		b, ok := v.(string)
+		return ok && a == b
+	}
+	return false
+}
+
+// thresholdSlot is the slot of threshold in a rule that has one: the
+// instance's threshold.
+const thresholdSlot = -2
