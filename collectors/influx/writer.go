@@ -87,7 +87,7 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 		return nil, fmt.Errorf("influx writer: jetstream: %w", err)
 	}
 	opts := influxdb2.DefaultOptions().
-		SetUseGZip(true).
+		SetUseGZip(false). // gzipTransport compresses, cheaper
 		SetPrecision(precisions[cfg.Precision]).
 		SetHTTPRequestTimeout(uint((cfg.Timeout + time.Second - 1) / time.Second)).
 		SetLogLevel(0)
@@ -114,7 +114,7 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	opts.SetHTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: transport})
+	opts.SetHTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: &gzipTransport{base: transport}})
 	client := influxdb2.NewClientWithOptions(cfg.URL, string(cfg.Token), opts)
 	w := &Writer{
 		cfg:    cfg,
