@@ -157,6 +157,18 @@ func (s *SampleSet) Get(name string) (Value, bool) {
 	return Value{}, false
 }
 
+// UniqueNames reports whether no two of vs have the same name.
+func UniqueNames(vs []Value) bool {
+	for i := range vs {
+		for j := i + 1; j < len(vs); j++ {
+			if vs[i].Name == vs[j].Name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Reachable reports whether the device answered.
 func (s *SampleSet) Reachable() bool { return s.Err == "" }
 

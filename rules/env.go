@@ -119,7 +119,7 @@ func (d *devEnv) build(s *collectors.SampleSet, re *roomEntry) {
 	if d.dew {
 		d.dewPoint(s.Values[d.t].Num, s.Values[d.h].Num)
 	}
-	d.unique = uniqueNames(s.Values)
+	d.unique = collectors.UniqueNames(s.Values)
 	// A name the engine sets itself would need its value restored for
 	// every set: such a device has vars rebuilt each time.
 	_, threshold := d.vars["threshold"]
@@ -154,18 +154,6 @@ func (d *devEnv) get(name string, at int) (any, bool) {
 	}
 	v, ok := d.vars[name]
 	return v, ok
-}
-
-// uniqueNames reports whether no two values have the same name.
-func uniqueNames(vals []collectors.Value) bool {
-	for i := range vals {
-		for j := i + 1; j < len(vals); j++ {
-			if vals[i].Name == vals[j].Name {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // memo is the last evaluation of a pure expression: while the names it

@@ -121,7 +121,7 @@ func (tr *track) shadowed(i int) bool {
 func (tr *track) setValues(vs []collectors.Value, aligned bool) {
 	tr.values = append(tr.values[:0], vs...)
 	if !aligned {
-		tr.dups = !uniqueNames(vs)
+		tr.dups = !collectors.UniqueNames(vs)
 	}
 }
 
@@ -134,18 +134,6 @@ func sameNames(a, b []collectors.Value) bool {
 	for i := range a {
 		if a[i].Name != b[i].Name {
 			return false
-		}
-	}
-	return true
-}
-
-// uniqueNames reports whether no two values have the same name.
-func uniqueNames(vs []collectors.Value) bool {
-	for i := range vs {
-		for j := i + 1; j < len(vs); j++ {
-			if vs[i].Name == vs[j].Name {
-				return false
-			}
 		}
 	}
 	return true

@@ -16,8 +16,9 @@ import (
 )
 
 // scripted is an agent whose answers a test writes: answer gets the k-th
-// request it received (k from 0) and returns the datagrams to send back.
-func scripted(t *testing.T, answer func(k int, req *gosnmp.SnmpPacket) [][]byte) string {
+// request it received (k from 0) and where it came from, and returns the
+// datagrams to send back.
+func scripted(t *testing.T, answer func(k int, req *gosnmp.SnmpPacket, from net.Addr) [][]byte) string {
 	t.Helper()
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -39,7 +40,7 @@ func scripted(t *testing.T, answer func(k int, req *gosnmp.SnmpPacket) [][]byte)
 				t.Errorf("agent: %v", err)
 				return
 			}
-			for _, out := range answer(k, req) {
+			for _, out := range answer(k, req, from) {
 				_, _ = conn.WriteTo(out, from)
 			}
 		}
@@ -89,7 +90,7 @@ const testOID = "1.3.6.1.2.1.33.1.2.1.0"
 func TestLateAnswerToEarlierTry(t *testing.T) {
 	var first *gosnmp.SnmpPacket
 	var firstID atomic.Uint32
-	addr := scripted(t, func(k int, req *gosnmp.SnmpPacket) [][]byte {
+	addr := scripted(t, func(k int, req *gosnmp.SnmpPacket, _ net.Addr) [][]byte {
 		if k == 0 {
 			first = req // held back until the retry comes
 			firstID.Store(req.RequestID)
@@ -124,7 +125,7 @@ func TestJunkDoesNotEndTry(t *testing.T) {
 	}
 	t.Run("answer after junk", func(t *testing.T) {
 		var requests atomic.Int32
-		addr := scripted(t, func(k int, req *gosnmp.SnmpPacket) [][]byte {
+		addr := scripted(t, func(k int, req *gosnmp.SnmpPacket, _ net.Addr) [][]byte {
 			requests.Add(1)
 			return append(junk(t, req), reply(t, req, 42, nil))
 		})
@@ -142,7 +143,7 @@ func TestJunkDoesNotEndTry(t *testing.T) {
 	})
 	t.Run("junk only", func(t *testing.T) {
 		var requests atomic.Int32
-		addr := scripted(t, func(k int, req *gosnmp.SnmpPacket) [][]byte {
+		addr := scripted(t, func(k int, req *gosnmp.SnmpPacket, _ net.Addr) [][]byte {
 			requests.Add(1)
 			return junk(t, req)
 		})
@@ -170,7 +171,7 @@ func TestJunkDoesNotEndTry(t *testing.T) {
 // TestAnswersOutliveTheReadBuffer: the octet strings of an answer stay as
 // they were after the next request reuses the read buffer.
 func TestAnswersOutliveTheReadBuffer(t *testing.T) {
-	addr := scripted(t, func(k int, req *gosnmp.SnmpPacket) [][]byte {
+	addr := scripted(t, func(k int, req *gosnmp.SnmpPacket, _ net.Addr) [][]byte {
 		return [][]byte{reply(t, req, strings.Repeat(string(rune('a'+k)), 8), nil)}
 	})
 	c := scriptedClient(t, addr, "1", time.Second, 0)

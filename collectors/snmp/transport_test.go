@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,52 +17,26 @@ import (
 // right answer, sent from another port than the one polled).
 func responder(t *testing.T, mode string) string {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	other, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c}
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			req, err := dec.SnmpDecodePacket(buf[:n])
-			if err != nil {
-				continue
-			}
-			resp := &gosnmp.SnmpPacket{Version: req.Version, Community: req.Community, PDUType: gosnmp.GetResponse, RequestID: req.RequestID}
-			for _, v := range req.Variables {
-				resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: v.Name, Type: gosnmp.Integer, Value: 2})
-			}
-			send := conn
+	t.Cleanup(func() { other.Close() })
+	return scripted(t, func(_ int, req *gosnmp.SnmpPacket, from net.Addr) [][]byte {
+		out := reply(t, req, 2, func(resp *gosnmp.SnmpPacket) {
 			switch mode {
 			case "id0":
 				resp.RequestID = 0
 			case "otherid":
 				resp.RequestID = req.RequestID + 1000
-			case "othersocket":
-				send = other
 			}
-			out, err := resp.MarshalMsg()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			_, _ = send.WriteTo(out, from)
+		})
+		if mode == "othersocket" {
+			_, _ = other.WriteTo(out, from)
+			return nil
 		}
-	}()
-	t.Cleanup(func() { conn.Close(); other.Close(); wg.Wait() })
-	return conn.LocalAddr().String()
+		return [][]byte{out}
+	})
 }
 
 // TestResponseMatching: an answer counts only when it comes from the
