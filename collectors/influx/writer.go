@@ -278,10 +278,13 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 				return
 			}
 			// Fetch, not FetchBytes: FetchBytes makes a channel of a
-			// million entries (16 MB) per call.
+			// million entries (16 MB) per call. Under ctx, so that Stop
+			// does not wait out a flush interval.
+			fctx, cancel := context.WithTimeout(ctx, w.cfg.FlushInterval)
 			fb, err := w.cons.Fetch(w.cfg.BatchSize, jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
-				jetstream.FetchMaxWait(w.cfg.FlushInterval))
+				jetstream.FetchContext(fctx))
 			if err != nil {
+				cancel()
 				if time.Since(lastErr) > time.Minute {
 					lastErr = time.Now()
 					w.log.Error("influx writer: fetch from spool", "err", err)
@@ -298,6 +301,7 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 				}
 				msgs, seqs = append(msgs, msg), append(seqs, seq)
 			}
+			cancel()
 			if len(msgs) == 0 {
 				continue
 			}

@@ -36,7 +36,7 @@ curl -fsS -XPOST "http://$influx_http/query" --data-urlencode "q=CREATE DATABASE
 
 cat <<MSG
 roomwatch demo
-  InfluxDB      http://$influx_http  (database roomwatch; log $state/influxd.log)
+  InfluxDB      http://$influx_http  (database roomwatch, written every 10 s; log $state/influxd.log)
                 curl -G http://$influx_http/query --data-urlencode db=roomwatch \\
                   --data-urlencode 'q=SELECT last(*) FROM roomwatch_env GROUP BY device'
   metrics       http://127.0.0.1:9550/metrics   health: http://127.0.0.1:9550/healthz
