@@ -18,11 +18,15 @@ import (
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 )
 
-// runNATS starts an embedded JetStream server as roomwatch runs it.
-func runNATS(t testing.TB) *server.Server {
+// runNATS starts an embedded JetStream server as roomwatch runs it;
+// edit changes its options first.
+func runNATS(t testing.TB, edit ...func(*server.Options)) *server.Server {
 	t.Helper()
 	o := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
 		NoLog: true, SyncAlways: true, SyncInterval: time.Second}
+	for _, e := range edit {
+		e(o)
+	}
 	s, err := server.NewServer(o)
 	if err != nil {
 		t.Fatalf("nats server: %v", err)

@@ -84,6 +84,11 @@ func NewSpool(nc *nats.Conn, cfg SpoolConfig, log *slog.Logger, m *Metrics) (*Sp
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = DefaultBatchBytes
 	}
+	// A batch is sealed once it passes BatchBytes, so it may be one
+	// sample set longer: keep it well under what the server accepts.
+	if mp := ByteSize(nc.MaxPayload()); mp > 0 && cfg.BatchBytes > mp/2 {
+		cfg.BatchBytes = mp / 2
+	}
 	s := &Spool{cfg: cfg, log: log.With("stream", cfg.Stream), m: m,
 		enc: &encoder{}, open: make(map[string]*spoolMsg),
 		wake: make(chan struct{}, 1), full: make(chan struct{}, 1),

@@ -3,10 +3,12 @@ package influx
 import (
 	"context"
 	"fmt"
-	"github.com/roomwatch/roomwatch/collectors"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/roomwatch/roomwatch/collectors"
 )
 
 // NATS gone: Publish never blocks, the queue keeps the newest samples,
@@ -119,4 +121,30 @@ func startSpool(t *testing.T) (*Spool, *Metrics) {
 	}
 	sp.Start()
 	return sp, m
+}
+
+// A server that takes smaller messages than a default batch (an external
+// one with a low max_payload): batches are cut to fit, nothing is lost.
+func TestSpoolFitsMaxPayload(t *testing.T) {
+	s := runNATS(t, func(o *server.Options) { o.MaxPayload = 8 << 10 })
+	nc := connect(t, s)
+	log, logs := newLog()
+	m := NewMetrics(nil)
+	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Start()
+	for i := range 500 {
+		sp.Publish(envSet("th-1", i))
+	}
+	if lost := sp.Stop(context.Background()); lost != 0 {
+		t.Fatalf("lost %d\n%s", lost, logs)
+	}
+	if n, d := value(m.published), m.Dropped(); n != 500 || d != 0 {
+		t.Fatalf("stored %v sample sets and dropped %v, want 500 and 0\n%s", n, d, logs)
+	}
+	if e := value(m.publishErrors); e != 0 {
+		t.Errorf("%v publish errors\n%s", e, logs)
+	}
 }
