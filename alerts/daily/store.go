@@ -121,7 +121,12 @@ func (r *Recorder) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+			// Under a deadline: a flush never outlives the next one, and
+			// the connection flush at its end needs one.
+			fctx, cancel := context.WithTimeout(ctx, r.cfg.FlushInterval)
+			err := r.Flush(fctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
 				r.log.Warn("daily records not written; retrying at the next flush", "err", err)
 			}
 		}

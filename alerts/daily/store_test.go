@@ -3,6 +3,10 @@ package daily
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,16 +130,22 @@ func TestPersistAndContinueAfterRestart(t *testing.T) {
 	}
 }
 
+// The flush loop writes records on its own, and without complaint when
+// it runs under a context with no deadline, as the monitor starts it.
 func TestFlushLoopWritesPeriodically(t *testing.T) {
 	_, js, kv := setupJS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := Config{FlushInterval: time.Second}
-	r, err := NewRecorder(cfg, nil, nil)
+	var logs strings.Builder
+	var mu sync.Mutex
+	r, err := NewRecorder(cfg, nil, slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(ctx, js, kv, at(0, 9, 0, 0)); err != nil {
+	loopCtx, stopLoop := context.WithCancel(context.Background())
+	defer stopLoop()
+	if err := r.Start(loopCtx, js, kv, at(0, 9, 0, 0)); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
@@ -148,6 +158,12 @@ func TestFlushLoopWritesPeriodically(t *testing.T) {
 		if rec, err := Load(ctx, kv, "main", "room1", "2026-11-25"); err == nil {
 			if rec.Devices["th1"].Analog["humidity_pct"].Last != 50 {
 				t.Errorf("stored %+v", rec.Devices["th1"])
+			}
+			time.Sleep(100 * time.Millisecond) // the flush's end
+			mu.Lock()
+			defer mu.Unlock()
+			if strings.Contains(logs.String(), "not written") {
+				t.Errorf("the flush loop complained:\n%s", logs.String())
 			}
 			return
 		}
@@ -193,4 +209,16 @@ func TestSubscribeAlarms(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
