@@ -62,7 +62,7 @@ func TestSpoolQueueOverflow(t *testing.T) {
 // Stop publishes what is lingering or queued before it returns; a burst
 // of sample sets becomes a few messages.
 func TestSpoolStopFlushes(t *testing.T) {
-	sp, m := startSpool(t)
+	sp, m, _ := startSpool(t)
 	for i := range 5000 {
 		sp.Publish(envSet("th-1", i))
 	}
@@ -85,7 +85,7 @@ func TestSpoolStopFlushes(t *testing.T) {
 // TestSpoolKeepsSetWithNaN: a float sensor answering NaN is a sensor
 // fault, not a reason to lose the device's other values.
 func TestSpoolKeepsSetWithNaN(t *testing.T) {
-	sp, m := startSpool(t)
+	sp, m, _ := startSpool(t)
 	set := envSet("th-1", 0)
 	set.Values = append(set.Values, collectors.Value{Name: "pressure_pa", Num: math.NaN(), Quality: collectors.SensorFault, Err: "NaN"})
 	sp.Publish(set)
@@ -109,25 +109,10 @@ func TestSpoolKeepsSetWithNaN(t *testing.T) {
 }
 
 // startSpool starts a spool with the default configuration on a fresh
-// embedded server.
-func startSpool(t *testing.T) (*Spool, *Metrics) {
+// embedded server (its options changed by edit); the log is returned too.
+func startSpool(t *testing.T, edit ...func(*server.Options)) (*Spool, *Metrics, *logBuf) {
 	t.Helper()
-	nc := connect(t, runNATS(t))
-	log, _ := newLog()
-	m := NewMetrics(nil)
-	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp.Start()
-	return sp, m
-}
-
-// A server that takes smaller messages than a default batch (an external
-// one with a low max_payload): batches are cut to fit, nothing is lost.
-func TestSpoolFitsMaxPayload(t *testing.T) {
-	s := runNATS(t, func(o *server.Options) { o.MaxPayload = 8 << 10 })
-	nc := connect(t, s)
+	nc := connect(t, runNATS(t, edit...))
 	log, logs := newLog()
 	m := NewMetrics(nil)
 	sp, err := NewSpool(nc, DefaultSpoolConfig(), log, m)
@@ -135,6 +120,13 @@ func TestSpoolFitsMaxPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp.Start()
+	return sp, m, logs
+}
+
+// A server that takes smaller messages than a default batch (an external
+// one with a low max_payload): batches are cut to fit, nothing is lost.
+func TestSpoolFitsMaxPayload(t *testing.T) {
+	sp, m, logs := startSpool(t, func(o *server.Options) { o.MaxPayload = 8 << 10 })
 	for i := range 500 {
 		sp.Publish(envSet("th-1", i))
 	}
