@@ -304,6 +304,7 @@ func (a *app) listen() error {
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	if a.sims != nil {
 		mux.Handle("/sim/", http.StripPrefix("/sim", a.sims.Store.Handler()))
 	}
