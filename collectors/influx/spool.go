@@ -420,16 +420,20 @@ func (s *Spool) setErr(err error) {
 }
 
 // Healthy returns nil when the spool accepts samples: the last publish
-// error, if any, was followed by a successful publish, and the in-memory
-// queue is less than half full.
+// error, if any, was followed by a successful publish, and the batches
+// waiting in memory hold less than half of Queue.
 func (s *Spool) Healthy() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lastErr != nil && !s.okAt.After(s.errAt) {
 		return fmt.Errorf("spool %s: not writable: %w", s.cfg.Stream, s.lastErr)
 	}
-	if s.sets > s.cfg.Queue/2 {
-		return fmt.Errorf("spool %s: %d samples queued in memory, the stream is not keeping up", s.cfg.Stream, s.sets)
+	waiting := s.sets // sealed: not the batches still lingering
+	for _, b := range s.open {
+		waiting -= b.sets
+	}
+	if waiting > s.cfg.Queue/2 {
+		return fmt.Errorf("spool %s: %d samples queued in memory, the stream is not keeping up", s.cfg.Stream, waiting)
 	}
 	return nil
 }
