@@ -163,15 +163,11 @@ func (a *Agent) answer(device string, m *mib, req *gosnmp.SnmpPacket) *gosnmp.Sn
 		}
 	case gosnmp.GetNextRequest:
 		for i, v := range req.Variables {
-			k := m.next(trimDot(v.Name))
-			if k < 0 {
-				if v1 {
-					return fail(i)
-				}
-				vars = append(vars, gosnmp.SnmpPDU{Name: v.Name, Type: gosnmp.EndOfMibView})
-				continue
+			pdu := a.nextVar(device, m, v.Name)
+			if pdu.Type == gosnmp.EndOfMibView && v1 {
+				return fail(i)
 			}
-			vars = append(vars, a.value(device, m, k))
+			vars = append(vars, pdu)
 		}
 	case gosnmp.GetBulkRequest:
 		if v1 {
@@ -271,18 +267,6 @@ func (a *Agent) value(device string, m *mib, k int) gosnmp.SnmpPDU {
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
-
-// ListenAndServe serves device on a new UDP socket at addr (host:port)
-// until ctx ends.
-func (a *Agent) ListenAndServe(ctx context.Context, addr, device, community string) error {
-	var lc net.ListenConfig
-	conn, err := lc.ListenPacket(ctx, "udp", addr)
-	if err != nil {
-		return fmt.Errorf("simulated SNMP agent %q: %w", device, err)
-	}
-	defer conn.Close()
-	return a.Serve(ctx, conn, device, community)
-}
 
 // handle answers one request datagram; ok is false when it is dropped.
 func (a *Agent) handle(dec *gosnmp.GoSNMP, m **mib, device, community string, in []byte) (out []byte, ok bool, err error) {

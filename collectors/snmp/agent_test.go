@@ -113,12 +113,7 @@ func TestAgentServesProfiles(t *testing.T) {
 	}
 	cfg := testConfig("2c")
 	cfg.Target.Host = addrs["ups1"]
-	pl, err := New(cfg, builtin(t, "rfc1628-ups"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pl.Close()
-	s, err := pl.Poll(context.Background())
+	s, err := pollOnce(t, cfg, "rfc1628-ups")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,12 +127,7 @@ func TestAgentServesProfiles(t *testing.T) {
 	// Another community gets no answer.
 	cfg.Target.Community = "private"
 	cfg.Timeout, cfg.Retries = 200*time.Millisecond, 0
-	bad, err := New(cfg, builtin(t, "rfc1628-ups"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bad.Close()
-	if s, err := bad.Poll(context.Background()); err == nil || s.Reachable() {
+	if s, err := pollOnce(t, cfg, "rfc1628-ups"); err == nil || s.Reachable() {
 		t.Fatal("the simulator answered a wrong community")
 	}
 }

@@ -2,7 +2,6 @@ package snmp
 
 import (
 	"context"
-	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -23,16 +22,7 @@ func cpuTime() time.Duration {
 // three-line tables included).
 func BenchmarkDecode(b *testing.B) {
 	p := builtin(b, "rfc1628-ups")
-	f, err := os.Open("testdata/rfc1628-ups.snmpwalk")
-	if err != nil {
-		b.Fatal(err)
-	}
-	pdus, err := ParseWalk(f.Name(), f)
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := ResponseFromWalk(p, pdus)
+	r := ResponseFromWalk(p, readWalk(b, "testdata/rfc1628-ups.snmpwalk"))
 	b.ReportAllocs()
 	var n int
 	for b.Loop() {
@@ -48,15 +38,7 @@ func BenchmarkPollAgent(b *testing.B) {
 	for _, name := range []string{"rfc1628-ups", "apc-ups", "apc-env"} {
 		b.Run(name, func(b *testing.B) {
 			store := simStore(b, map[string]string{"d": name})
-			addr := simAgent(b, store, "public", "d")["d"]
-			cfg := testConfig("2c")
-			cfg.Target.Host = addr
-			pl, err := New(cfg, builtin(b, name), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer pl.Close()
-			benchPoll(b, pl)
+			benchPoll(b, simAgent(b, store, "public", "d")["d"], name)
 		})
 	}
 }
@@ -67,19 +49,20 @@ func BenchmarkPollSnmpd(b *testing.B) {
 	for _, name := range []string{"rfc1628-ups", "apc-ups"} {
 		b.Run(name, func(b *testing.B) {
 			addr := runSnmpd(b, "rocommunity public 127.0.0.1\n"+overrides(b, "testdata/"+name+".snmpwalk"))
-			cfg := testConfig("2c")
-			cfg.Target.Host = addr
-			pl, err := New(cfg, builtin(b, name), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer pl.Close()
-			benchPoll(b, pl)
+			benchPoll(b, addr, name)
 		})
 	}
 }
 
-func benchPoll(b *testing.B, pl *Poller) {
+// benchPoll measures polls of the profile name's device at addr over v2c.
+func benchPoll(b *testing.B, addr, name string) {
+	cfg := testConfig("2c")
+	cfg.Target.Host = addr
+	pl, err := New(cfg, builtin(b, name), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pl.Close()
 	ctx := context.Background()
 	s, err := pl.Poll(ctx) // connect, warm up
 	if err != nil {
@@ -108,13 +91,13 @@ func BenchmarkBareGosnmpSnmpd(b *testing.B) {
 	for i, f := range p.Fields {
 		oids[i] = f.OID
 	}
-	c, err := newClient(testConfig("2c").Target, 2*time.Second, 1)
+	cfg := testConfig("2c")
+	cfg.Target.Host = addr
+	c, err := newClient(cfg.Target, 2*time.Second, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	g := c.g
-	host, port := splitAddr(b, addr)
-	g.Target, g.Port = host, port
 	if err := g.Connect(); err != nil {
 		b.Fatal(err)
 	}
@@ -128,18 +111,6 @@ func BenchmarkBareGosnmpSnmpd(b *testing.B) {
 	}
 	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*len(oids)), "cpu-µs/value")
-	_ = gosnmp.Version2c
-}
-
-func splitAddr(t testing.TB, addr string) (string, uint16) {
-	t.Helper()
-	cfg := testConfig("2c")
-	cfg.Target.Host = addr
-	c, err := newClient(cfg.Target, time.Second, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.g.Target, c.g.Port
 }
 
 // BenchmarkPollSnmpdParallel polls 200 devices (one snmpd listening on

@@ -39,10 +39,10 @@ func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string
 	defer c.unwatch(c.watch(ctx, c.conn))
 	buf := readBufs.Get().(*[]byte)
 	defer readBufs.Put(buf)
-	first := c.takeIDs(uint32(c.retries+1)) + 1
+	first := c.takeIDs(uint32(c.g.Retries+1)) + 1
 	var skip skipped
 	var err error
-	for try := 0; try <= c.retries; try++ {
+	for try := 0; try <= c.g.Retries; try++ {
 		last := first + uint32(try)
 		deadline, ctxDeadline := c.tryDeadline(ctx)
 		_ = c.conn.SetReadDeadline(deadline)
@@ -66,7 +66,7 @@ func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string
 		}
 	}
 	if isTimeout(err) {
-		err = fmt.Errorf("request timeout (after %d retries): %w", c.retries, gosnmp.ErrMaxRetriesExceeded)
+		err = fmt.Errorf("request timeout (after %d retries): %w", c.g.Retries, gosnmp.ErrMaxRetriesExceeded)
 	}
 	return nil, skip.wrap(err)
 }
@@ -136,7 +136,7 @@ func sameOIDs(vars []gosnmp.SnmpPDU, oids []string) bool {
 // tryDeadline is when the current try ends: one try's share of the
 // timeout, or ctx's deadline if that comes first (then ctxDeadline).
 func (c *client) tryDeadline(ctx context.Context) (deadline time.Time, ctxDeadline bool) {
-	deadline = time.Now().Add(c.perTry)
+	deadline = time.Now().Add(c.g.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		return d, true
 	}

@@ -41,17 +41,8 @@ type fakeAgent struct {
 
 func newFakeAgent(t testing.TB, walkFile string) *fakeAgent {
 	t.Helper()
-	f, err := os.Open(walkFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pdus, err := ParseWalk(walkFile, f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := &fakeAgent{objs: map[string]gosnmp.SnmpPDU{}}
-	for _, p := range pdus {
+	for _, p := range readWalk(t, walkFile) {
 		a.objs[trimDot(p.Name)] = p
 		a.sorted = append(a.sorted, trimDot(p.Name))
 	}
@@ -156,6 +147,21 @@ func testConfig(version string) collectors.DeviceConfig {
 		Timeout: 2 * time.Second,
 		Retries: 1,
 	}
+}
+
+// readWalk parses a recorded walk file.
+func readWalk(t testing.TB, walkFile string) []gosnmp.SnmpPDU {
+	t.Helper()
+	f, err := os.Open(walkFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pdus, err := ParseWalk(walkFile, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdus
 }
 
 func readWant(t testing.TB, name string) []wantValue {

@@ -1,9 +1,7 @@
 package snmp
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -39,26 +37,10 @@ func TestRecordedResponses(t *testing.T) {
 	for _, name := range []string{"rfc1628-ups", "apc-ups", "apc-env"} {
 		t.Run(name, func(t *testing.T) {
 			p := builtin(t, name)
-			f, err := os.Open(filepath.Join("testdata", name+".snmpwalk"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			pdus, err := ParseWalk(f.Name(), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, err := os.ReadFile(filepath.Join("testdata", name+".want.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want []wantValue
-			if err := json.Unmarshal(data, &want); err != nil {
-				t.Fatal(err)
-			}
+			pdus := readWalk(t, filepath.Join("testdata", name+".snmpwalk"))
 			r := ResponseFromWalk(p, pdus)
 			got := Decode(p, &r, nil)
-			checkValues(t, got, want)
+			checkValues(t, got, readWant(t, name))
 		})
 	}
 }

@@ -40,18 +40,9 @@ func findSnmpd(t testing.TB) string {
 // serves exactly the recorded values; skip lists OIDs to leave out.
 func overrides(t testing.TB, walkFile string, skip ...string) string {
 	t.Helper()
-	f, err := os.Open(walkFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pdus, err := ParseWalk(walkFile, f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
 next:
-	for _, p := range pdus {
+	for _, p := range readWalk(t, walkFile) {
 		for _, s := range skip {
 			if trimDot(p.Name) == s {
 				continue next

@@ -51,10 +51,10 @@ var ErrBadRequestID = errors.New("response request id does not match the request
 // every call and rejects any answer outside the ids the call can have
 // used.
 type client struct {
-	g       *gosnmp.GoSNMP // v3: the whole exchange; v1, v2c: the codec
-	perTry  time.Duration
-	retries int
-	nextID  uint32
+	// g holds the target, the per-try Timeout and the Retries; it is the
+	// whole exchange for v3 and only the codec for v1 and v2c.
+	g      *gosnmp.GoSNMP
+	nextID uint32
 
 	// v1, v2c (see exchange.go)
 	conn *net.UDPConn
@@ -120,7 +120,7 @@ func newClient(t collectors.Target, timeout time.Duration, retries int) (*client
 	default:
 		return nil, fmt.Errorf("version %q: want 1, 2c or 3", t.Version)
 	}
-	c := &client{g: g, perTry: perTry, retries: retries, nextID: minID}
+	c := &client{g: g, nextID: minID}
 	c.interrupt = func() {
 		_ = c.reading.SetReadDeadline(time.Unix(1, 0))
 		c.fired.Done()
