@@ -38,7 +38,6 @@ type Scheduler struct {
 	sink func(SampleSet)
 	obs  Observer
 	sem  chan struct{}
-	now  func() time.Time
 
 	mu   sync.Mutex
 	jobs map[string]*running
@@ -59,7 +58,6 @@ func NewScheduler(sink func(SampleSet), maxInFlight int, obs Observer, log *slog
 	return &Scheduler{
 		log: log, sink: sink, obs: obs,
 		sem:  make(chan struct{}, maxInFlight),
-		now:  time.Now,
 		jobs: map[string]*running{},
 	}
 }
@@ -156,13 +154,14 @@ func firstTick(now time.Time, interval, offset time.Duration) time.Time {
 func (s *Scheduler) loop(ctx context.Context, r *running) {
 	defer close(r.done)
 	cfg := r.job.Config
-	log := s.log.With("device", cfg.Device.ID())
+	id := cfg.Device.ID()
+	log := s.log.With("device", id)
 	interval := cfg.Interval
 	timeout := cfg.Timeout
 	if timeout <= 0 || timeout > interval {
 		timeout = interval
 	}
-	next := firstTick(s.now(), interval, Offset(cfg.Device.ID(), interval))
+	next := firstTick(time.Now(), interval, Offset(id, interval))
 	timer := time.NewTimer(time.Until(next))
 	defer timer.Stop()
 	for {
@@ -176,7 +175,7 @@ func (s *Scheduler) loop(ctx context.Context, r *running) {
 		case <-ctx.Done():
 			return
 		}
-		set, err := s.pollOnce(ctx, r.job, timeout)
+		set, err := pollOnce(ctx, &r.job, timeout)
 		<-s.sem
 		if ctx.Err() != nil {
 			return // stopped mid-poll: the result is an artefact of stopping
@@ -190,7 +189,7 @@ func (s *Scheduler) loop(ctx context.Context, r *running) {
 		s.sink(set)
 
 		next = next.Add(interval)
-		now := s.now()
+		now := time.Now()
 		if missed := now.Sub(next); missed >= 0 {
 			ticks := int(missed/interval) + 1
 			next = next.Add(time.Duration(ticks) * interval)
@@ -206,14 +205,14 @@ func (s *Scheduler) loop(ctx context.Context, r *running) {
 // pollOnce runs one poll under its deadline. A panicking poller (a bug
 // provoked by a device's garbage) becomes a comms-lost set for that
 // device only.
-func (s *Scheduler) pollOnce(ctx context.Context, j Job, timeout time.Duration) (set SampleSet, err error) {
-	start := s.now()
+func pollOnce(ctx context.Context, j *Job, timeout time.Duration) (set SampleSet, err error) {
+	start := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("device %s: poll panicked: %v", j.Config.Device.ID(), p)
-			set = Failed(j.Config.Device, start, s.now().Sub(start), j.Specs, err)
+			set = Failed(j.Config.Device, start, time.Since(start), j.Specs, err)
 		}
 	}()
 	set, err = j.Poller.Poll(pctx)
@@ -221,7 +220,7 @@ func (s *Scheduler) pollOnce(ctx context.Context, j Job, timeout time.Duration) 
 		set.Time = start
 	}
 	if set.Duration == 0 {
-		set.Duration = s.now().Sub(start)
+		set.Duration = time.Since(start)
 	}
 	if set.Device.Name == "" {
 		set.Device = j.Config.Device

@@ -219,24 +219,35 @@ func (b *bus) read(ctx context.Context, unit uint8, table string, start, count u
 	return b.scratch, nil
 }
 
-// tcpTransport is Modbus TCP on one connection, redialled after any
-// failure. The connection deadline is the context's; cancelling the
-// context interrupts a read in flight.
-type tcpTransport struct {
-	addr string
-	ctx  context.Context
-	conn net.Conn
-	buf  [260]byte
-}
+// txContext holds the context of the transaction in flight; both
+// transports embed it.
+type txContext struct{ ctx context.Context }
 
-func (t *tcpTransport) setContext(ctx context.Context) { t.ctx = ctx }
+func (t *txContext) setContext(ctx context.Context) { t.ctx = ctx }
 
-func (t *tcpTransport) Send(adu []byte) ([]byte, error) {
+// current returns the transaction's context and its error, if it has
+// already ended.
+func (t *txContext) current() (context.Context, error) {
 	ctx := t.ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := ctx.Err(); err != nil {
+	return ctx, ctx.Err()
+}
+
+// tcpTransport is Modbus TCP on one connection, redialled after any
+// failure. The connection deadline is the context's; cancelling the
+// context interrupts a read in flight.
+type tcpTransport struct {
+	txContext
+	addr string
+	conn net.Conn
+	buf  [260]byte
+}
+
+func (t *tcpTransport) Send(adu []byte) ([]byte, error) {
+	ctx, err := t.current()
+	if err != nil {
 		return nil, err
 	}
 	if t.conn == nil {
@@ -295,21 +306,16 @@ const serialSlice = 10 * time.Millisecond
 // rtuTransport is Modbus RTU on a serial port, reopened after a failure
 // and drained of any late answer before the next request.
 type rtuTransport struct {
+	txContext
 	cfg   serial.Config
-	ctx   context.Context
 	port  io.ReadWriteCloser
 	dirty bool
 	buf   [256]byte
 }
 
-func (t *rtuTransport) setContext(ctx context.Context) { t.ctx = ctx }
-
 func (t *rtuTransport) Send(adu []byte) ([]byte, error) {
-	ctx := t.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
+	ctx, err := t.current()
+	if err != nil {
 		return nil, err
 	}
 	if t.port == nil {

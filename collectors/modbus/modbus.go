@@ -137,46 +137,40 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 	values := make([]collectors.Value, len(p.profile.Fields))
 	answered := false
 	var commsErr error
+	// settle stores the outcome of reading b: decoded values, a sensor
+	// fault for each value of a refused read, or lost communication.
+	settle := func(b *block, words []uint16, err error) {
+		switch {
+		case err == nil:
+			answered = true
+			p.decodeBlock(b, words, values)
+		case refused(err):
+			answered = true
+			p.faultBlock(b, err, collectors.SensorFault, values)
+		default:
+			commsErr = err
+			p.faultBlock(b, err, collectors.CommsLost, values)
+		}
+	}
 	for bi := range p.blocks {
 		b := &p.blocks[bi]
 		if !p.split[bi] || len(b.Fields) == 1 {
 			words, err := p.read(ctx, b)
-			switch {
-			case err == nil:
-				answered = true
-				p.decodeBlock(b, words, values)
-				continue
-			case refused(err):
-				answered = true
-				if len(b.Fields) == 1 {
-					p.faultBlock(b, err, collectors.SensorFault, values)
-					continue
-				}
-				var ex *exceptionError
-				if errors.As(err, &ex) && ex.code == 2 {
-					p.split[bi] = true
-				}
-				p.log.Debug("block exception, reading fields one by one", "table", b.Table, "start", b.Start, "count", b.Count, "err", err)
-			default:
-				commsErr = err
-				p.faultBlock(b, err, collectors.CommsLost, values)
+			if err == nil || !refused(err) || len(b.Fields) == 1 {
+				settle(b, words, err)
 				continue
 			}
+			answered = true
+			var ex *exceptionError
+			if errors.As(err, &ex) && ex.code == 2 {
+				p.split[bi] = true
+			}
+			p.log.Debug("block exception, reading fields one by one", "table", b.Table, "start", b.Start, "count", b.Count, "err", err)
 		}
 		for _, fi := range b.Fields {
 			one := single(p.profile.Fields, fi)
 			words, err := p.read(ctx, &one)
-			switch {
-			case err == nil:
-				answered = true
-				p.decodeBlock(&one, words, values)
-			case refused(err):
-				answered = true
-				p.faultBlock(&one, err, collectors.SensorFault, values)
-			default:
-				commsErr = err
-				p.faultBlock(&one, err, collectors.CommsLost, values)
-			}
+			settle(&one, words, err)
 		}
 	}
 	if !answered && commsErr != nil {
@@ -224,15 +218,22 @@ func (p *Poller) decodeBlock(b *block, words []uint16, values []collectors.Value
 	}
 }
 
+// faultBlock gives every value of b quality q; a refused read names each
+// value's register and the exception.
 func (p *Poller) faultBlock(b *block, err error, q collectors.Quality, values []collectors.Value) {
+	msg := err.Error()
 	var ex *exceptionError
+	perValue := refused(err) && errors.As(err, &ex)
+	if perValue {
+		msg = ex.Error()
+	}
 	for _, fi := range b.Fields {
-		f := &p.profile.Fields[fi]
-		msg := err.Error()
-		if refused(err) && errors.As(err, &ex) {
-			msg = p.where[fi] + ": " + ex.Error()
+		sp := p.specs[fi]
+		v := collectors.Value{Name: sp.Name, Unit: sp.Unit, Kind: sp.Kind, Quality: q, Err: msg}
+		if perValue {
+			v.Err = p.where[fi] + ": " + msg
 		}
-		values[fi] = collectors.Value{Name: f.Name, Unit: f.Unit, Kind: f.Kind(), Quality: q, Err: msg}
+		values[fi] = v
 	}
 }
 

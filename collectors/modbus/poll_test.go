@@ -82,7 +82,7 @@ values:
   - {name: in0, table: input, address: 0, type: uint16}
 `
 
-// bench is a store serving one device of each test profile.
+// testStore is a store serving one device of each test profile.
 func testStore(t testing.TB) *sim.Store {
 	s := newStore(t,
 		simDevice{"th", builtin(t, "modbus-th"), nil},

@@ -39,7 +39,7 @@ type Simulator struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	layouts map[*profiles.Profile]*layout
+	layouts map[*profiles.Profile]layout
 	tcp     []*mbserver.ModbusServer
 	rtu     []*rtuSlave
 }
@@ -50,7 +50,7 @@ func NewSimulator(src Source, log *slog.Logger) *Simulator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Simulator{src: src, log: log, layouts: map[*profiles.Profile]*layout{}}
+	return &Simulator{src: src, log: log, layouts: map[*profiles.Profile]layout{}}
 }
 
 // layout maps each address of each table to the fields it carries.
@@ -61,7 +61,7 @@ type slot struct {
 	word  int // which register of the field
 }
 
-func (s *Simulator) layoutOf(p *profiles.Profile) *layout {
+func (s *Simulator) layoutOf(p *profiles.Profile) layout {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l, ok := s.layouts[p]; ok {
@@ -78,8 +78,8 @@ func (s *Simulator) layoutOf(p *profiles.Profile) *layout {
 			l[f.Table][a] = append(l[f.Table][a], slot{field: f, word: w})
 		}
 	}
-	s.layouts[p] = &l
-	return &l
+	s.layouts[p] = l
+	return l
 }
 
 // checkUnits verifies that every unit maps to a Modbus device of the source.
@@ -107,8 +107,7 @@ func (s *Simulator) Read(device, table string, address, count uint16) ([]uint16,
 	if p == nil {
 		return nil, 11 // gateway target device failed to respond
 	}
-	l := *s.layoutOf(p)
-	tab := l[table]
+	tab := s.layoutOf(p)[table]
 	out := make([]uint16, count)
 	for i := range out {
 		slots, ok := tab[address+uint16(i)]
@@ -344,7 +343,7 @@ func (r *rtuSlave) answer(req []byte) []byte {
 	}
 	addr := uint16(req[2])<<8 | uint16(req[3])
 	qty := uint16(req[4])<<8 | uint16(req[5])
-	table := map[byte]string{1: TableCoil, 2: TableDiscrete, 3: TableHolding, 4: TableInput}[fc]
+	table := tableOf(fc)
 	var words []uint16
 	ex := byte(0)
 	switch {
@@ -376,6 +375,17 @@ func (r *rtuSlave) answer(req []byte) []byte {
 	}
 	c := crc16(out)
 	return append(out, byte(c), byte(c>>8))
+}
+
+// tableOf is the table that read function code fc addresses, "" for any
+// other code.
+func tableOf(fc byte) string {
+	for table, code := range functionCodes {
+		if code == fc {
+			return table
+		}
+	}
+	return ""
 }
 
 // crc16 is the Modbus RTU CRC (polynomial 0xA001, initial 0xFFFF).

@@ -108,10 +108,8 @@ func child(n *yaml.Node, part string) *yaml.Node {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == part {
-			// Point at the key's line for scalars, at the value for blocks.
-			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode {
-				return v
-			}
+			// The value node: an inline scalar sits on its key's line,
+			// a block starts on its own first line.
 			return n.Content[i+1]
 		}
 	}
