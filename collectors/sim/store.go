@@ -49,11 +49,11 @@ func (s *Store) Add(name string, p *profiles.Profile, invert ...string) error {
 	for i := range p.Fields {
 		f := &p.Fields[i]
 		text := f.Sim
-		if text == "" {
+		if text == "" { // no sim: default; an enum's empty text is its lowest code
 			switch f.Kind() {
 			case collectors.Bool:
 				text = "false"
-			default:
+			case collectors.Number:
 				text = "0"
 			}
 		}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"net/http"
+	"slices"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -99,4 +100,26 @@ func TestControlHandler(t *testing.T) {
 		t.Fatalf("bad value: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// A user profile without sim: defaults still simulates: numbers start at
+// 0, bools false, enums at their lowest code.
+func TestAddWithoutSimDefaults(t *testing.T) {
+	set, err := profiles.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := *set["rfc1628-ups"]
+	p.Fields = slices.Clone(p.Fields)
+	for i := range p.Fields {
+		p.Fields[i].Sim = ""
+	}
+	s := NewStore()
+	if err := s.Add("ups1", &p); err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	v := s.Values()["ups1"]
+	if v["on_battery"] != "false" || v["charge_pct"] != "0" || v["battery_status"] != "unknown" {
+		t.Errorf("defaults: %v", v)
+	}
 }
