@@ -8,46 +8,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/rules"
 )
-
-// benchSetup starts a server (optionally fsyncing every write), creates
-// the streams and returns a JetStream context and the state bucket.
-func benchSetup(b *testing.B, syncAlways bool) (jetstream.JetStream, jetstream.KeyValue) {
-	b.Helper()
-	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: b.TempDir(), NoSigs: true, NoLog: true,
-		SyncAlways: syncAlways,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		b.Fatal("nats server not ready")
-	}
-	b.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := EnsureStreams(ctx, js, "main", DefaultConfig()); err != nil {
-		b.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, DefaultConfig().StateBucket)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return js, kv
-}
 
 // transition returns the i-th distinct firing transition (its own
 // fingerprint, so nothing is deduplicated).
@@ -89,43 +52,40 @@ func BenchmarkPublishLatency(b *testing.B) {
 		if syncAlways {
 			name = "sync=always"
 		}
-		b.Run(name+"/stream", func(b *testing.B) {
-			js, kv := benchSetup(b, syncAlways)
-			p := NewPublisher(js, kv, PublisherOptions{}, nil)
-			ctx := context.Background()
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				start := time.Now()
-				if _, err := p.publishStream(ctx, FromTransition(transition(i))); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(start))
+		// syncOpt makes the server fsync every write, or not.
+		syncOpt := func(o *server.Options) { o.SyncAlways = syncAlways }
+		for _, withState := range []bool{false, true} {
+			sub := "/stream"
+			if withState {
+				sub = "/with-state"
 			}
-			report(b, lat)
-		})
-		b.Run(name+"/with-state", func(b *testing.B) {
-			js, kv := benchSetup(b, syncAlways)
-			p := NewPublisher(js, kv, PublisherOptions{}, nil)
-			ctx := context.Background()
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				start := time.Now()
-				if _, err := p.Publish(ctx, FromTransition(transition(i))); err != nil {
-					b.Fatal(err)
+			b.Run(name+sub, func(b *testing.B) {
+				_, _, js, kv := setup(b, "main", syncOpt)
+				p := NewPublisher(js, kv, PublisherOptions{}, nil)
+				publish := p.publishStream
+				if withState {
+					publish = p.Publish
 				}
-				lat = append(lat, time.Since(start))
-			}
-			report(b, lat)
-		})
+				ctx := context.Background()
+				lat := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					start := time.Now()
+					if _, err := publish(ctx, FromTransition(transition(i))); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				report(b, lat)
+			})
+		}
 		for _, burst := range []bool{false, true} {
 			sub := "/queued"
 			if burst {
 				sub = "/queued-burst"
 			}
 			b.Run(name+sub, func(b *testing.B) {
-				js, kv := benchSetup(b, syncAlways)
+				_, _, js, kv := setup(b, "main", syncOpt)
 				acked := make(chan time.Duration, 1)
 				stored := make(chan struct{}, 1)
 				p := NewPublisher(js, kv, PublisherOptions{OnAck: func(_ *Alarm, _ *jetstream.PubAck, d time.Duration) {

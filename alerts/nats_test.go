@@ -21,27 +21,13 @@ func TestMain(m *testing.M) {
 // with its store in a temporary directory.
 func runNATS(t testing.TB) *server.Server { return natstest.Start(t) }
 
-// connect returns a JetStream context on s, closed at cleanup.
-func connect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatalf("nats connect: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
-	return nc, js
-}
-
 // setup starts a server, creates site's streams and buckets and returns
-// the JetStream context and the state bucket.
-func setup(t testing.TB, site string) (*server.Server, *nats.Conn, jetstream.JetStream, jetstream.KeyValue) {
+// the JetStream context and the state bucket; edit changes the server's
+// options first.
+func setup(t testing.TB, site string, edit ...func(*server.Options)) (*server.Server, *nats.Conn, jetstream.JetStream, jetstream.KeyValue) {
 	t.Helper()
-	s := runNATS(t)
-	nc, js := connect(t, s)
+	s := natstest.Start(t, edit...)
+	nc, js := natstest.Connect(t, s)
 	ctx := testCtx(t)
 	if err := EnsureStreams(ctx, js, site, DefaultConfig()); err != nil {
 		t.Fatal(err)

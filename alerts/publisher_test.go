@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/rules"
 )
@@ -305,7 +306,7 @@ func TestQueuedPublisherDeliversInOrder(t *testing.T) {
 
 func TestPublisherRetriesUntilStreamExists(t *testing.T) {
 	s := runNATS(t)
-	_, js := connect(t, s)
+	_, js := natstest.Connect(t, s)
 	ctx := testCtx(t)
 	got := make(chan *Alarm, 1)
 	p := NewPublisher(js, nil, PublisherOptions{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
@@ -359,7 +360,7 @@ func TestEnqueueDropsOldestWhenFull(t *testing.T) {
 
 func TestStopGivesUpAtDeadline(t *testing.T) {
 	s := runNATS(t)
-	_, js := connect(t, s) // no stream: publishing cannot succeed
+	_, js := natstest.Connect(t, s) // no stream: publishing cannot succeed
 	p := NewPublisher(js, nil, PublisherOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}, nil)
 	p.Start(context.Background())
 	p.Enqueue(FromTransition(firingTransition()))
@@ -434,7 +435,7 @@ func TestListAndPrint(t *testing.T) {
 
 func TestEnsureStreamsIsIdempotentAndApplies(t *testing.T) {
 	s := runNATS(t)
-	_, js := connect(t, s)
+	_, js := natstest.Connect(t, s)
 	ctx := testCtx(t)
 	cfg := DefaultConfig()
 	for range 2 {

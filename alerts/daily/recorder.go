@@ -210,7 +210,7 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 		return
 	}
 	if !known {
-		tr = &track{site: s.Device.Site, room: s.Device.Room, name: s.Device.Name}
+		tr = &track{}
 	}
 	today := r.dayOf(t)
 	dd := r.deviceDay(tr, &s.Device, today, t)

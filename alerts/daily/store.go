@@ -56,7 +56,7 @@ func (r *Recorder) Start(ctx context.Context, js jetstream.JetStream, kv jetstre
 			if tr != nil && !dd.LastPollAt.After(tr.last) {
 				continue
 			}
-			tr = &track{site: rec.Site, room: rec.Room, name: name, last: dd.LastPollAt, reachable: dd.Reachable}
+			tr = &track{last: dd.LastPollAt, reachable: dd.Reachable}
 			tr.setValues(dd.Last, false)
 			r.tracks[k] = tr
 		}
@@ -155,16 +155,15 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// A record's site, room and date never change: its key and subject
+	// are worked out outside the lock.
 	type out struct {
-		k    recKey
-		rec  string
-		key  string
-		subj string
+		rec  *Record
 		data []byte
 	}
 	r.mu.Lock()
 	var batch []out
-	for k, rec := range r.records {
+	for _, rec := range r.records {
 		if !rec.dirty {
 			continue
 		}
@@ -173,7 +172,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 			r.mu.Unlock()
 			return fmt.Errorf("daily record %s: encode: %w", rec, err)
 		}
-		batch = append(batch, out{k, rec.String(), rec.key(), rec.subject(), data})
+		batch = append(batch, out{rec, data})
 		rec.dirty = false
 	}
 	r.mu.Unlock()
@@ -181,19 +180,18 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	var errs []error
 	nc := r.js.Conn()
 	for i, o := range batch {
-		if _, err := r.kv.Put(ctx, o.key, o.data); err != nil {
-			errs = append(errs, fmt.Errorf("daily record %s: put %s: %w", o.rec, o.key, err))
+		key, subj := o.rec.key(), o.rec.subject()
+		if _, err := r.kv.Put(ctx, key, o.data); err != nil {
+			errs = append(errs, fmt.Errorf("daily record %s: put %s: %w", o.rec, key, err))
 			r.mu.Lock()
 			for _, rest := range batch[i:] {
-				if rec := r.records[rest.k]; rec != nil {
-					rec.dirty = true
-				}
+				rest.rec.dirty = true
 			}
 			r.mu.Unlock()
 			break
 		}
-		if err := nc.Publish(o.subj, o.data); err != nil {
-			errs = append(errs, fmt.Errorf("daily record %s: publish %s: %w", o.rec, o.subj, err))
+		if err := nc.Publish(subj, o.data); err != nil {
+			errs = append(errs, fmt.Errorf("daily record %s: publish %s: %w", o.rec, subj, err))
 		}
 	}
 	if len(errs) == 0 {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/alerts"
@@ -24,20 +23,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func runNATS(t testing.TB) *server.Server { return natstest.Start(t) }
-
 func setupJS(t *testing.T) (*nats.Conn, jetstream.JetStream, jetstream.KeyValue) {
 	t.Helper()
-	s := runNATS(t)
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Connect(t, natstest.Start(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := alerts.EnsureStreams(ctx, js, "main", alerts.DefaultConfig()); err != nil {

@@ -6,11 +6,11 @@ import (
 	"github.com/roomwatch/roomwatch/collectors"
 )
 
-// track is what the recorder remembers of a device between samples.
+// track is what the recorder remembers of a device between samples; the
+// device itself is its key in Recorder.tracks.
 type track struct {
-	site, room, name string
-	last             time.Time
-	reachable        bool
+	last      time.Time
+	reachable bool
 	// values are the last sample's values. Where a name repeats (dups),
 	// its last value counts.
 	values []collectors.Value
@@ -38,16 +38,15 @@ type cursor struct {
 	analog []*Analog
 }
 
-// deviceDay returns the device's entry in the record of the track's room
-// on t's day d, and touches the record as record does; nil if the day is
-// before the floor. The track's cursor keeps them for the next sample of
-// the day.
+// deviceDay returns dev's entry in the record of its room on t's day d,
+// and touches the record as record does; nil if the day is before the
+// floor. The track's cursor keeps them for the next sample of the day.
 func (r *Recorder) deviceDay(tr *track, dev *collectors.Device, d day, t time.Time) *DeviceDay {
 	if c := &tr.cur; c.rec != nil && c.gen == r.gen && c.date == d.date {
 		c.rec.touch(t)
 		return c.dd
 	}
-	rec := r.recordOn(tr.site, tr.room, d, t)
+	rec := r.recordOn(dev.Site, dev.Room, d, t)
 	if rec == nil {
 		return nil
 	}

@@ -8,21 +8,20 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Start runs a JetStream server for t and stops it when t ends.
-func Start(t testing.TB) *server.Server {
+// Start runs a JetStream server for t and stops it when t ends; edit, if
+// given, changes its options first (SyncAlways, or a StoreDir a test
+// reuses to restart on the same data).
+func Start(t testing.TB, edit ...func(*server.Options)) *server.Server {
 	t.Helper()
-	return StartIn(t, t.TempDir())
-}
-
-// StartIn runs a JetStream server storing in dir, so a test can stop it
-// and start another on the same data.
-func StartIn(t testing.TB, dir string) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true,
-	})
+	o := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
+	for _, e := range edit {
+		e(o)
+	}
+	s, err := server.NewServer(o)
 	if err != nil {
 		t.Fatalf("nats server: %v", err)
 	}
@@ -36,4 +35,20 @@ func StartIn(t testing.TB, dir string) *server.Server {
 		s.WaitForShutdown()
 	})
 	return s
+}
+
+// Connect returns a connection to s and a JetStream context on it, closed
+// when t ends.
+func Connect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatalf("nats connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	return nc, js
 }
