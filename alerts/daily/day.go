@@ -22,8 +22,7 @@ func (r *Recorder) dayOf(t time.Time) day {
 	}
 	lt := t.In(r.loc)
 	y, m, dd := lt.Date()
-	d := day{start: time.Date(y, m, dd, 0, 0, 0, 0, r.loc), date: lt.Format(time.DateOnly)}
-	d.next = d.start.AddDate(0, 0, 1)
+	d := day{start: midnight(y, m, dd, r.loc), next: midnight(y, m, dd+1, r.loc), date: lt.Format(time.DateOnly)}
 	// Cache the part of the day within t's zone period: there the local
 	// clock runs evenly, so when its first and last instants fall on the
 	// day, every instant between them does.

@@ -153,7 +153,20 @@ func NewRecorder(cfg Config, working func(time.Time) bool, log *slog.Logger) (*R
 // dayStart returns local midnight of t's day.
 func (r *Recorder) dayStart(t time.Time) time.Time {
 	y, m, d := t.In(r.loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, r.loc)
+	return midnight(y, m, d, r.loc)
+}
+
+// midnight returns the first instant of local date y-m-d in loc (d may
+// overflow the month, as in time.Date). Where the clock jumps over
+// midnight (America/Havana in March: 00:00 is 01:00), time.Date may give
+// an instant of the day before; the day then starts at that jump.
+func midnight(y int, m time.Month, d int, loc *time.Location) time.Time {
+	y, m, d = time.Date(y, m, d, 12, 0, 0, 0, loc).Date()
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if ty, tm, td := t.Date(); ty != y || tm != m || td != d {
+		_, t = t.ZoneBounds()
+	}
+	return t
 }
 
 // Date returns t's local day as yyyy-mm-dd.
