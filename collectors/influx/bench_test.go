@@ -49,7 +49,7 @@ func peakRSS(tb testing.TB) float64 {
 	return 0
 }
 
-// publish feeds n UPS samples (benchDevices devices, one second apart per
+// publishWorkload feeds n UPS samples (benchDevices devices, one second apart per
 // device) starting at sample number from, keeping the in-memory queue
 // under half full as a real collector rate would.
 func publishWorkload(p *pipeline, from, n int) {

@@ -18,22 +18,13 @@ import (
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 )
 
-// runNATS starts an embedded JetStream server as roomwatch runs it;
-// edit changes its options first.
+// runNATS starts an embedded JetStream server as roomwatch runs it (see
+// natsOn) for the test; edit changes its options first.
 func runNATS(t testing.TB, edit ...func(*server.Options)) *server.Server {
 	t.Helper()
-	o := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
-		NoLog: true, SyncAlways: true, SyncInterval: time.Second}
-	for _, e := range edit {
-		e(o)
-	}
-	s, err := server.NewServer(o)
+	s, err := natsOn(t.TempDir(), edit...)
 	if err != nil {
 		t.Fatalf("nats server: %v", err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
 	}
 	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 	return s

@@ -18,10 +18,15 @@ import (
 
 const kill9Env = "ROOMWATCH_TEST_KILL9_STORE"
 
-// natsOn starts the embedded server roomwatch runs on dir.
-func natsOn(dir string) (*server.Server, error) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir,
-		NoSigs: true, NoLog: true, SyncAlways: true, SyncInterval: time.Second})
+// natsOn starts the embedded JetStream server as roomwatch runs it,
+// storing in dir; edit changes its options first.
+func natsOn(dir string, edit ...func(*server.Options)) (*server.Server, error) {
+	o := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir,
+		NoSigs: true, NoLog: true, SyncAlways: true, SyncInterval: time.Second}
+	for _, e := range edit {
+		e(o)
+	}
+	s, err := server.NewServer(o)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ const (
 	DropUndecodable = "undecodable"
 )
 
+// dropReasons are the values of the "reason" label.
+var dropReasons = []string{DropSpoolFull, DropQueueFull, DropUndecodable}
+
 // NewMetrics creates the metrics and registers them on reg (nil: not
 // registered, for tests).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -91,7 +94,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Line protocol lines InfluxDB rejected as malformed (HTTP 400/422); logged and dropped.",
 		}),
 	}
-	for _, r := range []string{DropSpoolFull, DropQueueFull, DropUndecodable} {
+	for _, r := range dropReasons {
 		m.dropped.WithLabelValues(r)
 	}
 	for _, k := range []string{"transient", "rejected"} {

@@ -388,22 +388,17 @@ func (s *Spool) published(_ jetstream.JetStream, msg *nats.Msg, _ *jetstream.Pub
 	s.mu.Unlock()
 }
 
-// publishFailed is the async error handler: queue the batch again.
+// publishFailed is the async error handler: queue the batch again, after
+// the sealed ones, moving its sample sets from pending to queued at once
+// (Stop counts both).
 func (s *Spool) publishFailed(_ jetstream.JetStream, msg *nats.Msg, err error) {
 	s.m.publishErrors.Inc()
 	s.setErr(err)
 	n := msgSets(msg.Header)
 	s.mu.Lock()
 	s.pending -= n
-	s.mu.Unlock()
-	s.requeueLast(spoolMsg{subj: msg.Subject, data: msg.Data, sets: n})
-}
-
-// requeueLast queues a batch after the sealed ones.
-func (s *Spool) requeueLast(b spoolMsg) {
-	s.mu.Lock()
-	s.sealed = append(s.sealed, b)
-	s.sets += b.sets
+	s.sealed = append(s.sealed, spoolMsg{subj: msg.Subject, data: msg.Data, sets: n})
+	s.sets += n
 	s.trim()
 	s.m.queued.Set(float64(s.sets))
 	s.mu.Unlock()

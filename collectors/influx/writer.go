@@ -198,7 +198,7 @@ func (w *Writer) Stop() {
 
 // pipelineDepth is how many batches are in hand: one being written, the
 // others fetched and encoded meanwhile.
-var pipelineDepth = 2
+const pipelineDepth = 2
 
 // batch is a fetched, encoded batch.
 type batch struct {
@@ -259,11 +259,7 @@ func (w *Writer) nakRest(b *batch) {
 // to ready until ctx ends; then it closes ready.
 func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<- *batch) {
 	defer close(ready)
-	var (
-		msgs    []jetstream.Msg
-		seqs    []uint64
-		lastErr time.Time
-	)
+	var lastErr time.Time
 	touch := time.NewTicker(w.cfg.Spool.AckWait / 3)
 	defer touch.Stop()
 	for {
@@ -292,21 +288,21 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 				sleep(ctx, time.Second)
 				continue
 			}
-			msgs, seqs = msgs[:0], seqs[:0]
+			b.items = b.items[:0]
 			for msg := range fb.Messages() {
-				var seq uint64
+				it := item{msg: msg}
 				if meta, err := msg.Metadata(); err == nil {
-					seq = meta.Sequence.Stream
-					w.hold(seq)
+					it.seq = meta.Sequence.Stream
+					w.hold(it.seq)
 				}
-				msgs, seqs = append(msgs, msg), append(seqs, seq)
+				b.items = append(b.items, it)
 			}
 			cancel()
-			if len(msgs) == 0 {
+			if len(b.items) == 0 {
 				continue
 			}
 			b.touched = time.Now()
-			b.buf, b.items = w.encode(msgs, seqs, b.buf[:0], b.items[:0])
+			b.buf, b.items = w.encode(b.buf[:0], b.items)
 			if len(b.items) > 0 {
 				break
 			}
@@ -342,11 +338,14 @@ type item struct {
 	done       bool
 }
 
-// encode appends the lines of msgs to buf, their timestamps in the
-// configured precision. A message of another format is dropped.
-func (w *Writer) encode(msgs []jetstream.Msg, seqs []uint64, buf []byte, items []item) ([]byte, []item) {
-	for i, msg := range msgs {
-		seq := seqs[i]
+// encode appends the lines of the fetched items' messages to buf, their
+// timestamps in the configured precision, and fills in where each
+// message's lines are. A message of another format is dropped: the
+// items returned are those kept.
+func (w *Writer) encode(buf []byte, items []item) ([]byte, []item) {
+	kept := items[:0]
+	for _, it := range items {
+		msg := it.msg
 		h := msg.Headers()
 		if f := h.Get(HeaderFormat); f != FormatLineProtocol {
 			w.log.Error("influx writer: spool message of an unknown format, dropped",
@@ -355,15 +354,17 @@ func (w *Writer) encode(msgs []jetstream.Msg, seqs []uint64, buf []byte, items [
 			if msg.Term() == nil {
 				w.acked.Add(1) // a term removes it like an ack
 			}
-			w.release([]item{{seq: seq}})
+			w.release([]item{it})
 			continue
 		}
-		start := len(buf)
+		it.start = len(buf)
 		buf = appendLines(buf, msg.Data(), w.unit)
-		items = append(items, item{msg: msg, seq: seq, start: start, end: len(buf),
-			lines: bytes.Count(buf[start:], []byte{'\n'}), sets: msgSets(h)})
+		it.end = len(buf)
+		it.lines = bytes.Count(buf[it.start:], []byte{'\n'})
+		it.sets = msgSets(h)
+		kept = append(kept, it)
 	}
-	return buf, items
+	return buf, kept
 }
 
 // appendLines appends the line protocol data (nanosecond timestamps) to
@@ -438,63 +439,72 @@ func (e *errRejected) Unwrap() error { return e.err }
 // It returns an error only when ctx ends.
 func (w *Writer) writeItems(ctx context.Context, buf []byte, items []item) error {
 	body := buf[items[0].start:items[len(items)-1].end]
-	err := w.writeRetry(ctx, body, items)
+	err := w.writeRetry(ctx, body, len(items))
 	var rej *errRejected
 	switch {
 	case err == nil:
-		lines, sets := 0, 0
+		lines := 0
 		for i := range items {
 			lines += items[i].lines
-			sets += items[i].sets
-			items[i].done = true
 		}
-		w.ack(items)
-		w.m.written.Add(float64(sets))
-		w.m.writtenLines.Add(float64(lines))
+		w.commit(items, lines)
 		return nil
-	case errors.As(err, &rej) && len(items) > 1:
+	case !errors.As(err, &rej):
+		return err
+	case len(items) > 1:
 		half := len(items) / 2
 		if err := w.writeItems(ctx, buf, items[:half]); err != nil {
 			return err
 		}
 		return w.writeItems(ctx, buf, items[half:])
-	case errors.As(err, &rej):
-		return w.writeLines(ctx, buf, &items[0])
-	default:
-		return err
 	}
-}
-
-// writeLines writes the lines of one message InfluxDB rejected as a
-// whole, isolating the bad lines (see writeSplit), then acks the message.
-func (w *Writer) writeLines(ctx context.Context, buf []byte, it *item) error {
-	written, err := w.writeSplit(ctx, buf[it.start:it.end], it)
+	// One message rejected as a whole: isolate its bad lines.
+	written, err := w.splitRejected(ctx, body, items[0].msg.Subject(), rej)
 	if err != nil {
 		return err
 	}
-	it.done = true
-	w.ack([]item{*it})
-	w.m.written.Add(float64(it.sets))
-	w.m.writtenLines.Add(float64(written))
+	w.commit(items, written)
 	return nil
 }
 
-// writeSplit writes body (whole lines of it) and returns how many lines
-// InfluxDB accepted. A rejected body is split in halves at a line break
-// until the bad lines are alone; those are logged, counted and dropped.
+// commit marks items done, acks them and counts their sample sets and
+// the lines InfluxDB accepted as written.
+func (w *Writer) commit(items []item, lines int) {
+	sets := 0
+	for i := range items {
+		sets += items[i].sets
+		items[i].done = true
+	}
+	w.ack(items)
+	w.m.written.Add(float64(sets))
+	w.m.writtenLines.Add(float64(lines))
+}
+
+// writeSplit writes body (whole lines of one message) and returns how
+// many lines InfluxDB accepted; a rejected body goes to splitRejected.
 // It returns an error only when ctx ends.
-func (w *Writer) writeSplit(ctx context.Context, body []byte, it *item) (int, error) {
-	lines := bytes.Count(body, []byte{'\n'})
-	err := w.writeRetry(ctx, body, []item{*it})
+func (w *Writer) writeSplit(ctx context.Context, body []byte, subject string) (int, error) {
+	err := w.writeRetry(ctx, body, 1)
 	var rej *errRejected
 	switch {
 	case err == nil:
-		return lines, nil
-	case !errors.As(err, &rej):
+		return bytes.Count(body, []byte{'\n'}), nil
+	case errors.As(err, &rej):
+		return w.splitRejected(ctx, body, subject, rej)
+	default:
 		return 0, err
-	case lines <= 1:
+	}
+}
+
+// splitRejected isolates the bad lines of body, which InfluxDB rejected
+// with rej, and returns how many lines it accepted: a single line is
+// logged, counted and dropped; more are split in halves at a line break
+// and each half written again (writeSplit). It returns an error only
+// when ctx ends.
+func (w *Writer) splitRejected(ctx context.Context, body []byte, subject string, rej *errRejected) (int, error) {
+	if bytes.Count(body, []byte{'\n'}) <= 1 {
 		w.m.rejected.Inc()
-		w.logRejected(it.msg.Subject(), bytes.TrimSuffix(body, []byte{'\n'}), err)
+		w.logRejected(subject, bytes.TrimSuffix(body, []byte{'\n'}), rej)
 		return 0, nil
 	}
 	half := len(body) / 2
@@ -502,11 +512,11 @@ func (w *Writer) writeSplit(ctx context.Context, body []byte, it *item) (int, er
 	if mid >= len(body) { // the middle is in the last line
 		mid = bytes.LastIndexByte(body[:half], '\n') + 1
 	}
-	a, err := w.writeSplit(ctx, body[:mid], it)
+	a, err := w.writeSplit(ctx, body[:mid], subject)
 	if err != nil {
 		return a, err
 	}
-	b, err := w.writeSplit(ctx, body[mid:], it)
+	b, err := w.writeSplit(ctx, body[mid:], subject)
 	return a + b, err
 }
 
@@ -529,11 +539,12 @@ func (w *Writer) logRejected(subject string, line []byte, err error) {
 	w.log.Error("influx writer: InfluxDB rejected a line, dropped", "subject", subject, "line", string(line), "err", err)
 }
 
-// writeRetry writes body until InfluxDB accepts it (nil), rejects it as
-// malformed (*errRejected), or ctx ends (ctx.Err()). Transient failures
-// back off exponentially up to maxBackoff, honoring Retry-After, and keep
-// the batch's messages from being redelivered meanwhile.
-func (w *Writer) writeRetry(ctx context.Context, body []byte, items []item) error {
+// writeRetry writes body (lines of msgs spool messages, for the log)
+// until InfluxDB accepts it (nil), rejects it as malformed
+// (*errRejected), or ctx ends (ctx.Err()). Transient failures back off
+// exponentially up to maxBackoff, honoring Retry-After, and keep the
+// batch's messages from being redelivered meanwhile.
+func (w *Writer) writeRetry(ctx context.Context, body []byte, msgs int) error {
 	backoff := minBackoff
 	var (
 		failedAt, lastLog time.Time
@@ -578,7 +589,7 @@ func (w *Writer) writeRetry(ctx context.Context, body []byte, items []item) erro
 			}
 			w.log.Log(ctx, lvl, "influx writer: write failed, samples stay in the spool and are retried",
 				"status", status, "err", err, "attempts", attempts,
-				"failing_for", time.Since(failedAt).Round(time.Second), "batch", len(items))
+				"failing_for", time.Since(failedAt).Round(time.Second), "batch", msgs)
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		if retryAfter > wait {

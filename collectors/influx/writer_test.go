@@ -132,8 +132,8 @@ func TestWriterCrashRedelivers(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		info := ci.CachedInfo()
-		if info, err = ci.Info(context.Background()); err != nil {
+		info, err := ci.Info(context.Background())
+		if err != nil {
 			return false, err.Error()
 		}
 		return info.NumAckPending > 0, fmt.Sprint(info.NumAckPending)
