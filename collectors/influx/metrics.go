@@ -24,12 +24,12 @@ type Metrics struct {
 // roomwatch_spool_dropped_messages_total.
 const (
 	// DropSpoolFull: the spool reached max_bytes or max_age and
-	// discarded its oldest samples before InfluxDB accepted them.
+	// discarded its oldest messages before InfluxDB accepted them.
 	DropSpoolFull = "spool_full"
 	// DropQueueFull: the in-memory queue in front of the spool overflowed
-	// (NATS too slow or unreachable) and its oldest sample was discarded.
+	// (NATS too slow or unreachable) and its oldest batch was discarded.
 	DropQueueFull = "queue_full"
-	// DropUndecodable: a spool message that is not a SampleSet.
+	// DropUndecodable: a spool message not in the spool's format.
 	DropUndecodable = "undecodable"
 )
 
@@ -54,11 +54,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomwatch_spool_dropped_messages_total",
-			Help: "Samples lost before InfluxDB accepted them, by reason (spool_full, queue_full, undecodable).",
+			Help: "Spool messages (each a batch of sample sets) lost before InfluxDB accepted them, by reason (spool_full, queue_full, undecodable).",
 		}, []string{"reason"}),
 		depthMsgs: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "roomwatch_spool_messages",
-			Help: "Samples in the spool not yet accepted by InfluxDB.",
+			Help: "Spool messages (each a batch of sample sets) not yet accepted by InfluxDB.",
 		}),
 		depthBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "roomwatch_spool_bytes",
