@@ -81,7 +81,6 @@ func benchEval(b *testing.B, devices int) {
 		e.Eval(now.Add(time.Duration(i)), s)
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
 	i := 0
 	for b.Loop() {
 		s := &sets[i%len(sets)]

@@ -137,21 +137,11 @@ func compileRule(i int, r Rule) (*crule, error) {
 	case r.Band != nil:
 		c.kind = kindBand
 		c.primary = r.Band.Value
-		c.hasThr = true
-		if r.Band.Above != nil {
-			c.thr = *r.Band.Above
-		} else if r.Band.Below != nil {
-			c.thr = *r.Band.Below
-		}
+		c.hasThr, c.thr = true, bound(r.Band.Above, r.Band.Below)
 	case r.Rate != nil:
 		c.kind = kindRate
 		c.primary = r.Rate.Value
-		c.hasThr = true
-		if r.Rate.Above != nil {
-			c.thr = *r.Rate.Above
-		} else if r.Rate.Below != nil {
-			c.thr = *r.Rate.Below
-		}
+		c.hasThr, c.thr = true, bound(r.Rate.Above, r.Rate.Below)
 	case r.Stuck != nil:
 		c.kind = kindStuck
 		c.primary = r.Stuck.Value
@@ -188,6 +178,18 @@ func compileRule(i int, r Rule) (*crule, error) {
 		c.tmpl[lang] = t
 	}
 	return c, nil
+}
+
+// bound returns the bound of a band or rate that is set: above, else
+// below (0 if neither).
+func bound(above, below *float64) float64 {
+	switch {
+	case above != nil:
+		return *above
+	case below != nil:
+		return *below
+	}
+	return 0
 }
 
 // isFact reports whether an expression name is a room fact or engine

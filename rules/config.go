@@ -161,29 +161,25 @@ type Message struct {
 	ResolvedEn string `yaml:"resolved_en"`
 }
 
-// kind names the rule's kind ("condition", "band", …), "" if none is set.
+// kind names the kinds the rule sets ("condition", "band", …): one for a
+// valid rule.
 func (r *Rule) kind() []string {
 	var k []string
-	if r.Condition != "" {
-		k = append(k, "condition")
-	}
-	if r.Band != nil {
-		k = append(k, "band")
-	}
-	if r.Rate != nil {
-		k = append(k, "rate")
-	}
-	if r.Stuck != nil {
-		k = append(k, "stuck")
-	}
-	if r.NoData != nil {
-		k = append(k, "nodata")
-	}
-	if r.Disagree != nil {
-		k = append(k, "disagree")
-	}
-	if r.SensorFault != nil {
-		k = append(k, "sensor_fault")
+	for _, c := range []struct {
+		name string
+		set  bool
+	}{
+		{"condition", r.Condition != ""},
+		{"band", r.Band != nil},
+		{"rate", r.Rate != nil},
+		{"stuck", r.Stuck != nil},
+		{"nodata", r.NoData != nil},
+		{"disagree", r.Disagree != nil},
+		{"sensor_fault", r.SensorFault != nil},
+	} {
+		if c.set {
+			k = append(k, c.name)
+		}
 	}
 	return k
 }

@@ -35,7 +35,6 @@ type Engine struct {
 	notify  NotifyFunc
 	pending bool
 
-	rules  []*crule
 	byName map[string]*crule
 	index  index
 	inv    Inventory
@@ -150,10 +149,8 @@ type roomEntry struct {
 }
 
 type reading struct {
-	dev   string
-	title map[string]string
-	v     collectors.Value
-	at    time.Time
+	v  collectors.Value
+	at time.Time
 }
 
 // instance is one rule applied to one device or room.
@@ -241,7 +238,7 @@ func (e *Engine) load(rules []Rule, inv Inventory) error {
 		rs = append(rs, c)
 		byName[r.Name] = c
 	}
-	e.rules, e.byName, e.index, e.inv = rs, byName, buildIndex(rs), inv
+	e.byName, e.index, e.inv = byName, buildIndex(rs), inv
 	e.devices = map[devKey]*devEntry{}
 	e.rooms = map[roomKey]*roomEntry{}
 	for si := range inv.Sites {
@@ -436,23 +433,12 @@ func DewPoint(t, rh float64) float64 {
 func (e *Engine) run(in *instance, p *program, m *memo, d *devEnv) (bool, bool) {
 	if len(m.args) != len(p.idents) {
 		m.args = make([]any, len(p.idents))
-		m.at = make([]int, len(p.idents))
-		m.layout = 0
-	}
-	if m.layout != d.layout {
-		for i, id := range p.idents {
-			m.at[i] = d.slot(id)
-			if id == "threshold" && in.cr.r.Threshold != nil {
-				m.at[i] = thresholdSlot
-			}
-		}
-		m.layout = d.layout
 	}
 	same := m.valid && p.pure
 	for i, id := range p.idents {
 		v, ok := in.thrEnv, true
-		if m.at[i] != thresholdSlot {
-			v, ok = d.get(id, m.at[i])
+		if id != "threshold" || in.cr.r.Threshold == nil {
+			v, ok = d.vars[id]
 		}
 		if !ok {
 			m.valid = false
@@ -675,11 +661,7 @@ func (e *Engine) evalDisagree(now time.Time, c *crule, de *devEntry, s *collecto
 	}
 	d := c.r.Disagree
 	if v, ok := goodNum(s, d.Value); ok {
-		var title map[string]string
-		if de.info != nil {
-			title = de.info.Title
-		}
-		lat[de.dev.Name] = reading{dev: de.dev.Name, title: title, v: v, at: now}
+		lat[de.dev.Name] = reading{v: v, at: now}
 	} else if s.Reachable() {
 		delete(lat, de.dev.Name)
 	}

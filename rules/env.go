@@ -19,18 +19,14 @@ type devEnv struct {
 	// vals are the values vars was built from, in sample order.
 	vals []envValue
 	// t and h index the temperature and humidity of the set (-1: none
-	// good); dew says whether vars holds a dew point derived from them,
-	// dewT and dewH are the readings it was derived from.
-	t, h       int
-	dew        bool
-	dewT, dewH float64
+	// good); dew says whether vars holds a dew point derived from them.
+	t, h int
+	dew  bool
 	// unique: the set names each value once. reuse: vars may be updated
 	// in place: the set names each value once, none of them threshold or
 	// dew_point_c (names the engine sets itself), and no room fact is
 	// called threshold.
 	unique, reuse bool
-	// layout counts the builds: slots found in vals hold until the next.
-	layout uint64
 }
 
 // envValue is one sample value as vars holds it.
@@ -40,7 +36,6 @@ type envValue struct {
 	good bool
 	num  uint64 // math.Float64bits of Num
 	str  string
-	v    any // Value.Any, boxed once
 }
 
 // fill makes the environment that of sample set s of a device in room re
@@ -50,19 +45,18 @@ func (d *devEnv) fill(s *collectors.SampleSet, re *roomEntry) {
 		d.build(s, re)
 		return
 	}
+	redew := false
 	for i := range s.Values {
 		v, ev := &s.Values[i], &d.vals[i]
 		if !ev.good || (math.Float64bits(v.Num) == ev.num && v.Str == ev.str) {
 			continue
 		}
-		ev.num, ev.str, ev.v = math.Float64bits(v.Num), v.Str, v.Any()
-		d.vars[v.Name] = ev.v
+		ev.num, ev.str = math.Float64bits(v.Num), v.Str
+		d.vars[v.Name] = v.Any()
+		redew = redew || i == d.t || i == d.h
 	}
-	if d.dew {
-		t, h := s.Values[d.t].Num, s.Values[d.h].Num
-		if math.Float64bits(t) != math.Float64bits(d.dewT) || math.Float64bits(h) != math.Float64bits(d.dewH) {
-			d.dewPoint(t, h)
-		}
+	if d.dew && redew {
+		d.dewPoint(s)
 	}
 }
 
@@ -80,7 +74,7 @@ func (d *devEnv) sameShape(s *collectors.SampleSet, re *roomEntry) bool {
 			return false
 		}
 	}
-	return d.dew == (d.t >= 0 && d.h >= 0 && s.Values[d.h].Num > 0)
+	return d.dew == d.hasDew(s)
 }
 
 // build makes vars anew: the room's facts, then the good values in
@@ -91,7 +85,6 @@ func (d *devEnv) build(s *collectors.SampleSet, re *roomEntry) {
 		d.vars = map[string]any{}
 	}
 	clear(d.vars)
-	d.layout++
 	d.room = re
 	if re != nil {
 		for k, v := range re.facts {
@@ -104,8 +97,8 @@ func (d *devEnv) build(s *collectors.SampleSet, re *roomEntry) {
 		v := &s.Values[i]
 		ev := envValue{name: v.Name, kind: v.Kind, good: v.Quality == collectors.Good}
 		if ev.good {
-			ev.num, ev.str, ev.v = math.Float64bits(v.Num), v.Str, v.Any()
-			d.vars[v.Name] = ev.v
+			ev.num, ev.str = math.Float64bits(v.Num), v.Str
+			d.vars[v.Name] = v.Any()
 			switch v.Name {
 			case "temperature_c":
 				d.t = i
@@ -115,9 +108,9 @@ func (d *devEnv) build(s *collectors.SampleSet, re *roomEntry) {
 		}
 		d.vals = append(d.vals, ev)
 	}
-	d.dew = d.t >= 0 && d.h >= 0 && s.Values[d.h].Num > 0
+	d.dew = d.hasDew(s)
 	if d.dew {
-		d.dewPoint(s.Values[d.t].Num, s.Values[d.h].Num)
+		d.dewPoint(s)
 	}
 	d.unique = collectors.UniqueNames(s.Values)
 	// A name the engine sets itself would need its value restored for
@@ -126,34 +119,15 @@ func (d *devEnv) build(s *collectors.SampleSet, re *roomEntry) {
 	d.reuse = d.unique && !threshold && valueIndex(s.Values, "dew_point_c") < 0
 }
 
-// dewPoint sets dew_point_c from temperature t and humidity h.
-func (d *devEnv) dewPoint(t, h float64) {
-	d.dewT, d.dewH = t, h
-	d.vars["dew_point_c"] = DewPoint(t, h)
+// hasDew reports whether set s, at the temperature and humidity indexes
+// t and h, gives a dew point: both good and a positive humidity.
+func (d *devEnv) hasDew(s *collectors.SampleSet) bool {
+	return d.t >= 0 && d.h >= 0 && s.Values[d.h].Num > 0
 }
 
-// slot returns the index in vals of the sample value that the
-// environment holds as name until the next build, or -1 when it holds
-// something else (a fact, a name the engine sets) or nothing.
-func (d *devEnv) slot(name string) int {
-	if !d.unique || name == "threshold" || name == "dew_point_c" {
-		return -1
-	}
-	for i := range d.vals {
-		if d.vals[i].name == name && d.vals[i].good {
-			return i
-		}
-	}
-	return -1
-}
-
-// get returns the environment's value of name, whose slot is at.
-func (d *devEnv) get(name string, at int) (any, bool) {
-	if at >= 0 {
-		return d.vals[at].v, true
-	}
-	v, ok := d.vars[name]
-	return v, ok
+// dewPoint sets dew_point_c from the temperature and humidity of s.
+func (d *devEnv) dewPoint(s *collectors.SampleSet) {
+	d.vars["dew_point_c"] = DewPoint(s.Values[d.t].Num, s.Values[d.h].Num)
 }
 
 // memo is the last evaluation of a pure expression: while the names it
@@ -162,10 +136,6 @@ type memo struct {
 	args      []any // values of program.idents
 	valid     bool
 	out, isOK bool // results of Engine.run
-	// at are the slots (devEnv.slot) of program.idents in the device's
-	// environment of layout.
-	at     []int
-	layout uint64
 }
 
 // holds reports whether the memo's value of ident i is exactly v
@@ -184,7 +154,3 @@ func (m *memo) holds(i int, v any) bool {
 	}
 	return false
 }
-
-// thresholdSlot is the slot of threshold in a rule that has one: the
-// instance's threshold.
-const thresholdSlot = -2

@@ -135,7 +135,7 @@ func (e *Engine) Update(rules []Rule, inv Inventory) error {
 	for _, in := range e.carried {
 		keep(in)
 	}
-	e.rules, e.byName, e.index, e.inv = ne.rules, ne.byName, ne.index, ne.inv
+	e.byName, e.index, e.inv = ne.byName, ne.index, ne.inv
 	e.devices, e.rooms, e.carried = ne.devices, ne.rooms, carried
 	e.flush()
 	return nil
