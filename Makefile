@@ -6,7 +6,7 @@
 GOBIN := $(shell go env GOPATH)/bin
 export PATH := $(PATH):$(GOBIN):/usr/sbin
 
-.PHONY: run test peers build bench
+.PHONY: run test peers build bench hooks
 
 build:
 	go build -o bin/roomwatch ./cmd/roomwatch
@@ -15,6 +15,7 @@ peers:
 	.ci/install-peers
 
 test: peers
+	.ci/check-files
 	gofmt -l . | (! grep .) || (echo "gofmt: files above need formatting" >&2; exit 1)
 	go vet ./...
 	go test -race -count=1 -timeout 40m ./...
@@ -22,5 +23,9 @@ test: peers
 run: peers build
 	deploy/local/run.sh
 
-bench: build
+bench: peers build
 	deploy/local/bench.sh
+
+# The before-commit habit: refuse binaries and files over 1 MB.
+hooks:
+	git config core.hooksPath .ci/hooks
