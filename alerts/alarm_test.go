@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 	"github.com/roomwatch/roomwatch/rules"
 )
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Schemes of a device address.
@@ -33,14 +35,14 @@ type Target struct {
 	Port string `json:"port,omitempty"`
 
 	// SNMP.
-	Version   string `json:"version,omitempty"` // 1, 2c, 3
-	Community Secret `json:"-"`
-	User      string `json:"user,omitempty"`
-	Auth      string `json:"auth,omitempty"` // MD5, SHA, SHA224, SHA256, SHA384, SHA512
-	AuthPass  Secret `json:"-"`
-	Priv      string `json:"priv,omitempty"` // DES, AES, AES192, AES256, AES192C, AES256C
-	PrivPass  Secret `json:"-"`
-	Context   string `json:"context,omitempty"`
+	Version   string          `json:"version,omitempty"` // 1, 2c, 3
+	Community yamlconf.Secret `json:"-"`
+	User      string          `json:"user,omitempty"`
+	Auth      string          `json:"auth,omitempty"` // MD5, SHA, SHA224, SHA256, SHA384, SHA512
+	AuthPass  yamlconf.Secret `json:"-"`
+	Priv      string          `json:"priv,omitempty"` // DES, AES, AES192, AES256, AES192C, AES256C
+	PrivPass  yamlconf.Secret `json:"-"`
+	Context   string          `json:"context,omitempty"`
 
 	// Modbus.
 	Unit     uint8  `json:"unit,omitempty"`
@@ -89,9 +91,9 @@ func ParseTarget(raw string) (Target, error) {
 		t.Context = get("context")
 		switch t.Version {
 		case "1", "2c":
-			t.Community = Secret(get("community"))
+			t.Community = yamlconf.Secret(get("community"))
 			if t.Community == "" {
-				t.Community = Secret(os.Getenv(EnvCommunity))
+				t.Community = yamlconf.Secret(os.Getenv(EnvCommunity))
 			}
 			if t.Community == "" {
 				t.Community = "public"
@@ -102,14 +104,14 @@ func ParseTarget(raw string) (Target, error) {
 			}
 			t.User = u.User.Username()
 			t.Auth = strings.ToUpper(get("auth"))
-			t.AuthPass = Secret(get("authpass"))
+			t.AuthPass = yamlconf.Secret(get("authpass"))
 			if t.AuthPass == "" {
-				t.AuthPass = Secret(os.Getenv(EnvAuthPass))
+				t.AuthPass = yamlconf.Secret(os.Getenv(EnvAuthPass))
 			}
 			t.Priv = strings.ToUpper(get("priv"))
-			t.PrivPass = Secret(get("privpass"))
+			t.PrivPass = yamlconf.Secret(get("privpass"))
 			if t.PrivPass == "" {
-				t.PrivPass = Secret(os.Getenv(EnvPrivPass))
+				t.PrivPass = yamlconf.Secret(os.Getenv(EnvPrivPass))
 			}
 		default:
 			return Target{}, fmt.Errorf("device URL %q: version=%q: want 1, 2c or 3", redact(u), t.Version)

@@ -3,6 +3,8 @@ package collectors
 import (
 	"strings"
 	"testing"
+
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -59,7 +61,7 @@ func TestSecretNeverPrints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{tg.String(), Secret("topsecret").String(), Secret("x").GoString()} {
+	for _, s := range []string{tg.String(), yamlconf.Secret("topsecret").String(), yamlconf.Secret("x").GoString()} {
 		if strings.Contains(s, "secret") && !strings.Contains(s, "<secret>") {
 			t.Errorf("%q leaks a secret", s)
 		}

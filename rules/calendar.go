@@ -6,7 +6,7 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Shanghai without a system zoneinfo
 
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // DefaultTimezone is the calendars' time zone when none is given.

@@ -9,7 +9,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // File is the YAML form of a rules file: named calendars and rules.

@@ -14,7 +14,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/roomwatch/roomwatch/collectors"
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Option configures an Engine.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Config is the whole roomwatch.yaml.
@@ -98,13 +98,13 @@ type DeviceEntry struct {
 	Profile string `yaml:"profile"`
 	// URL says where and how to reach the device (see collectors.Target),
 	// or "sim" for a device served by the built-in simulator.
-	URL          string            `yaml:"url"`
-	Community    collectors.Secret `yaml:"community"`
-	AuthPassword collectors.Secret `yaml:"auth_password"`
-	PrivPassword collectors.Secret `yaml:"priv_password"`
-	Interval     time.Duration     `yaml:"interval"`
-	Timeout      time.Duration     `yaml:"timeout"`
-	Retries      *int              `yaml:"retries"`
+	URL          string          `yaml:"url"`
+	Community    yamlconf.Secret `yaml:"community"`
+	AuthPassword yamlconf.Secret `yaml:"auth_password"`
+	PrivPassword yamlconf.Secret `yaml:"priv_password"`
+	Interval     time.Duration   `yaml:"interval"`
+	Timeout      time.Duration   `yaml:"timeout"`
+	Retries      *int            `yaml:"retries"`
 	// Invert lists bool values wired normally-closed on this device.
 	Invert []string          `yaml:"invert"`
 	Labels map[string]string `yaml:"labels"`

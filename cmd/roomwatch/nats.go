@@ -13,8 +13,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/roomwatch/roomwatch/collectors"
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Defaults of NATSConfig.
@@ -65,11 +64,11 @@ type NATSConfig struct {
 	// Credentials: one of user/password, token, nkey seed file or creds
 	// file. With the embedded server, user/password or token are required
 	// of every client, the monitor included.
-	User      string            `yaml:"user"`
-	Password  collectors.Secret `yaml:"password"`
-	Token     collectors.Secret `yaml:"token"`
-	NKeyFile  string            `yaml:"nkey_file"`
-	CredsFile string            `yaml:"creds_file"`
+	User      string          `yaml:"user"`
+	Password  yamlconf.Secret `yaml:"password"`
+	Token     yamlconf.Secret `yaml:"token"`
+	NKeyFile  string          `yaml:"nkey_file"`
+	CredsFile string          `yaml:"creds_file"`
 
 	// Embedded server only.
 	// Listen is host:port where other processes on this host (notifier,

@@ -29,8 +29,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/roomwatch/roomwatch/collectors"
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -70,9 +69,9 @@ const (
 // token "user:password" (or empty without auth), org ignored.
 // InfluxDB 2.x and 3.x: org, bucket and an API token.
 type Config struct {
-	URL   string            `yaml:"url"`
-	Token collectors.Secret `yaml:"token"`
-	Org   string            `yaml:"org"`
+	URL   string          `yaml:"url"`
+	Token yamlconf.Secret `yaml:"token"`
+	Org   string          `yaml:"org"`
 	// Bucket is the 2.x/3.x bucket, or "database/retention-policy" for 1.8.
 	Bucket string `yaml:"bucket"`
 	// Precision of the written timestamps: ns, us, ms or s.

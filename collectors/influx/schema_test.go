@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 func TestEncode(t *testing.T) {

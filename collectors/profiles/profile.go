@@ -19,7 +19,7 @@ import (
 	"strings"
 
 	"github.com/roomwatch/roomwatch/collectors"
-	"github.com/roomwatch/roomwatch/collectors/yamlconf"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Profile is one device kind.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // call is one request a fakeAgent received.
@@ -349,7 +350,7 @@ func v3(auth, authPass, priv, privPass string) func(*collectors.DeviceConfig) {
 	return func(c *collectors.DeviceConfig) {
 		c.Target.Version = "3"
 		c.Target.User = "roomwatch"
-		c.Target.Auth, c.Target.AuthPass = auth, collectors.Secret(authPass)
-		c.Target.Priv, c.Target.PrivPass = priv, collectors.Secret(privPass)
+		c.Target.Auth, c.Target.AuthPass = auth, yamlconf.Secret(authPass)
+		c.Target.Priv, c.Target.PrivPass = priv, yamlconf.Secret(privPass)
 	}
 }

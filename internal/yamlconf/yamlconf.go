@@ -1,6 +1,8 @@
-// Package yamlconf decodes roomwatch's YAML files (configuration, device
-// profiles) strictly and reports problems as "file:line: field: message",
-// so that the person who edits the file is sent to the right line.
+// Package yamlconf is the configuration format every part of roomwatch
+// shares (monitor, rules, profiles, alarms, records): it decodes YAML files
+// strictly, reports problems as "file:line: field: message" so that the
+// person who edits the file is sent to the right line, and holds the Secret
+// type for passwords read from the file, the environment or a file.
 package yamlconf
 
 import (
