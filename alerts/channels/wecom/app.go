@@ -53,14 +53,7 @@ type sendAnswer struct {
 // refuses (40014 invalid, 42001 expired) is fetched anew once and the
 // message sent once more.
 func (w *WeCom) sendApp(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
-	var users []string
-	seen := map[string]bool{}
-	for _, p := range m.To {
-		if p.WeComUser != "" && !seen[p.WeComUser] {
-			seen[p.WeComUser] = true
-			users = append(users, p.WeComUser)
-		}
-	}
+	users := channels.WeComUsers(m.To)
 	if len(users) == 0 {
 		return channels.Receipt{}, fmt.Errorf("channel %s: no recipient has a WeCom user id", w.name)
 	}

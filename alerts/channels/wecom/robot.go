@@ -39,7 +39,7 @@ func (w *WeCom) sendRobot(ctx context.Context, m *channels.Message) (channels.Re
 	} else {
 		b := robotText{MsgType: MsgText}
 		b.Text.Content = w.content(m)
-		b.Text.MentionMobile = mobiles(m.To)
+		b.Text.MentionMobile = channels.Mobiles(m.To)
 		body = b
 	}
 	u := w.cfg.BaseURL + "/cgi-bin/webhook/send?" + url.Values{"key": {string(w.cfg.Key)}}.Encode()
@@ -52,17 +52,4 @@ func (w *WeCom) sendRobot(ctx context.Context, m *channels.Message) (channels.Re
 		return channels.NotUnderstood(w.name, a, "no errcode")
 	}
 	return w.verdict(a, code, msg, r)
-}
-
-// mobiles lists the recipients' mobiles, each once.
-func mobiles(to []channels.Recipient) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range to {
-		if p.Mobile != "" && !seen[p.Mobile] {
-			seen[p.Mobile] = true
-			out = append(out, p.Mobile)
-		}
-	}
-	return out
 }

@@ -22,7 +22,6 @@ import (
 // document 90455).
 const (
 	codeOK           = 0
-	codeBusy         = -1    // 系统繁忙: retry
 	codeBadSecret    = 40001 // 不合法的secret参数
 	codeBadCorpID    = 40013 // 不合法的CorpID
 	codeBadToken     = 40014 // 不合法的access_token: fetch a new one
