@@ -116,14 +116,14 @@ func PostJSON(ctx context.Context, client *http.Client, u string, v any) (Answer
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, &buf)
 	if err != nil {
-		return Answer{}, Receipt{}, fmt.Errorf("request: %w", scrubURLError(err))
+		return Answer{}, Receipt{}, fmt.Errorf("request: %w", ScrubURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	return Do(client, req)
 }
 
-// scrubURLError drops a *url.Error's URL, which may carry a secret.
-func scrubURLError(err error) error {
+// ScrubURLError drops a *url.Error's URL from err: it may carry a secret.
+func ScrubURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
