@@ -65,16 +65,22 @@ func (m *Mail) Name() string { return m.name }
 // the Message-ID, made of the notification id so that a resend is
 // recognisable.
 func (m *Mail) Send(ctx context.Context, msg *channels.Message) (channels.Receipt, error) {
-	to := channels.Emails(msg.To)
-	if len(to) == 0 {
+	if len(channels.Emails(msg.To)) == 0 {
 		return channels.Receipt{}, fmt.Errorf("channel %s: no recipient has an email address", m.name)
 	}
 	em := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP))
 	if err := em.From(m.cfg.From); err != nil {
 		return channels.Receipt{}, fmt.Errorf("channel %s: from: %w", m.name, err)
 	}
-	if err := em.To(to...); err != nil {
-		return channels.Receipt{}, fmt.Errorf("channel %s: to: %w", m.name, err)
+	added := map[string]bool{}
+	for _, p := range msg.To {
+		if p.Email == "" || added[p.Email] {
+			continue
+		}
+		added[p.Email] = true
+		if err := em.AddToFormat(p.Name, p.Email); err != nil {
+			return channels.Receipt{}, fmt.Errorf("channel %s: recipient %s: %w", m.name, p.Name, err)
+		}
 	}
 	subject := msg.Title
 	if subject == "" {

@@ -243,6 +243,9 @@ func TestDeliveredOverSTARTTLSDecodesIdentical(t *testing.T) {
 			if body != text {
 				t.Errorf("body\n%q\nwant\n%q", body, text)
 			}
+			if to, err := msg.Header.AddressList("To"); err != nil || len(to) != 2 || to[0].Name != "张三" || to[1].Address != "lisi@hospital.example" {
+				t.Errorf("to %v %v", to, err)
+			}
 			from, err := msg.Header.AddressList("From")
 			if err != nil || from[0].Name != "机房监控" {
 				t.Errorf("from %v %v", from, err)

@@ -83,7 +83,7 @@ func (w *WeCom) postApp(ctx context.Context, body appMessage) (channels.Receipt,
 	u := w.cfg.BaseURL + "/cgi-bin/message/send?" + url.Values{"access_token": {tok}}.Encode()
 	a, r, err := channels.PostJSON(ctx, w.client, u, body)
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("channel %s: %w", w.name, err)
 	}
 	var sa sendAnswer
 	code, msg, ok := channels.ParseVendorAnswer(a.Body, &sa)

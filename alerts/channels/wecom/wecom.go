@@ -90,13 +90,17 @@ func (w *WeCom) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 // limit.
 func (w *WeCom) content(m *channels.Message) string {
 	if w.cfg.MsgType == MsgMarkdown {
-		s := m.Markdown
-		if s == "" {
-			s = m.Text
-		}
-		return channels.Truncate(s, maxMarkdown)
+		return channels.Truncate(w.markdown(m), maxMarkdown)
 	}
 	return channels.Truncate(m.Text, maxText)
+}
+
+// markdown is m's markdown form, or its text when it has none.
+func (w *WeCom) markdown(m *channels.Message) string {
+	if m.Markdown != "" {
+		return m.Markdown
+	}
+	return m.Text
 }
 
 // verdict turns an errcode answer into a result: nil on success, or the

@@ -38,6 +38,7 @@ func message() *channels.Message {
 			{Name: "张三", Mobile: "13800138000", WeComUser: "zhangsan"},
 			{Name: "李四", Mobile: "13900139000", WeComUser: "lisi"},
 			{Name: "张三", Mobile: "13800138000", WeComUser: "zhangsan"},
+			{Name: "王五", Mobile: "13700137000"},
 		},
 	}
 }
@@ -133,13 +134,14 @@ func appCfg() Config {
 	return Config{Kind: KindApp, CorpID: corpID, Secret: appSecret, AgentID: 1000002}
 }
 
-func TestRobotTextMentionsMobiles(t *testing.T) {
+func TestRobotTextMentions(t *testing.T) {
 	w, f, _ := start(t, robotCfg(""))
 	r, err := w.Send(context.Background(), message())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := jsonOf(t, `{"msgtype":"text","text":{"content":"`+chineseText+`","mentioned_mobile_list":["13800138000","13900139000"]}}`)
+	// By user id where known, else by mobile.
+	want := jsonOf(t, `{"msgtype":"text","text":{"content":"`+chineseText+`","mentioned_list":["zhangsan","lisi"],"mentioned_mobile_list":["13700137000"]}}`)
 	if !reflect.DeepEqual(f.bodies[0], want) {
 		t.Errorf("body\n%v\nwant\n%v", f.bodies[0], want)
 	}
@@ -153,7 +155,7 @@ func TestRobotMarkdown(t *testing.T) {
 	if _, err := w.Send(context.Background(), message()); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"msgtype": "markdown", "markdown": map[string]any{"content": message().Markdown}}
+	want := map[string]any{"msgtype": "markdown", "markdown": map[string]any{"content": message().Markdown + " <@zhangsan> <@lisi>"}}
 	if !reflect.DeepEqual(f.bodies[0], want) {
 		t.Errorf("body\n%v\nwant\n%v", f.bodies[0], want)
 	}
