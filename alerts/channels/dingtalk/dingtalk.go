@@ -91,7 +91,11 @@ func (d *Robot) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 	var body any
 	if d.cfg.MsgType == MsgMarkdown {
 		b := markdownMessage{MsgType: MsgMarkdown, At: mention}
+		// The title shows in the conversation list and is required.
 		b.Markdown.Title = m.Title
+		if b.Markdown.Title == "" {
+			b.Markdown.Title, _, _ = strings.Cut(m.Text, "\n")
+		}
 		b.Markdown.Text = m.Markdown
 		if b.Markdown.Text == "" {
 			b.Markdown.Text = m.Text

@@ -158,7 +158,11 @@ func (g *Gateway) Send(ctx context.Context, m *channels.Message) (channels.Recei
 			refs = append(refs, r.Ref)
 		}
 	}
+	// A gateway may echo the request, secret included.
 	out.Answer = strings.Join(answers, "\n")
+	if g.cfg.Secret != "" {
+		out.Answer = strings.ReplaceAll(out.Answer, string(g.cfg.Secret), "<secret>")
+	}
 	out.Ref = strings.Join(refs, ",")
 	g.remember(m.ID, done, len(errs) > 0)
 	return out, errors.Join(errs...)

@@ -185,6 +185,18 @@ func TestAnswersNotUnderstoodAreRetried(t *testing.T) {
 	}
 }
 
+func TestEchoedSecretIsHidden(t *testing.T) {
+	g := &gateway{answer: func(_ int, r *http.Request, _ string) (int, string) {
+		return 401, "bad credentials: " + r.Header.Get("Authorization")
+	}}
+	gw, log := start(t, jsonConfig(), g)
+	r, err := gw.Send(context.Background(), message())
+	if err == nil || !strings.Contains(r.Answer, "bad credentials: Bearer <secret>") {
+		t.Errorf("%v %q", err, r.Answer)
+	}
+	channeltest.NoLeak(t, []string{apiKey}, err.Error(), log.String(), r.Answer)
+}
+
 func TestRetryGoesOnlyToThoseNotYetAccepted(t *testing.T) {
 	g := &gateway{answer: func(n int, _ *http.Request, body string) (int, string) {
 		if n == 2 { // 李四's first attempt

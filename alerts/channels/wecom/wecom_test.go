@@ -226,6 +226,27 @@ func TestAppSendsToUsersWithACachedToken(t *testing.T) {
 	channeltest.NoLeak(t, []string{appSecret, "accesstoken000001"}, log.String())
 }
 
+func TestAppConcurrentSendsShareOneToken(t *testing.T) {
+	w, f, _ := start(t, appCfg())
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			if _, err := w.Send(context.Background(), message()); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if f.tokens != 1 || len(f.sendToks) != 8 {
+		t.Errorf("gettoken %d times for %d sends", f.tokens, len(f.sendToks))
+	}
+}
+
 func TestAppMarkdown(t *testing.T) {
 	cfg := appCfg()
 	cfg.MsgType = MsgMarkdown
