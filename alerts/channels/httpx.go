@@ -85,6 +85,9 @@ func (a Answer) Transient() bool {
 // Do sends req with client and reads the answer. A request that got no
 // answer returns an error without the URL's query or user info (they
 // carry webhook keys and access tokens) and a Receipt with Retry set.
+// It is not marked Unknown even when the request may have arrived before
+// the timeout: the webhooks have no idempotency key, and for an alarm a
+// message twice is better than none.
 func Do(client *http.Client, req *http.Request) (Answer, Receipt, error) {
 	resp, err := client.Do(req)
 	if err != nil {
@@ -98,9 +101,6 @@ func Do(client *http.Client, req *http.Request) (Answer, Receipt, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer))
 	a := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if err != nil {
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			err = ue.Err
-		}
 		return a, Receipt{Answer: a.String(), Retry: true}, fmt.Errorf("%s %s: read answer: %w", req.Method, Redact(req.URL), err)
 	}
 	return a, Receipt{Answer: a.String()}, nil

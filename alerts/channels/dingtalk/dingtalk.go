@@ -100,15 +100,11 @@ func (d *Robot) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 		if b.Markdown.Text == "" {
 			b.Markdown.Text = m.Text
 		}
-		// In markdown the mention shows only where the text names the
-		// mobile with @.
-		for _, p := range mention.AtMobiles {
-			b.Markdown.Text += " @" + p
-		}
+		b.Markdown.Text = named(b.Markdown.Text, mention.AtMobiles)
 		body = b
 	} else {
 		b := textMessage{MsgType: MsgText, At: mention}
-		b.Text.Content = m.Text
+		b.Text.Content = named(m.Text, mention.AtMobiles)
 		body = b
 	}
 	a, r, err := channels.PostJSON(ctx, d.client, d.url(), body)
@@ -130,6 +126,18 @@ func (d *Robot) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 		r.Retry = false
 	}
 	return r, fmt.Errorf("channel %s: dingtalk errcode %d: %s", d.name, code, msg)
+}
+
+// named appends "@mobile" for each mobile text does not name yet: the
+// robot shows a mention where the content names the mobile with @ (the
+// documented examples: "我就是我, @XXX 是不一样的烟火" with atMobiles).
+func named(text string, mobiles []string) string {
+	for _, p := range mobiles {
+		if !strings.Contains(text, "@"+p) {
+			text += " @" + p
+		}
+	}
+	return text
 }
 
 // url is the webhook address, with timestamp and sign when the robot is

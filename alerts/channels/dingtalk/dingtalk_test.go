@@ -128,7 +128,7 @@ func TestSignedTextMentionsMobiles(t *testing.T) {
 		}
 	}
 	var want map[string]any
-	json.Unmarshal([]byte(`{"msgtype":"text","text":{"content":"`+chineseText+`"},"at":{"atMobiles":["13800138000","13900139000"],"isAtAll":false}}`), &want)
+	json.Unmarshal([]byte(`{"msgtype":"text","text":{"content":"`+chineseText+` @13800138000 @13900139000"},"at":{"atMobiles":["13800138000","13900139000"],"isAtAll":false}}`), &want)
 	if !reflect.DeepEqual(f.bodies[0], want) {
 		t.Errorf("body\n%v\nwant\n%v", f.bodies[0], want)
 	}
@@ -143,7 +143,9 @@ func TestSignedTextMentionsMobiles(t *testing.T) {
 
 func TestMarkdownNamesTheMentioned(t *testing.T) {
 	d, f, _ := start(t, Config{Secret: robotSecret, MsgType: MsgMarkdown}, "")
-	if _, err := d.Send(context.Background(), message()); err != nil {
+	m := message()
+	m.Markdown = "### 一号机房 市电中断\n> 剩余 **23 分钟** @13800138000"
+	if _, err := d.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
