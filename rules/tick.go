@@ -33,15 +33,15 @@ func (e *Engine) Tick(now time.Time) {
 						de.inst[i] = in
 					}
 					res := e.noDataTick(now, de, c)
-					if res != unknown {
-						in.raw = res
+					if res != resUnknown {
+						in.lastResult = res
 					}
 				}
 			}
 		}
 	}
 	e.each(func(in *instance) {
-		e.advance(now, in, e.gate(now, in, in.raw), nil)
+		e.advance(now, in, e.gate(now, in, in.lastResult), nil)
 	})
 	for fp, in := range e.carried {
 		if in.cr == nil && e.byName[in.a.Rule] == nil {
@@ -56,22 +56,22 @@ func (e *Engine) Tick(now time.Time) {
 // noDataTick judges a device's silence at now.
 func (e *Engine) noDataTick(now time.Time, de *devEntry, c *crule) result {
 	if de.info == nil || de.info.Interval <= 0 {
-		return unknown
+		return resUnknown
 	}
 	iv := de.info.Interval
 	limit := time.Duration(c.r.NoData.Polls)*iv + iv/2
 	switch {
 	case !de.seen:
 		if now.Sub(e.start) > limit {
-			return fire
+			return resFire
 		}
-		return unknown
+		return resUnknown
 	case de.fails >= c.r.NoData.Polls || now.Sub(de.lastSeen) > limit:
-		return fire
+		return resFire
 	case de.fails == 0:
 		return resClear
 	}
-	return hold
+	return resHold
 }
 
 // resolveOrphan resolves a firing alert whose rule or device is gone.
@@ -107,36 +107,4 @@ func stripPrefix(t string) string {
 		}
 	}
 	return t
-}
-
-// Update swaps in a new rule set and inventory (SIGHUP). The new rules
-// are compiled first; on error the engine keeps the old ones. Alerts of
-// rules that still exist and still match keep their state (by
-// fingerprint), with their history if the rule is unchanged; firing
-// alerts whose rule was removed or no longer matches resolve now.
-func (e *Engine) Update(rules []Rule, inv Inventory) error {
-	ne := &Engine{log: e.log, carried: map[string]*instance{}}
-	if err := ne.load(rules, inv); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	carried := map[string]*instance{}
-	keep := func(in *instance) {
-		nc := ne.byName[in.a.Rule]
-		switch {
-		case nc == nil, in.dev != nil && !nc.r.Match.matches(in.dev.dev):
-			e.resolveOrphan(e.now, in)
-		case in.cr == nil || in.a.State != Inactive || nc.r.equal(&in.cr.r):
-			carried[in.a.Fingerprint] = in
-		}
-	}
-	e.each(keep)
-	for _, in := range e.carried {
-		keep(in)
-	}
-	e.byName, e.index, e.inv = ne.byName, ne.index, ne.inv
-	e.devices, e.rooms, e.carried = ne.devices, ne.rooms, carried
-	e.flush()
-	return nil
 }
