@@ -133,6 +133,7 @@ func (e *Engine) Eval(now time.Time, s collectors.SampleSet) {
 		de.fails++
 	}
 	de.env.fill(&s, de.room)
+	de.keep(&s)
 	for i, c := range de.rules {
 		if c.kind == kindDisagree {
 			if de.room == nil {

@@ -33,6 +33,27 @@ type devEntry struct {
 	fails    int
 	// env is the expression environment of the latest sample set.
 	env devEnv
+	// last is a copy of the latest sample set, for the values of an
+	// alert that changes state on a tick.
+	last collectors.SampleSet
+}
+
+// keep copies s as the device's latest sample set, reusing the copy's
+// storage.
+func (de *devEntry) keep(s *collectors.SampleSet) {
+	vals := append(de.last.Values[:0], s.Values...)
+	de.last = *s
+	de.last.Values = vals
+}
+
+// lastSet returns the sample set the instance's last evaluation saw: its
+// device's latest, or nil for a room-wide instance or a device that has
+// not reported.
+func (in *instance) lastSet() *collectors.SampleSet {
+	if in.dev == nil || !in.dev.seen {
+		return nil
+	}
+	return &in.dev.last
 }
 
 // roomEntry is one room: facts, and the state of room-wide rules.

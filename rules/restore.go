@@ -37,7 +37,9 @@ func copyAlert(a Alert) Alert {
 // Restore loads alert states saved from Alerts (e.g. from a key-value
 // bucket after a restart). A restored firing alert is not announced
 // again; if its condition cleared meanwhile, the first evaluation
-// resolves it (and notifies that). Call before the first Eval.
+// resolves it (and notifies that). The first Tick resolves a restored
+// alert of a rule, site or device no longer configured. Call before the
+// first Eval.
 func (e *Engine) Restore(alerts []Alert) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -7,7 +7,8 @@ import (
 )
 
 // snapshot records in the alert the values and limits its messages show:
-// those of sample set s, or on a tick (s nil) what the last one showed.
+// those of sample set s, or without one (s nil) what the last transition
+// showed.
 func (e *Engine) snapshot(in *instance, s *collectors.SampleSet) {
 	c := in.cr
 	vals := map[string]collectors.Value{}
@@ -35,7 +36,7 @@ func (e *Engine) snapshot(in *instance, s *collectors.SampleSet) {
 		}
 	}
 	if s == nil && in.a.Values != nil {
-		// Tick: keep what the last sample showed.
+		// No sample set: keep what the last transition showed.
 		vals = maps.Clone(in.a.Values)
 	}
 	in.a.Values, in.a.Thresholds = vals, thr

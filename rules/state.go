@@ -17,7 +17,8 @@ func (e *Engine) gate(now time.Time, in *instance, res result) result {
 }
 
 // advance moves an instance's state machine with one evaluation result.
-// s is the sample set evaluated, nil on a tick.
+// s is the sample set evaluated (on a tick, the device's latest; nil for
+// a room-wide rule or a device that has not reported).
 func (e *Engine) advance(now time.Time, in *instance, res result, s *collectors.SampleSet) {
 	if res == resUnknown {
 		return

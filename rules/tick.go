@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -41,16 +42,38 @@ func (e *Engine) Tick(now time.Time) {
 		}
 	}
 	e.each(func(in *instance) {
-		e.advance(now, in, e.gate(now, in, in.lastResult), nil)
+		e.advance(now, in, e.gate(now, in, in.lastResult), in.lastSet())
 	})
 	for fp, in := range e.carried {
-		if in.cr == nil && e.byName[in.a.Rule] == nil {
-			// Restored alert of a rule that no longer exists.
+		if (in.cr == nil && e.byName[in.a.Rule] == nil) || !e.inv.configured(in.a.Labels) {
+			// Restored alert of a rule that no longer exists, or of a
+			// site or device no longer configured: nothing will ever
+			// evaluate it again.
 			delete(e.carried, fp)
 			e.resolveOrphan(now, in)
 		}
 	}
 	e.flush()
+}
+
+// configured reports whether the inventory still has the site, and the
+// device of a configured room, that alert labels name. An empty
+// inventory knows nothing, and a room it does not list (the monitor's
+// own device) may have any device: both count as configured.
+func (inv *Inventory) configured(labels map[string]string) bool {
+	if len(inv.Sites) == 0 {
+		return true
+	}
+	i := slices.IndexFunc(inv.Sites, func(s Site) bool { return s.Name == labels[LabelSite] })
+	if i < 0 {
+		return false
+	}
+	rooms := inv.Sites[i].Rooms
+	j := slices.IndexFunc(rooms, func(r Room) bool { return r.Name == labels[LabelRoom] })
+	if j < 0 || labels[LabelDevice] == "" {
+		return true
+	}
+	return slices.ContainsFunc(rooms[j].Devices, func(d DeviceInfo) bool { return d.Device.Name == labels[LabelDevice] })
 }
 
 // noDataTick judges a device's silence at now.
