@@ -44,6 +44,11 @@ type Config struct {
 	RuleFiles []string `yaml:"rule_files"`
 	// DefaultRules loads the shipped rule set (rules/default.yaml).
 	DefaultRules bool `yaml:"default_rules"`
+	// HolidaysFile lists the public holidays and make-up working days
+	// (调休上班) for calendars with `public_holidays: true`, relative to
+	// the configuration file's folder (deploy/calendars/holidays.yaml); the
+	// built-in list covers the years it does not give.
+	HolidaysFile string `yaml:"holidays_file"`
 
 	file     *yamlconf.File
 	profiles profiles.Set
@@ -234,10 +239,7 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 		c.rules = def
 	}
 	for i, f := range c.RuleFiles {
-		path := f
-		if !filepath.IsAbs(path) && c.file != nil {
-			path = filepath.Join(filepath.Dir(c.file.Name), path)
-		}
+		path := c.relative(f)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "%v", err)
@@ -250,6 +252,39 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 		}
 		c.rules = rules.Merge(c.rules, more)
 	}
+	if c.HolidaysFile != "" {
+		path := c.relative(c.HolidaysFile)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs.Addf("holidays_file", "%v", err)
+			return
+		}
+		h, err := rules.ParseHolidays(path, data)
+		if err != nil {
+			errs.Addf("holidays_file", "%v", err)
+			return
+		}
+		rules.ApplyHolidays(c.rules, h)
+	}
+}
+
+// relative resolves path relative to the configuration file's folder.
+func (c *Config) relative(path string) string {
+	if !filepath.IsAbs(path) && c.file != nil {
+		return filepath.Join(filepath.Dir(c.file.Name), path)
+	}
+	return path
+}
+
+// calendarAhead is how far ahead `check` wants the calendars' public
+// holidays known.
+const calendarAhead = 60 * 24 * time.Hour
+
+// warnings are what `check` reports about a valid configuration that
+// will need attention, as of now: calendars whose public holidays run
+// out within calendarAhead.
+func (c *Config) warnings(now time.Time) []string {
+	return rules.CalendarWarnings(c.rules, now, calendarAhead)
 }
 
 // checkName records a problem with a site, room or device name: missing,
