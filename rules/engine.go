@@ -35,6 +35,7 @@ type Engine struct {
 	index  index
 	inv    Inventory
 
+	sites   map[string]*Site
 	devices map[devKey]*devEntry
 	rooms   map[roomKey]*roomEntry
 	// carried are alert states waiting for their instance to be created:
@@ -90,8 +91,10 @@ func (e *Engine) load(rules []Rule, inv Inventory) error {
 	e.byName, e.index, e.inv = byName, buildIndex(rs), inv
 	e.devices = map[devKey]*devEntry{}
 	e.rooms = map[roomKey]*roomEntry{}
+	e.sites = map[string]*Site{}
 	for si := range inv.Sites {
 		s := &inv.Sites[si]
+		e.sites[s.Name] = s
 		for ri := range s.Rooms {
 			r := &s.Rooms[ri]
 			re := e.roomFor(s.Name, r.Name)

@@ -81,11 +81,13 @@ type instance struct {
 	cr   *crule
 	dev  *devEntry  // nil for a room-wide instance
 	room *roomEntry // nil for a device outside any configured room
-	// threshold is the rule's primary threshold for this room (room
-	// override applied); thresholdEnv is the same number as the
+	// threshold is the rule's primary threshold for this site and room
+	// (overrides applied); thresholdEnv is the same number as the
 	// expression environment holds it.
 	threshold    float64
 	thresholdEnv any
+	// forDuration is the rule's `for` for this site and room.
+	forDuration time.Duration
 	// lastResult is the last evaluation before the calendar gate.
 	lastResult result
 	// clearSince is when a firing alert's condition last started to be
@@ -196,11 +198,16 @@ func (e *Engine) newInstance(c *crule, de *devEntry, re *roomEntry) *instance {
 	}
 	in.a = Alert{Rule: c.r.Name, Labels: labels, Severity: c.r.Severity,
 		Fingerprint: Fingerprint(c.r.Name, labels[LabelSite], labels[LabelRoom], labels[LabelDevice])}
-	in.threshold = c.thr
-	if re != nil && re.room != nil {
-		if v, ok := re.room.Thresholds[c.r.Name]; ok {
-			in.threshold = v
-		}
+	in.threshold, in.forDuration = c.thr, c.r.For
+	o := e.override(c.r.Name, labels[LabelSite], re)
+	if o.Threshold != nil {
+		in.threshold = *o.Threshold
+	}
+	if o.For != nil {
+		in.forDuration = *o.For
+	}
+	if o.Severity != "" {
+		in.a.Severity = o.Severity
 	}
 	in.thresholdEnv = in.threshold
 	if old, ok := e.carried[in.a.Fingerprint]; ok {

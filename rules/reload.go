@@ -27,7 +27,7 @@ func (e *Engine) Update(rules []Rule, inv Inventory) error {
 		keep(in)
 	}
 	e.byName, e.index, e.inv = ne.byName, ne.index, ne.inv
-	e.devices, e.rooms, e.carried = ne.devices, ne.rooms, carried
+	e.sites, e.devices, e.rooms, e.carried = ne.sites, ne.devices, ne.rooms, carried
 	e.flush()
 	return nil
 }

@@ -53,7 +53,7 @@ func (e *Engine) holds(now time.Time, in *instance, s *collectors.SampleSet) {
 	switch a.State {
 	case Inactive:
 		a.ActiveAt = now
-		if in.cr.r.For <= 0 {
+		if in.forDuration <= 0 {
 			e.fire(now, in, Inactive, s)
 			return
 		}
@@ -62,7 +62,7 @@ func (e *Engine) holds(now time.Time, in *instance, s *collectors.SampleSet) {
 			e.emit(now, in, Inactive, s)
 		}
 	case Pending:
-		if now.Sub(a.ActiveAt) >= in.cr.r.For {
+		if now.Sub(a.ActiveAt) >= in.forDuration {
 			e.fire(now, in, Pending, s)
 		}
 	}

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts"
@@ -79,7 +79,10 @@ type Site struct {
 	Title    string `yaml:"title"`
 	TitleEN  string `yaml:"title_en"`
 	TimeZone string `yaml:"timezone"`
-	Rooms    []Room `yaml:"rooms"`
+	// Rules change rules for the whole site, by rule name: threshold,
+	// for and severity (room-temperature-high: {for: 10m}).
+	Rules map[string]rules.Override `yaml:"rules"`
+	Rooms []Room                    `yaml:"rooms"`
 }
 
 // Room is a machine room or switch room.
@@ -91,9 +94,13 @@ type Room struct {
 	// battery (hospitals quote 3, 6 or 8 hours).
 	CarryTime time.Duration `yaml:"carry_time"`
 	// Thresholds overrides rule thresholds for this room, by rule name
-	// (room-temperature-high: 30).
+	// (room-temperature-high: 30): short for rules: {NAME: {threshold: 30}}.
 	Thresholds map[string]float64 `yaml:"thresholds"`
-	Devices    []DeviceEntry      `yaml:"devices"`
+	// Rules change rules for this room, by rule name: threshold, for and
+	// severity (room-temperature-high: {threshold: 25, for: 10m}), over
+	// the site's.
+	Rules   map[string]rules.Override `yaml:"rules"`
+	Devices []DeviceEntry             `yaml:"devices"`
 }
 
 // DeviceEntry is one device in the configuration file.
@@ -206,6 +213,7 @@ func (c *Config) validate() error {
 		if _, err := time.LoadLocation(s.TimeZone); err != nil {
 			errs.Addf(sp+".timezone", "%q: %v", s.TimeZone, err)
 		}
+		rules.ValidateOverrides(&errs, sp+".rules", c.rules, s.Rules)
 		rooms := map[string]bool{}
 		for j := range s.Rooms {
 			r := &s.Rooms[j]
@@ -214,11 +222,15 @@ func (c *Config) validate() error {
 			if r.CarryTime < 0 {
 				errs.Addf(rp+".carry_time", "must not be negative")
 			}
-			for name := range r.Thresholds {
-				if !slices.ContainsFunc(c.rules, func(x rules.Rule) bool { return x.Name == name }) {
-					errs.Addf(rp+".thresholds."+name, "no rule called %q", name)
+			thresholds := map[string]rules.Override{}
+			for name, v := range r.Thresholds {
+				thresholds[name] = rules.Override{Threshold: &v}
+				if o, ok := r.Rules[name]; ok && o.Threshold != nil {
+					errs.Addf(rp+".rules."+name+".threshold", "also set in thresholds: set it once")
 				}
 			}
+			rules.ValidateOverrides(&errs, rp+".thresholds", c.rules, thresholds)
+			rules.ValidateOverrides(&errs, rp+".rules", c.rules, r.Rules)
 			devs := map[string]bool{}
 			for k := range r.Devices {
 				c.validateDevice(&errs, fmt.Sprintf("%s.devices[%d]", rp, k), &r.Devices[k], devs)
@@ -285,6 +297,20 @@ const calendarAhead = 60 * 24 * time.Hour
 // out within calendarAhead.
 func (c *Config) warnings(now time.Time) []string {
 	return rules.CalendarWarnings(c.rules, now, calendarAhead)
+}
+
+// overrides returns the room's rule overrides, its thresholds included.
+func (r *Room) overrides() map[string]rules.Override {
+	out := maps.Clone(r.Rules)
+	for name, v := range r.Thresholds {
+		if out == nil {
+			out = map[string]rules.Override{}
+		}
+		o := out[name]
+		o.Threshold = &v
+		out[name] = o
+	}
+	return out
 }
 
 // checkName records a problem with a site, room or device name: missing,
