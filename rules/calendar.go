@@ -141,22 +141,36 @@ func clock(s string) (int, error) {
 func dates(errs *yamlconf.Errors, p string, list []string, loc *time.Location) map[civil]bool {
 	out := map[civil]bool{}
 	for i, s := range list {
-		a, b, isRange := strings.Cut(strings.TrimSpace(s), "..")
-		if !isRange {
-			b = a
-		}
-		from, err1 := time.ParseInLocation(time.DateOnly, strings.TrimSpace(a), loc)
-		to, err2 := time.ParseInLocation(time.DateOnly, strings.TrimSpace(b), loc)
-		if err1 != nil || err2 != nil || to.Before(from) || to.Sub(from) > 366*24*time.Hour {
+		days, ok := dateSpan(s, loc)
+		if !ok {
 			errs.Addf(fmt.Sprintf("%s[%d]", p, i), "%q: want a date 2026-10-01 or a range 2026-10-01..2026-10-07", s)
 			continue
 		}
-		for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-			y, m, dd := d.Date()
-			out[civil{y, m, dd}] = true
+		for _, d := range days {
+			out[d] = true
 		}
 	}
 	return out
+}
+
+// dateSpan parses a date (2026-10-01) or a range of at most a year
+// (2026-10-01..2026-10-07) into its days.
+func dateSpan(s string, loc *time.Location) ([]civil, bool) {
+	a, b, isRange := strings.Cut(strings.TrimSpace(s), "..")
+	if !isRange {
+		b = a
+	}
+	from, err1 := time.ParseInLocation(time.DateOnly, strings.TrimSpace(a), loc)
+	to, err2 := time.ParseInLocation(time.DateOnly, strings.TrimSpace(b), loc)
+	if err1 != nil || err2 != nil || to.Before(from) || to.Sub(from) > 366*24*time.Hour {
+		return nil, false
+	}
+	var out []civil
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		y, m, dd := d.Date()
+		out = append(out, civil{y, m, dd})
+	}
+	return out, true
 }
 
 // Contains reports whether t falls within working hours of a working day

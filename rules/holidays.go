@@ -73,7 +73,8 @@ func ParseHolidays(file string, data []byte) (*Holidays, error) {
 func (h *Holidays) days(errs *yamlconf.Errors, p string, list []string) map[civil]bool {
 	out := dates(errs, p, list, time.UTC)
 	for i, s := range list {
-		for d := range dates(&yamlconf.Errors{}, p, []string{s}, time.UTC) {
+		days, _ := dateSpan(s, time.UTC)
+		for _, d := range days {
 			if !h.set.years[d.y] {
 				errs.Addf(fmt.Sprintf("%s[%d]", p, i), "%q: %d is not in years %v (add it there)", s, d.y, h.Years)
 				break
