@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"log/slog"
 	"maps"
 	"sync"
@@ -10,7 +9,6 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/roomwatch/roomwatch/collectors"
-	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Option configures an Engine.
@@ -61,32 +59,12 @@ func NewEngine(rules []Rule, inv Inventory, notify NotifyFunc, opts ...Option) (
 	return e, nil
 }
 
+// load compiles rules and takes the inventory: its sites, rooms with
+// their facts, and devices.
 func (e *Engine) load(rules []Rule, inv Inventory) error {
-	var rs []*crule
-	byName := map[string]*crule{}
-	errs := &yamlconf.Errors{}
-	for i, r := range rules {
-		if r.Disabled {
-			continue
-		}
-		if _, dup := byName[r.Name]; dup {
-			return fmt.Errorf("rule %q: duplicate name", r.Name)
-		}
-		// Rules built in Go rather than parsed get the same checks.
-		cals := map[string]*Calendar{}
-		if w := r.When; w != nil && w.Calendar != nil {
-			cals[w.Inside+w.Outside] = w.Calendar
-		}
-		validateRule(errs, fmt.Sprintf("rules[%d]", i), &r, cals)
-		if err := errs.Err(); err != nil {
-			return fmt.Errorf("rule %q: %w", r.Name, err)
-		}
-		c, err := compileRule(i, r)
-		if err != nil {
-			return err
-		}
-		rs = append(rs, c)
-		byName[r.Name] = c
+	rs, byName, err := compileRules(rules)
+	if err != nil {
+		return err
 	}
 	e.byName, e.index, e.inv = byName, buildIndex(rs), inv
 	e.devices = map[devKey]*devEntry{}
@@ -113,6 +91,7 @@ func (e *Engine) load(rules []Rule, inv Inventory) error {
 	return nil
 }
 
+// observe notes now as the latest time seen (and the first).
 func (e *Engine) observe(now time.Time) {
 	if e.start.IsZero() {
 		e.start = now
@@ -157,6 +136,7 @@ func (e *Engine) Eval(now time.Time, s collectors.SampleSet) {
 	e.flush()
 }
 
+// flush hands the queued transitions to the notify func.
 func (e *Engine) flush() {
 	if len(e.out) == 0 {
 		return
