@@ -138,6 +138,7 @@ func clock(s string) (int, error) {
 	return h*60 + m, nil
 }
 
+// dates parses the dates and ranges of list (the field p) into days.
 func dates(errs *yamlconf.Errors, p string, list []string, loc *time.Location) map[civil]bool {
 	out := map[civil]bool{}
 	for i, s := range list {

@@ -136,6 +136,7 @@ func compileRules(rules []Rule) ([]*crule, map[string]*crule, error) {
 	return rs, byName, nil
 }
 
+// compileRule compiles rule r, the i-th of its set.
 func compileRule(i int, r Rule) (*crule, error) {
 	c := &crule{idx: i, r: r, tmpl: map[string]*template.Template{}}
 	var err error

@@ -125,6 +125,7 @@ type point struct {
 	v float64
 }
 
+// roomFor returns the entry of room of site, creating it.
 func (e *Engine) roomFor(site, room string) *roomEntry {
 	key := roomKey{site, room}
 	re := e.rooms[key]

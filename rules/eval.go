@@ -168,6 +168,7 @@ func (in *instance) evalSensorFault(s *collectors.SampleSet) result {
 	return resClear
 }
 
+// goodNum returns the value called name and whether it is there and good.
 func goodNum(s *collectors.SampleSet, name string) (collectors.Value, bool) {
 	v, ok := s.Get(name)
 	if !ok || v.Quality != collectors.Good {

@@ -163,6 +163,7 @@ func CalendarWarnings(rs []Rule, now time.Time, ahead time.Duration) []string {
 	return out
 }
 
+// joinInts prints years as "2027, 2028".
 func joinInts(ys []int) string {
 	s := make([]string, len(ys))
 	for i, y := range ys {

@@ -14,6 +14,7 @@ type index struct {
 	all                                          []*crule
 }
 
+// buildIndex files each rule under the most selective field it matches on.
 func buildIndex(rs []*crule) index {
 	ix := index{byDevice: map[string][]*crule{}, byRoom: map[string][]*crule{},
 		byProfile: map[string][]*crule{}, byClass: map[string][]*crule{}, bySite: map[string][]*crule{}}
@@ -52,6 +53,7 @@ func (ix *index) lookup(d collectors.Device) []*crule {
 	return out
 }
 
+// matches reports whether d is one of the devices m selects.
 func (m *Match) matches(d collectors.Device) bool {
 	if (m.Site != "" && m.Site != d.Site) || (m.Room != "" && m.Room != d.Room) ||
 		(m.Device != "" && m.Device != d.Name) || (m.Profile != "" && m.Profile != d.Profile) ||

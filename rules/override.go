@@ -76,6 +76,7 @@ func ValidateOverrides(errs *yamlconf.Errors, path string, rs []Rule, ov map[str
 	}
 }
 
+// kindList names the rule's kind for a message ("a sensor_fault rule").
 func kindList(r *Rule) string {
 	k := r.kind()
 	if len(k) == 0 {

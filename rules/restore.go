@@ -26,6 +26,7 @@ func (e *Engine) Alerts() []Alert {
 	return out
 }
 
+// copyAlert returns a with its maps copied.
 func copyAlert(a Alert) Alert {
 	a.Labels = maps.Clone(a.Labels)
 	a.Values = maps.Clone(a.Values)

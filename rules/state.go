@@ -92,6 +92,8 @@ func (e *Engine) clears(now time.Time, in *instance, s *collectors.SampleSet) {
 	}
 }
 
+// deactivate returns a pending alert to Inactive: its condition stopped
+// holding before `for` ran out.
 func (e *Engine) deactivate(now time.Time, in *instance, s *collectors.SampleSet) {
 	in.a.State = Inactive
 	in.a.ActiveAt = time.Time{}
