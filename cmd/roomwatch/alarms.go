@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -51,6 +52,13 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 	if err != nil {
 		return nil, fmt.Errorf("alarm state bucket %s: load: %w", cfg.Alerts.StateBucket, err)
 	}
+	// The engine resolves the alarms of a site no longer configured at its
+	// first tick: their stream must be there to record the resolution.
+	for _, site := range removedSites(cfg, stored) {
+		if err := alerts.EnsureStreams(ctx, js, site, cfg.Alerts); err != nil {
+			return nil, fmt.Errorf("alarm streams of removed site %s: %w", site, err)
+		}
+	}
 	p := &alarmPipeline{log: log.With("component", "alarms"), kv: kv}
 	p.pub = alerts.NewPublisher(js, kv, alerts.PublisherOptions{}, p.log)
 	reg.MustRegister(p.pub.Collectors()...)
@@ -83,6 +91,20 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 		p.subs = append(p.subs, sub)
 	}
 	return p, nil
+}
+
+// removedSites returns the sites, no longer configured, of the active
+// alarms among stored.
+func removedSites(cfg *Config, stored []*alerts.Alarm) []string {
+	var out []string
+	for _, a := range stored {
+		if a.Active() && !slices.Contains(out, a.Site) &&
+			!slices.ContainsFunc(cfg.Sites, func(s Site) bool { return s.Name == a.Site }) {
+			out = append(out, a.Site)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // workingHours is the calendar of the rules' working_hours (the one the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +79,69 @@ func TestRemovedDeviceAlarmResolvesAtStart(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// An alarm of a site no longer configured is resolved at the next start
+// (in the old site's stream) and listed no more.
+func TestRemovedSiteAlarmResolvesAtStart(t *testing.T) {
+	inf := influxtest.Start(t)
+	dir := t.TempDir()
+	path := writeConfig(t, dir, inf.URL(), upsDevice)
+	sims, urls := newSims(t, path)
+	defer sims.Stop()
+	if err := sims.Store.Apply("mains-fail"); err != nil {
+		t.Fatal(err)
+	}
+	a := startTestApp(t, path, sims, urls)
+	url := a.srv.ClientURL()
+	eventually(t, 15*time.Second, "the firing alarm listed", func() bool { return len(activeAlarms(t, url)) == 1 })
+	// Its stream is gone too (an operator removed it with the site): the
+	// resolution must still be recorded, not wait for a stream forever.
+	deleteAlarmStream(t, url, "test")
+	a.Stop()
+
+	// The site "test" becomes "annex".
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(string(data), "  - name: test\n", "  - name: annex\n", 1)
+	if renamed == string(data) {
+		t.Fatal("site not renamed")
+	}
+	if err := os.WriteFile(path, []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sims2, urls2 := newSims(t, path)
+	defer sims2.Stop()
+	b := startTestApp(t, path, sims2, urls2)
+	defer b.Stop()
+	url = b.srv.ClientURL()
+	eventually(t, 15*time.Second, "the old site's alarm resolved", func() bool {
+		return count(alarmLog(t, url), "ups-on-battery", alerts.Resolved) == 1
+	})
+	eventually(t, 15*time.Second, "the old site's alarm no longer listed", func() bool {
+		for _, x := range activeAlarms(t, url) {
+			if x.Site == "test" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// deleteAlarmStream deletes the alarm stream of site.
+func deleteAlarmStream(t *testing.T, url, site string) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := js.DeleteStream(ctx, alerts.DefaultConfig().StreamConfig(site).Name); err != nil {
+		t.Fatal(err)
+	}
 }
