@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -222,14 +221,12 @@ func (c *Config) validate() error {
 			if r.CarryTime < 0 {
 				errs.Addf(rp+".carry_time", "must not be negative")
 			}
-			thresholds := map[string]rules.Override{}
-			for name, v := range r.Thresholds {
-				thresholds[name] = rules.Override{Threshold: &v}
+			for name := range r.Thresholds {
 				if o, ok := r.Rules[name]; ok && o.Threshold != nil {
 					errs.Addf(rp+".rules."+name+".threshold", "also set in thresholds: set it once")
 				}
 			}
-			rules.ValidateOverrides(&errs, rp+".thresholds", c.rules, thresholds)
+			rules.ValidateOverrides(&errs, rp+".thresholds", c.rules, thresholdOverrides(r.Thresholds))
 			rules.ValidateOverrides(&errs, rp+".rules", c.rules, r.Rules)
 			devs := map[string]bool{}
 			for k := range r.Devices {
@@ -301,14 +298,21 @@ func (c *Config) warnings(now time.Time) []string {
 
 // overrides returns the room's rule overrides, its thresholds included.
 func (r *Room) overrides() map[string]rules.Override {
-	out := maps.Clone(r.Rules)
-	for name, v := range r.Thresholds {
-		if out == nil {
-			out = map[string]rules.Override{}
+	out := thresholdOverrides(r.Thresholds)
+	for name, o := range r.Rules {
+		if o.Threshold == nil {
+			o.Threshold = out[name].Threshold
 		}
-		o := out[name]
-		o.Threshold = &v
 		out[name] = o
+	}
+	return out
+}
+
+// thresholdOverrides turns a room's thresholds into rule overrides.
+func thresholdOverrides(th map[string]float64) map[string]rules.Override {
+	out := make(map[string]rules.Override, len(th))
+	for name, v := range th {
+		out[name] = rules.Override{Threshold: &v}
 	}
 	return out
 }
