@@ -3,7 +3,10 @@
 // labels and says when an alarm fires and clears: an expression over the
 // sample's values, a hysteresis band, a rate of change, a stuck value,
 // no data, or two probes of one room disagreeing, gated by `for`,
-// `keep_firing_for`, flap protection and working-hour calendars.
+// `keep_firing_for`, flap protection and working-hour calendars (whose
+// public holidays a holiday file updates: ApplyHolidays). A site or room
+// changes a rule's threshold, `for` and severity without copying it
+// (Override).
 //
 // The Engine evaluates every sample set as it arrives (Eval) and advances
 // timers and no-data checks on Tick. It never calls time.Now: the caller
