@@ -222,6 +222,24 @@ func TestIncomingAckReachesTheHandler(t *testing.T) {
 	}
 }
 
+func TestUnannouncedMessagesAreReadToo(t *testing.T) {
+	s := startSim(t)
+	m := newModem(t, s, func(c *Config) {
+		c.Init = []string{"+CNMI=0,0,0,0,0"} // a modem that announces nothing
+		c.ReadInterval = time.Second
+	})
+	in := receive(t, m)
+	if _, err := m.Send(ctx30(t), to("n", "告警", "13800138000")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Inject("+8613800138000", "ACK 9999"); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, in); got.Text != "ACK 9999" {
+		t.Errorf("received %+v", got)
+	}
+}
+
 func TestDeliveryReportMatchesItsSend(t *testing.T) {
 	s := startSim(t)
 	m := newModem(t, s, func(c *Config) { c.DeliveryReports = true })

@@ -109,11 +109,25 @@ func (m *Modem) Receive(ctx context.Context, h func(channels.Inbound)) error {
 			continue
 		}
 		lastErr = ""
+		if done := m.watch(ctx, c); done {
+			return nil
+		}
+	}
+}
+
+// watch reads the SIM now and every read_interval until the connection
+// is lost (false) or ctx ends (true).
+func (m *Modem) watch(ctx context.Context, c *conn) bool {
+	tick := time.NewTicker(m.cfg.ReadInterval)
+	defer tick.Stop()
+	for {
 		m.readStored(c)
 		select {
 		case <-ctx.Done():
-			return nil
+			return true
 		case <-c.at.Closed():
+			return false
+		case <-tick.C:
 		}
 	}
 }
