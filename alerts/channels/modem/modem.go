@@ -114,6 +114,9 @@ func (m *Modem) Close() error {
 	return nil
 }
 
+// errClosed is what a closed channel answers.
+var errClosed = errors.New("channel closed")
+
 // errGone is the cause of a send while the modem is not reachable.
 type errGone struct {
 	after time.Duration
@@ -133,7 +136,7 @@ func (m *Modem) connect() (*conn, error) {
 	m.connMu.Lock()
 	defer m.connMu.Unlock()
 	if m.closed {
-		return nil, errors.New("channel closed")
+		return nil, errClosed
 	}
 	if c := m.c; c != nil {
 		select {

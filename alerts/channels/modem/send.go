@@ -10,7 +10,7 @@ import (
 	"github.com/warthog618/modem/at"
 )
 
-// Send sends m's text (its title when the text is empty) as SMS to every
+// Send sends msg's text (its title when the text is empty) as SMS to every
 // recipient with a mobile number, one at a time. The Receipt's Ref lists
 // the message references the modem gave (+CMGS), comma-separated, the
 // parts of each recipient in order; a delivery report carries the same
