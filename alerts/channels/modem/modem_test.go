@@ -339,3 +339,21 @@ func TestCancelledSendStopsAtOnce(t *testing.T) {
 		t.Fatalf("cancelled after the PDU was written: %v, %+v; want Unknown", err, rc)
 	}
 }
+
+func TestUnplugMidSendIsUnknown(t *testing.T) {
+	s := startSim(t)
+	m := newModem(t, s)
+	if _, err := m.Send(ctx30(t), to("n0", "连接", "13800138000")); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSendDelay(time.Hour)
+	go func() {
+		if s.Wait(ctx30(t), func(v modemsim.View) bool { return len(v.PDUs) == 2 }) == nil {
+			_ = s.Unplug()
+		}
+	}()
+	rc, err := m.Send(ctx30(t), to("n1", "拔线", "13800138000"))
+	if err == nil || !rc.Unknown || rc.Retry {
+		t.Fatalf("unplugged after the PDU was written: %v, %+v; want Unknown", err, rc)
+	}
+}
