@@ -94,6 +94,8 @@ func TestCMSErrorIsReportedByCodeAndNotSent(t *testing.T) {
 func TestSlowModemIsNotReportedFailed(t *testing.T) {
 	s := startSim(t)
 	m := newModem(t, s)
+	log, logged := channeltest.Logger()
+	m.log = log
 	s.SetSendDelay(1500 * time.Millisecond) // beyond the AT driver's 1 s default
 	rc, err := m.Send(ctx30(t), to("n", "一号机房 UPS 电池放电", "13800138000"))
 	if err != nil {
@@ -101,6 +103,9 @@ func TestSlowModemIsNotReportedFailed(t *testing.T) {
 	}
 	if n := len(s.PDUs()); n != 1 {
 		t.Errorf("modem got %d PDUs, want 1", n)
+	}
+	if !strings.Contains(logged.String(), `signal="-67 dBm"`) {
+		t.Errorf("set-up not logged with the signal:\n%s", logged)
 	}
 }
 
