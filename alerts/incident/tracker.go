@@ -309,7 +309,10 @@ func (t *Tracker) Observe(ctx context.Context, a *alerts.Alarm) error {
 		k := t.cfg.class(ok.class)
 		last := k != nil && k.Match.matches(a) && !a.Active() && !t.anyActive(k, ok.site, ok.room)
 		_, err := t.store.update(ctx, key, func(in *Incident) (bool, error) {
-			changed := in.addAlarm(a)
+			changed := false
+			if a.Active() || in.hasAlarm(a.ID) { // not an older alarm's resolution
+				changed = in.addAlarm(a)
+			}
 			if last && in.ResolvedAt == nil {
 				end := a.UpdatedAt
 				if a.EndedAt != nil {

@@ -21,14 +21,6 @@ const Rule = "patrol-unsigned"
 // patrol screen's storage implements it.
 type SignedFunc func(ctx context.Context, site, room string, day time.Time) (bool, error)
 
-// Calendar tells working hours; *rules.Calendar is one. A day is a
-// working day when some minute of it is within working hours.
-type Calendar interface {
-	Contains(t time.Time) bool
-}
-
-var _ Calendar = (*rules.Calendar)(nil)
-
 // Options are what a Checker needs beyond its configuration.
 type Options struct {
 	// Inventory gives the rooms the Default hours apply to, and titles.
@@ -46,14 +38,14 @@ type room struct {
 
 // Checker raises and resolves patrol-unsigned alarms.
 type Checker struct {
-	cfg    *Config
-	cal    Calendar
-	signed SignedFunc
-	pub    *alerts.Publisher
-	state  jetstream.KeyValue
-	now    func() time.Time
-	rooms  []room
-	log    *slog.Logger
+	cfg     *Config
+	working func(time.Time) bool
+	signed  SignedFunc
+	pub     *alerts.Publisher
+	state   jetstream.KeyValue
+	now     func() time.Time
+	rooms   []room
+	log     *slog.Logger
 
 	mu       sync.Mutex
 	workdays map[string]bool // date → working day (cache)
@@ -62,9 +54,13 @@ type Checker struct {
 	done   chan struct{}
 }
 
-// New returns a Checker. cfg must be defaulted and valid; cal nil makes
-// every day a working day; state is the alarm state bucket pub writes.
-func New(cfg *Config, cal Calendar, signed SignedFunc, pub *alerts.Publisher, state jetstream.KeyValue, opt Options, log *slog.Logger) (*Checker, error) {
+// New returns a Checker. cfg must be defaulted and valid. working tells
+// working hours: the Contains method of the rules' calendar
+// (*rules.Calendar, e.g. working_hours), as daily.NewRecorder takes it;
+// a day is a working day when some minute of it is within working hours,
+// and nil makes every day one. state is the alarm state bucket pub
+// writes.
+func New(cfg *Config, working func(time.Time) bool, signed SignedFunc, pub *alerts.Publisher, state jetstream.KeyValue, opt Options, log *slog.Logger) (*Checker, error) {
 	if signed == nil || pub == nil || state == nil {
 		return nil, errors.New("unsigned patrol checker: signed, publisher and state bucket are required")
 	}
@@ -74,7 +70,7 @@ func New(cfg *Config, cal Calendar, signed SignedFunc, pub *alerts.Publisher, st
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Checker{cfg: cfg, cal: cal, signed: signed, pub: pub, state: state, now: opt.Now,
+	c := &Checker{cfg: cfg, working: working, signed: signed, pub: pub, state: state, now: opt.Now,
 		log: log.With("component", "patrol-unsigned"), workdays: map[string]bool{}}
 	listed := map[[2]string]bool{}
 	titles := map[[2]string]map[string]string{}
@@ -177,7 +173,7 @@ func (c *Checker) due(r room, day time.Time) (time.Time, bool) {
 // workday reports whether day (local midnight) is a working day of the
 // calendar: some minute of it is within working hours.
 func (c *Checker) workday(day time.Time) bool {
-	if c.cal == nil {
+	if c.working == nil {
 		return true
 	}
 	date := day.Format(time.DateOnly)
@@ -189,7 +185,7 @@ func (c *Checker) workday(day time.Time) bool {
 	end := day.AddDate(0, 0, 1)
 	w := false
 	for t := day; t.Before(end); t = t.Add(time.Minute) {
-		if c.cal.Contains(t) {
+		if c.working(t) {
 			w = true
 			break
 		}

@@ -94,7 +94,7 @@ func (f *fixture) checker(t *testing.T, cfg Config) *Checker {
 		{Name: "room1", Title: map[string]string{"zh": "一号机房", "en": "Room 1"}},
 		{Name: "his", Title: map[string]string{"zh": "HIS机房", "en": "HIS room"}},
 	}}}}
-	c, err := New(&cfg, workingHours(t), f.isSigned, f.pub, f.state, Options{Inventory: inv, Now: f.clock}, nil)
+	c, err := New(&cfg, workingHours(t).Contains, f.isSigned, f.pub, f.state, Options{Inventory: inv, Now: f.clock}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

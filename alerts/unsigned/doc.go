@@ -2,10 +2,11 @@
 // not signed by its configured hour (issue 10, item 5), and resolves it
 // when the record gets signed.
 //
-// A Checker is given a clock, the rules' holiday calendar (a
-// *rules.Calendar, e.g. the rule set's working_hours: a day is a working
-// day when the calendar has working hours in it, so weekends, holidays
-// and make-up working days follow the State Council's schedule), the
+// A Checker is given a clock, the rules' holiday calendar (the Contains
+// method of a *rules.Calendar, e.g. the rule set's working_hours: a day
+// is a working day when the calendar has working hours in it, so
+// weekends, holidays and make-up working days follow the State Council's
+// schedule), the
 // hour of each room (Config: a workday hour, a weekend/holiday hour or
 // none) and a SignedFunc that the patrol screen's storage implements.
 // At every check, for each room and each of the last Lookback days whose
@@ -26,7 +27,10 @@
 // bucket exist (cmd/roomwatch app), with the screen's store as SignedFunc:
 //
 //	cfg.Defaults() // then Validate with the config file's yamlconf.Errors
-//	c, err := unsigned.New(&cfg, cal, store.Signed, pub, stateKV,
-//		unsigned.Options{Inventory: inv}, log)
-//	c.Start(ctx) … c.Stop(ctx)
+//	c, err := unsigned.New(&cfg, workingHours(cfg.rules), store.Signed,
+//		p.pub, p.kv, unsigned.Options{Inventory: cfg.inventory()}, log)
+//	c.Start(ctx) … c.Stop()
+//
+// (workingHours is cmd/roomwatch's, the same calendar the daily record
+// counts after-hours door openings with.)
 package unsigned
