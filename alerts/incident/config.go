@@ -250,10 +250,10 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 				errs.Addf(fmt.Sprintf("%s.match.severities[%d]", p, j), "%q: want critical, major, minor or warning", s)
 			}
 		}
-		if k.Operator.Deadline() == 0 {
+		if k.Operator.Deadline() == 0 && k.Operator != c.Operator { // else reported above
 			errs.Addf(p+".operator", "%q: want cii (1 h), central (2 h) or other (4 h)", k.Operator)
 		}
-		if k.Deadline <= 0 {
+		if k.Deadline < 0 { // 0 comes from an unknown operator, reported
 			errs.Addf(p+".deadline", "must be positive")
 		}
 		if k.HospitalDeadline <= 0 {
