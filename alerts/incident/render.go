@@ -97,7 +97,14 @@ func (d *Draft) write(b *strings.Builder, lang string, loc *time.Location, md bo
 		b.WriteString("\n")
 	}
 	if len(d.Missing) > 0 {
-		item(b, md, tr(lang, "未能读取：", "Not available: ")+strings.Join(d.Missing, ", "))
+		missing := make([]string, len(d.Missing))
+		for i, m := range d.Missing {
+			if date, ok := strings.CutPrefix(m, "daily record "); ok && lang == "zh" {
+				m = "当日记录 " + date
+			}
+			missing[i] = m
+		}
+		item(b, md, tr(lang, "未能读取：", "Not available: ")+strings.Join(missing, ", "))
 		b.WriteString("\n")
 	}
 }

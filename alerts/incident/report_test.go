@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/daily"
 )
 
 // deliver publishes a notification record as the notifier does.
@@ -74,7 +75,7 @@ func TestDraftTimelineSignAndCorrect(t *testing.T) {
 		t.Errorf("missing %v, want the daily record only", d.Missing)
 	}
 	md := d.Markdown("zh", shanghai)
-	for _, s := range []string{"# 事件报告：一号机房「机房温度超过关机温度」", "02:15:00", "通知 张三（sms，firing）：已发出", "张三 确认告警（sms）：已到机房", "告警全部恢复"} {
+	for _, s := range []string{"# 事件报告：一号机房「机房温度超过关机温度」", "02:15:00", "通知 张三（sms，firing）：已发出", "张三 确认告警（sms）：已到机房", "告警全部恢复", "未能读取：当日记录 2026-12-01"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)
 		}
@@ -127,6 +128,7 @@ func TestDraftTimelineSignAndCorrect(t *testing.T) {
 			t.Errorf("signed report lacks %q:\n%s", s, md)
 		}
 	}
+	t.Logf("signed report:\n%s", md)
 	got, _ := f.store.Get(f.ctx, "main", in.ID)
 	if got.Signed == nil || got.Signed.Revision != 4 {
 		t.Errorf("incident signature %+v, want revision 4", got.Signed)
@@ -138,6 +140,11 @@ func TestDraftWithoutDeliveryStream(t *testing.T) {
 	f.tracker("")
 	f.fire("room-temperature-critical", "room1", "th1", alerts.Critical, t0, map[string]alerts.Reading{"temperature_c": {Value: 36, Unit: "°C"}})
 	in := f.waitIncidents(1)[0]
+	rec, _ := json.Marshal(daily.Record{Schema: daily.Schema, V: daily.V, Site: "main", Room: "room1", Date: "2026-12-01",
+		Summary: daily.Summary{MainsLossEpisodes: 1, MainsLossS: 1500, Alarms: 3}})
+	if _, err := f.store.daily.Put(f.ctx, alerts.DailyKey("main", "room1", "2026-12-01"), rec); err != nil {
+		t.Fatal(err)
+	}
 	d, err := f.store.Draft(f.ctx, "main", in.ID, alerts.Config{}, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +154,9 @@ func TestDraftWithoutDeliveryStream(t *testing.T) {
 	}
 	if got := kinds(d); len(got) != 2 || got[0] != "alarm:firing" {
 		t.Errorf("timeline %v", got)
+	}
+	if txt := d.Text("zh", shanghai); !strings.Contains(txt, "市电中断次数：1") || !strings.Contains(txt, "市电中断时长：25 min") {
+		t.Errorf("the day's facts missing:\n%s", txt)
 	}
 }
 
