@@ -80,17 +80,12 @@
 // returns them all; Revision.Markdown/Text render one with its signature
 // block for printing.
 //
-// # Wiring (for the lead)
+// # Wiring
 //
-// In the monitor, after the alarm pipeline (cmd/roomwatch alarms.go has
-// the publisher p.pub and the state bucket p.kv):
-//
-//	cfg.Incidents.Defaults() // and Validate(&errs, "incidents") in Config.validate
-//	kv, _ := incident.EnsureBucket(ctx, js, cfg.Incidents)
-//	store := incident.NewStore(js, kv, dailyKV, cfg.Incidents)
-//	tr, _ := incident.NewTracker(cfg.Incidents, store, js, p.pub, incident.Options{
-//		Sites: siteNames, Inventory: cfg.inventory(), Alarms: cfg.Alerts, State: p.kv}, log)
-//	tr.Start(ctx) … tr.Stop(ctx)
+// The monitor starts a Tracker with its alarm pipeline when the
+// configuration has an incidents section (cmd/roomwatch alarms.go,
+// startIncidents): EnsureBucket, NewStore, NewTracker with the pipeline's
+// publisher and alarm state bucket, Start; Stop at shutdown.
 //
 // The screen needs only a Store on the same bucket: List and Get for the
 // incidents and their clocks (Incident.Left), Draft, Latest/Revisions,
