@@ -9,6 +9,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/daily"
+	"github.com/roomwatch/roomwatch/alerts/incident"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
 
@@ -37,6 +38,9 @@ type Config struct {
 	Alerts alerts.Config `yaml:"alerts"`
 	// Daily is the daily inspection record (time zone, ranges).
 	Daily daily.Config `yaml:"daily"`
+	// Incidents, when set, opens incidents from alarms of its classes and
+	// runs their reporting clocks (alerts/incident).
+	Incidents *incident.Config `yaml:"incidents"`
 	// RuleFiles are rules files (calendars and rules) merged over the
 	// default rule set: a rule of the same name replaces the default one,
 	// `disabled: true` removes it.
@@ -200,6 +204,10 @@ func (c *Config) validate() error {
 	c.Influx.Validate(&errs, "influx")
 	c.Alerts.Validate(&errs, "alerts")
 	c.Daily.Validate(&errs, "daily")
+	if c.Incidents != nil {
+		c.Incidents.Defaults()
+		c.Incidents.Validate(&errs, "incidents")
+	}
 	c.loadRules(&errs)
 	sites := map[string]bool{}
 	for i := range c.Sites {
