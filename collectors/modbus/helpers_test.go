@@ -1,4 +1,4 @@
-package modbus
+package modbus_test
 
 import (
 	"bufio"
@@ -18,8 +18,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/modbus"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
+	"github.com/roomwatch/roomwatch/collectors/sim/modbussim"
 )
 
 func TestMain(m *testing.M) {
@@ -48,7 +50,7 @@ func runChildSim() int {
 		return 1
 	}
 	store := sim.NewStore()
-	s := NewSimulator(store, nil)
+	s := modbussim.NewSimulator(store, nil)
 	var addrs []string
 	for i := range n {
 		name := fmt.Sprint("ups", i)
@@ -145,9 +147,9 @@ func newStore(t testing.TB, devs ...simDevice) *sim.Store {
 }
 
 // serveTCP starts a simulator on a random loopback port.
-func serveTCP(t testing.TB, src Source, units map[uint8]string) string {
+func serveTCP(t testing.TB, src modbussim.Source, units map[uint8]string) string {
 	t.Helper()
-	s := NewSimulator(src, nil)
+	s := modbussim.NewSimulator(src, nil)
 	addr, err := s.ListenTCP("127.0.0.1:0", units)
 	if err != nil {
 		t.Fatal(err)
@@ -161,9 +163,9 @@ func tcpTarget(addr string, unit uint8) collectors.Target {
 }
 
 // newPoller builds a poller that is closed at the end of the test.
-func newPoller(t testing.TB, name string, tgt collectors.Target, p *profiles.Profile, timeout time.Duration, invert ...string) *Poller {
+func newPoller(t testing.TB, name string, tgt collectors.Target, p *profiles.Profile, timeout time.Duration, invert ...string) *modbus.Poller {
 	t.Helper()
-	pl, err := New(collectors.DeviceConfig{
+	pl, err := modbus.New(collectors.DeviceConfig{
 		Device: collectors.Device{Site: "s", Room: "r", Name: name},
 		Target: tgt, Timeout: timeout, Invert: invert,
 	}, p, nil)
