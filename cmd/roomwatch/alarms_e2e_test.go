@@ -13,6 +13,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 const upsDevice = `- {name: ups1, title: UPS1, profile: rfc1628-ups, url: sim}`
@@ -212,8 +213,8 @@ func TestRestartWhileFiring(t *testing.T) {
 	}
 	a := startTestApp(t, path, sims, urls)
 	url := a.srv.ClientURL()
-	eventually(t, 15*time.Second, "ups-on-battery firing", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Firing) == 1
+	testutil.Eventually(t, 15*time.Second, "ups-on-battery firing", func() (bool, string) {
+		return count(alarmLog(t, url), "ups-on-battery", alerts.Firing) == 1, ""
 	})
 	a.Stop()
 
@@ -222,7 +223,7 @@ func TestRestartWhileFiring(t *testing.T) {
 	url = b.srv.ClientURL()
 	polls := b.polled.Load
 	start := polls()
-	eventually(t, 15*time.Second, "five polls after the restart", func() bool { return polls() >= start+5 })
+	testutil.Eventually(t, 15*time.Second, "five polls after the restart", func() (bool, string) { return polls() >= start+5, "" })
 	if got := alarmLog(t, url); count(got, "ups-on-battery", alerts.Firing) != 1 || len(got) != 1 {
 		for _, x := range got {
 			t.Logf("%s %s %s %v", x.Rule, x.State, x.Device, x.Text)
@@ -237,11 +238,11 @@ func TestRestartWhileFiring(t *testing.T) {
 	}
 	c := startTestApp(t, path, sims, urls)
 	url = c.srv.ClientURL()
-	eventually(t, 15*time.Second, "the resolution after the second restart", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Resolved) == 1
+	testutil.Eventually(t, 15*time.Second, "the resolution after the second restart", func() (bool, string) {
+		return count(alarmLog(t, url), "ups-on-battery", alerts.Resolved) == 1, ""
 	})
 	start = c.polled.Load()
-	eventually(t, 15*time.Second, "five more polls", func() bool { return c.polled.Load() >= start+5 })
+	testutil.Eventually(t, 15*time.Second, "five more polls", func() (bool, string) { return c.polled.Load() >= start+5, "" })
 	got := alarmLog(t, url)
 	c.Stop()
 	if count(got, "ups-on-battery", alerts.Firing) != 1 || count(got, "ups-on-battery", alerts.Resolved) != 1 {

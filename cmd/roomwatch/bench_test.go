@@ -65,6 +65,7 @@ import (
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // benchValuesPerDevice is the workload's values per device (bench-ups12
@@ -117,27 +118,12 @@ func (s benchSettings) warmup() time.Duration { return max(5*time.Second, 3*s.in
 
 // ---------------------------------------------------------------- peers
 
-// peerMissing fails under CI=true and skips otherwise.
-func peerMissing(b testing.TB, msg string) {
-	b.Helper()
-	if os.Getenv("CI") == "true" {
-		b.Fatal(msg)
-	}
-	b.Skip(msg)
-}
-
 // benchSnmpd starts one net-snmp snmpd listening on n loopback UDP ports
 // (each port one device) serving testdata/bench/snmpd.conf, and returns
 // the device URLs. snmpd is killed at cleanup.
 func benchSnmpd(b *testing.B, n int) []string {
 	b.Helper()
-	bin, err := exec.LookPath("snmpd")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/snmpd"); serr != nil {
-			peerMissing(b, "snmpd (net-snmp) not found on PATH or in /usr/sbin: install snmpd")
-		}
-		bin = "/usr/sbin/snmpd"
-	}
+	bin := testutil.NeedProgram(b, "snmpd", "install the Debian package snmpd")
 	conf, err := filepath.Abs("testdata/bench/snmpd.conf")
 	if err != nil {
 		b.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
 	"github.com/roomwatch/roomwatch/collectors/sim/modbussim"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -176,24 +177,11 @@ func newPoller(t testing.TB, name string, tgt collectors.Target, p *profiles.Pro
 	return pl
 }
 
-// needPeer fails under CI=true and skips otherwise when a program is missing.
-func needPeer(t testing.TB, prog string) string {
-	t.Helper()
-	path, err := exec.LookPath(prog)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is needed for this test (CI=true): %v", prog, err)
-		}
-		t.Skipf("%s not installed: %v", prog, err)
-	}
-	return path
-}
-
 // ptyPair starts socat joining two pseudo-terminals and returns their
 // paths: what one side writes, the other reads, like two ends of a cable.
 func ptyPair(t testing.TB) (a, b string) {
 	t.Helper()
-	socat := needPeer(t, "socat")
+	socat := testutil.NeedProgram(t, "socat", "install the Debian package socat")
 	dir := t.TempDir()
 	a, b = filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	cmd := exec.Command(socat, "pty,raw,echo=0,link="+a, "pty,raw,echo=0,link="+b)
@@ -204,18 +192,12 @@ func ptyPair(t testing.TB) (a, b string) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, 10*time.Second, "socat's ptys", func() (bool, string) {
 		_, errA := os.Stat(a)
 		_, errB := os.Stat(b)
-		if errA == nil && errB == nil {
-			return a, b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("socat made no ptys: %v %v", errA, errB)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errA == nil && errB == nil, fmt.Sprint(errA, " ", errB)
+	})
+	return a, b
 }
 
 // proxy sits between pollers and a Modbus TCP server. It counts

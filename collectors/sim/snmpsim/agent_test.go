@@ -18,6 +18,7 @@ import (
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
 	"github.com/roomwatch/roomwatch/collectors/snmp"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -198,17 +199,8 @@ func countWalks(p *profiles.Profile) int {
 // snmpwalk (GETBULK, v2c) and snmpget (v1): its BER encoding is what a
 // real SNMP manager reads.
 func TestAgentWithNetSnmpTools(t *testing.T) {
-	walk, err := exec.LookPath("snmpwalk")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("snmpwalk (net-snmp client tools) not installed")
-		}
-		t.Skip("snmpwalk not installed")
-	}
-	get, err := exec.LookPath("snmpget")
-	if err != nil {
-		t.Fatal("snmpwalk without snmpget")
-	}
+	walk := testutil.NeedProgram(t, "snmpwalk", "install the Debian package snmp")
+	get := testutil.NeedProgram(t, "snmpget", "install the Debian package snmp")
 	store := simStore(t, map[string]string{"apc1": "apc-ups"})
 	addr := simAgent(t, store, "public", "apc1")["apc1"]
 	env := append(os.Environ(), "MIBS=", "MIBDIRS="+t.TempDir())
