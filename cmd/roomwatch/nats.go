@@ -61,9 +61,9 @@ type NATSConfig struct {
 	TLSCA   string `yaml:"tls_ca"`
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
-	// Credentials: one of user/password, token, nkey seed file or creds
-	// file. With the embedded server, user/password or token are required
-	// of every client, the monitor included.
+	// Credentials for an external server: one of user/password, token,
+	// nkey seed file or creds file. The embedded server authenticates
+	// each role with its own key instead (see natsauth.go).
 	User      string          `yaml:"user"`
 	Password  yamlconf.Secret `yaml:"password"`
 	Token     yamlconf.Secret `yaml:"token"`
@@ -71,6 +71,12 @@ type NATSConfig struct {
 	CredsFile string          `yaml:"creds_file"`
 
 	// Embedded server only.
+	// Auth is "roles" (default: one generated nkey per role, each with
+	// its role's subjects) or "none" (no authentication: loopback only).
+	Auth string `yaml:"auth"`
+	// KeysDir holds the roles' nkey seeds (mode 0600), generated at first
+	// start. Default: nats-keys beside store_dir (<state_dir>/nats-keys).
+	KeysDir string `yaml:"keys_dir"`
 	// Listen is host:port where other processes on this host (notifier,
 	// patrol screen) reach the embedded server. Port 0 picks a free one.
 	Listen string `yaml:"listen"`
@@ -135,8 +141,11 @@ func (c *NATSConfig) Validate(errs *yamlconf.Errors, path string) {
 		}
 		return
 	}
-	if c.NKeyFile != "" || c.CredsFile != "" {
-		errs.Addf(p("nkey_file"), "nkey_file and creds_file need an external server (url); the embedded server takes user/password or token")
+	if c.hasCredentials() {
+		errs.Addf(p("user"), "user, password, token, nkey_file and creds_file are for an external server (url); the embedded server gives each role its own key in keys_dir (auth: roles)")
+	}
+	if a := c.authMode(); a != authRoles && a != authNone {
+		errs.Addf(p("auth"), "%q is not roles or none", a)
 	}
 	if c.TLSCA != "" && c.TLSCert == "" {
 		errs.Addf(p("tls_ca"), "the embedded server needs tls_cert and tls_key to serve TLS")
@@ -188,37 +197,57 @@ func listenAddr(s string) (hostPort, error) {
 // process, or connects to the external servers. The server is nil when
 // external. Stop with stopNATS.
 func startNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, *nats.Conn, error) {
-	log = log.With("component", "nats")
-	opts, err := clientOptions(cfg, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !cfg.Embedded() {
-		nc, err := nats.Connect(strings.Join(splitURLs(cfg.URL), ","), opts...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("nats: connect %s: %w", redactURLs(cfg.URL), err)
+	var srv *server.Server
+	if cfg.Embedded() {
+		var err error
+		if srv, err = newEmbeddedNATS(cfg, log.With("component", "nats")); err != nil {
+			return nil, nil, err
 		}
-		log.Info("nats: connected", "server", nc.ConnectedUrlRedacted())
-		return nil, nc, nil
 	}
-	srv, err := newEmbeddedNATS(cfg, log)
+	nc, err := connectRole(cfg, srv, roleMonitor, log)
 	if err != nil {
+		if srv != nil {
+			srv.Shutdown()
+			srv.WaitForShutdown()
+		}
 		return nil, nil, err
 	}
-	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv))...)
-	if err != nil {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-		return nil, nil, fmt.Errorf("nats: connect to embedded server: %w", err)
+	if srv == nil {
+		log.Info("nats: connected", "server", nc.ConnectedUrlRedacted())
 	}
 	return srv, nc, nil
 }
 
+// connectRole opens another connection for role (a notifier or screen in
+// the monitor's process): to the embedded server srv in process with the
+// role's key, or to the external servers with the configured
+// credentials.
+func connectRole(cfg NATSConfig, srv *server.Server, role string, log *slog.Logger) (*nats.Conn, error) {
+	log = log.With("component", "nats", "role", role)
+	opts, err := clientOptions(cfg, role, log)
+	if err != nil {
+		return nil, err
+	}
+	if srv == nil {
+		nc, err := nats.Connect(strings.Join(splitURLs(cfg.URL), ","), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("nats: %s: connect %s: %w", role, redactURLs(cfg.URL), err)
+		}
+		return nc, nil
+	}
+	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv))...)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %s: connect to embedded server: %w", role, err)
+	}
+	return nc, nil
+}
+
 // dialNATS connects a client (a subcommand such as `roomwatch alarms`) to
 // the configured external servers, or to the running monitor's embedded
-// server at its listen address.
+// server at its listen address, with the screen's (an operator's) key
+// from the state directory.
 func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
-	opts, err := clientOptions(cfg, log)
+	opts, err := clientOptions(cfg, roleScreen, log)
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +277,12 @@ func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
 	return nc, nil
 }
 
-// clientOptions are the connection options of cfg: credentials, TLS for
-// external servers, reconnects and logging.
-func clientOptions(cfg NATSConfig, log *slog.Logger) ([]nats.Option, error) {
+// clientOptions are the connection options of cfg for role: credentials
+// (the role's key on the embedded server), TLS for external servers,
+// reconnects and logging.
+func clientOptions(cfg NATSConfig, role string, log *slog.Logger) ([]nats.Option, error) {
 	opts := []nats.Option{
-		nats.Name("roomwatch"),
+		nats.Name("roomwatch " + role),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(2 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -281,6 +311,13 @@ func clientOptions(cfg NATSConfig, log *slog.Logger) ([]nats.Option, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nats: nkey_file %s: %w", cfg.NKeyFile, err)
 		}
+		opts = append(opts, o)
+	}
+	o, err := roleAuth(cfg, role)
+	if err != nil {
+		return nil, err
+	}
+	if o != nil {
 		opts = append(opts, o)
 	}
 
@@ -327,11 +364,12 @@ func newEmbeddedNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, error) {
 		NoLog:        false,
 		MaxPayload:   8 << 20,
 	}
-	switch {
-	case cfg.User != "":
-		o.Username, o.Password = cfg.User, string(cfg.Password)
-	case cfg.Token != "":
-		o.Authorization = string(cfg.Token)
+	if cfg.authMode() == authRoles {
+		users, err := ensureRoleKeys(cfg)
+		if err != nil {
+			return nil, err
+		}
+		o.Nkeys = users
 	}
 	if cfg.TLSCert != "" {
 		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CaFile: cfg.TLSCA})
