@@ -27,5 +27,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: OK: %d sites, %d rooms, %d devices, %d profiles\n", *path, len(c.Sites), rooms, devices, len(c.profiles))
+	for _, w := range exposureWarnings(c) {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
+	}
 	return 0
 }
