@@ -154,7 +154,7 @@ func (a *app) tick() {
 	defer close(a.done)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	var lastDropped float64
+	var lastDropped uint64
 	self := time.NewTicker(10 * time.Second)
 	defer self.Stop()
 	for {
@@ -165,7 +165,7 @@ func (a *app) tick() {
 			a.alarms.Tick(now)
 		case now := <-self.C:
 			dropped := a.im.Dropped()
-			a.alarms.ObserveSelf(now, a.sites(), dropped-lastDropped)
+			a.alarms.ObserveSelf(now, a.sites(), float64(dropped-lastDropped))
 			lastDropped = dropped
 		}
 	}

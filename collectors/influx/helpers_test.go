@@ -188,5 +188,5 @@ func value(c prometheus.Metric) float64 {
 func (p *pipeline) published() int { return int(value(p.m.published)) }
 func (p *pipeline) written() int   { return int(value(p.m.written)) }
 func (p *pipeline) dropped(reason string) int {
-	return int(value(p.m.dropped.WithLabelValues(reason)))
+	return int(p.m.drops.Of(reason))
 }

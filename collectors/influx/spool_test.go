@@ -47,7 +47,7 @@ func TestSpoolQueueOverflow(t *testing.T) {
 		t.Fatal("Publish blocked")
 	}
 	testutil.Eventually(t, time.Minute, "overflow counted", func() (bool, string) {
-		d := value(m.dropped.WithLabelValues(DropQueueFull))
+		d := m.drops.Of(DropQueueFull)
 		return d == 15, fmt.Sprint(d)
 	})
 	testutil.Eventually(t, time.Minute, "Healthy to report the closed connection", func() (bool, string) {
