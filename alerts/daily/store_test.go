@@ -160,14 +160,16 @@ func TestFlushLoopWritesPeriodically(t *testing.T) {
 	}
 }
 
-func TestSubscribeAlarms(t *testing.T) {
-	nc, _, _ := setupJS(t)
+func TestFollowAlarms(t *testing.T) {
+	nc, js, _ := setupJS(t)
 	r := newRec(t)
-	sub, err := r.SubscribeAlarms(nc, "main")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cc, err := r.FollowAlarms(ctx, js, alerts.AlarmStreamName(alerts.DefaultConfig().StreamPrefix, "main"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = sub.Unsubscribe() }()
+	defer cc.Stop()
 	a := &alerts.Alarm{Schema: alerts.Schema, V: 1, Fingerprint: "fp", Rule: "smoke", Severity: alerts.Critical,
 		State: alerts.Firing, Site: "main", Room: "room1", StartedAt: at(0, 3, 0, 0), UpdatedAt: at(0, 3, 0, 0)}
 	a.ID = alerts.OccurrenceID(a.Fingerprint, a.StartedAt)

@@ -58,7 +58,6 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
@@ -839,10 +838,14 @@ func BenchmarkAlarmLatency(b *testing.B) {
 	for i := range urls {
 		urls[i] = SimURL
 	}
-	cfg, natsAddr := writeMonitorConfig(b, dir, srv.URL(), "rfc1628-ups", urls, st, fmt.Sprintf("rule_files: [%q]\n", rulesFile))
+	cfg, _ := writeMonitorConfig(b, dir, srv.URL(), "rfc1628-ups", urls, st, fmt.Sprintf("rule_files: [%q]\n", rulesFile))
 	_, addr := startBenchMonitor(b, bin, cfg)
 
-	nc, err := nats.Connect("nats://" + natsAddr)
+	mc, err := loadConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc, err := dialNATS(mc.NATS, slog.New(slog.DiscardHandler)) // the screen's key, at natsAddr
 	if err != nil {
 		b.Fatalf("connect to the monitor's NATS: %v", err)
 	}

@@ -73,7 +73,8 @@ var readAPI = []string{
 }
 
 // rolePermissions are the subjects a role may publish to and subscribe
-// to.
+// to. The roles read alarms, acknowledgements and deliveries through
+// JetStream consumers; the subscriptions are for live messages.
 func rolePermissions(role string) *server.Permissions {
 	var pub, sub []string
 	switch role {
@@ -83,11 +84,11 @@ func rolePermissions(role string) *server.Permissions {
 		sub = []string{"_INBOX.>", "roomwatch.>"}
 	case roleScreen:
 		pub = []string{alerts.AckSubjectPrefix + ".>", "roomwatch.patrol.>", "roomwatch.audit.>"}
-		sub = []string{"_INBOX.>", "roomwatch.alarm.>", "roomwatch.daily.>", "roomwatch.delivery.>",
+		sub = []string{"_INBOX.>", "roomwatch.daily.>", "roomwatch.delivery.>",
 			alerts.AckSubjectPrefix + ".>", "roomwatch.patrol.>", "roomwatch.audit.>", "roomwatch.heartbeat.>"}
 	case roleNotifier:
 		pub = []string{alerts.DeliverySubjectPrefix + ".>", "roomwatch.notify.>", alerts.AckSubjectPrefix + ".>"}
-		sub = []string{"_INBOX.>", "roomwatch.alarm.>", alerts.AckSubjectPrefix + ".>", "roomwatch.heartbeat.>",
+		sub = []string{"_INBOX.>", alerts.AckSubjectPrefix + ".>", "roomwatch.heartbeat.>",
 			alerts.DeliverySubjectPrefix + ".>", "roomwatch.notify.>"}
 	default:
 		return nil
@@ -102,8 +103,13 @@ func rolePermissions(role string) *server.Permissions {
 		}
 	}
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: pub},
-		Subscribe: &server.SubjectPermission{Allow: sub},
+		Publish: &server.SubjectPermission{Allow: pub},
+		// Alarms are read through JetStream consumers (on inboxes), never
+		// by subscribing to their subjects: with no one listening there, a
+		// push consumer pointed at an alarm subject stays inactive, and
+		// cannot copy a stream the role writes (acknowledgements) into the
+		// alarm stream.
+		Subscribe: &server.SubjectPermission{Allow: sub, Deny: []string{"roomwatch.alarm.>"}},
 	}
 }
 

@@ -112,7 +112,7 @@ func TestAnonymousClientCannotConnect(t *testing.T) {
 // stream it writes to capture alarm subjects or write the alarm state.
 func TestScreenCannotPublishAlarm(t *testing.T) {
 	cfg, srv, monitor := authServer(t)
-	var denied = make(chan error, 10)
+	denied := make(chan error, 10)
 	nc, err := nats.Connect("", nats.InProcessServer(srv), mustRoleAuth(t, cfg, roleScreen),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { denied <- err }))
 	if err != nil {
@@ -155,6 +155,34 @@ func TestScreenCannotPublishAlarm(t *testing.T) {
 	// A stream of its own on alarm subjects: refused.
 	if _, err := js.CreateStream(short(), jetstream.StreamConfig{Name: "EVIL", Subjects: []string{"roomwatch.alarm.x.>"}}); err == nil {
 		t.Error("the screen created a stream")
+	}
+	// A push consumer on the acknowledgements (which the screen writes)
+	// delivering into an alarm subject: the stream would store what it
+	// delivers, but nobody may listen on alarm subjects, so it never
+	// becomes active.
+	if _, err := js.Publish(ctx, alerts.AckSubject("main", "dc1"), []byte(`{"forged":"alarm"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if sub, err := nc.SubscribeSync(subject); err == nil {
+		if err := nc.Flush(); err == nil {
+			select {
+			case err := <-denied:
+				if !errors.Is(err, nats.ErrPermissionViolation) {
+					t.Errorf("subscribe to alarms: %v, want a permissions violation", err)
+				}
+			case <-ctx.Done():
+				t.Error("the screen subscribed to an alarm subject")
+			}
+		}
+		_ = sub.Unsubscribe()
+	}
+	push, err := js.CreateOrUpdatePushConsumer(ctx, alerts.AckStream, jetstream.ConsumerConfig{Name: "evil",
+		DeliverSubject: subject, AckPolicy: jetstream.AckNonePolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := push.Info(ctx); err != nil || info.PushBound || info.Delivered.Consumer != 0 {
+		t.Errorf("push consumer into alarms: bound %v, delivered %d (%v); want inactive", info.PushBound, info.Delivered.Consumer, err)
 	}
 	// The alarm state bucket: read only.
 	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().StateBucket)
