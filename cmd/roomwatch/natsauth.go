@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors/influx"
 )
 
 // Who may speak on the wire. The embedded NATS server knows one user per
@@ -59,17 +60,29 @@ var ownStreams = map[string]struct{ streams, buckets []string }{
 }
 
 // readAPI is the JetStream API a reading role may call on any stream:
-// information, consumers (to read, not to delete), direct and stored
-// message gets. Stream creation, update, deletion and purge are not in
-// it: a screen cannot add an alarm subject to a stream it writes.
+// information, consumers (ordered consumers delete theirs when done),
+// direct and stored message gets. Stream creation, update, deletion and
+// purge are not in it: a screen cannot add an alarm subject to a stream
+// it writes.
 var readAPI = []string{
 	"$JS.API.INFO",
 	"$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
 	"$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
 	"$JS.API.CONSUMER.CREATE.>", "$JS.API.CONSUMER.DURABLE.CREATE.>",
 	"$JS.API.CONSUMER.INFO.>", "$JS.API.CONSUMER.NAMES.>", "$JS.API.CONSUMER.LIST.>",
-	"$JS.API.CONSUMER.MSG.NEXT.>",
+	"$JS.API.CONSUMER.MSG.NEXT.>", "$JS.API.CONSUMER.DELETE.>",
 	"$JS.ACK.>", "$JS.FC.>",
+}
+
+// readDeny is what a reading role may not do although readAPI allows
+// it: consume the sample spool, a work queue whose messages an ack
+// removes before InfluxDB has them, or touch its writer's consumer.
+var readDeny = []string{
+	"$JS.API.CONSUMER.CREATE." + influx.DefaultStream, "$JS.API.CONSUMER.CREATE." + influx.DefaultStream + ".>",
+	"$JS.API.CONSUMER.DURABLE.CREATE." + influx.DefaultStream + ".>",
+	"$JS.API.CONSUMER.DELETE." + influx.DefaultStream + ".>",
+	"$JS.API.CONSUMER.MSG.NEXT." + influx.DefaultStream + ".>",
+	"$JS.ACK." + influx.DefaultStream + ".>",
 }
 
 // rolePermissions are the subjects a role may publish to and subscribe
@@ -102,8 +115,12 @@ func rolePermissions(role string) *server.Permissions {
 			pub = append(pub, "$KV."+b+".>")
 		}
 	}
+	var pubDeny []string
+	if role != roleMonitor {
+		pubDeny = readDeny
+	}
 	return &server.Permissions{
-		Publish: &server.SubjectPermission{Allow: pub},
+		Publish: &server.SubjectPermission{Allow: pub, Deny: pubDeny},
 		// Alarms are read through JetStream consumers (on inboxes), never
 		// by subscribing to their subjects: with no one listening there, a
 		// push consumer pointed at an alarm subject stays inactive, and

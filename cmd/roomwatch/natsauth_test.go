@@ -13,10 +13,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors/influx"
 )
 
 // authServer starts the embedded server with its defaults (role keys on)
-// and the monitor's streams: the alarms of site main, acknowledgements.
+// and the monitor's streams: the alarms of site main, acknowledgements,
+// the sample spool.
 func authServer(t *testing.T) (NATSConfig, *server.Server, jetstream.JetStream) {
 	t.Helper()
 	cfg := defaultNATSConfig()
@@ -38,6 +40,11 @@ func authServer(t *testing.T) (NATSConfig, *server.Server, jetstream.JetStream) 
 	if _, err := js.CreateOrUpdateStream(ctx, alerts.DefaultConfig().AckStreamConfig()); err != nil {
 		t.Fatal(err)
 	}
+	sc := influx.DefaultSpoolConfig()
+	sc.MaxBytes = 1 << 20
+	if _, err := influx.EnsureStream(ctx, js, sc); err != nil {
+		t.Fatal(err)
+	}
 	return cfg, srv, js
 }
 
@@ -47,13 +54,15 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// roleJS connects as role in process.
+// roleJS connects as role in process; any permissions violation on the
+// connection fails the test.
 func roleJS(t *testing.T, cfg NATSConfig, srv *server.Server, role string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	nc, err := connectRole(cfg, srv, role, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
+	nc.SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { t.Errorf("%s: %v", role, err) })
 	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -184,6 +193,10 @@ func TestScreenCannotPublishAlarm(t *testing.T) {
 	if info, err := push.Info(ctx); err != nil || info.PushBound || info.Delivered.Consumer != 0 {
 		t.Errorf("push consumer into alarms: bound %v, delivered %d (%v); want inactive", info.PushBound, info.Delivered.Consumer, err)
 	}
+	// The sample spool, a work queue: no consumer of the screen's.
+	if _, err := js.CreateConsumer(short(), influx.DefaultStream, jetstream.ConsumerConfig{}); err == nil {
+		t.Error("the screen created a consumer on the sample spool")
+	}
 	// The alarm state bucket: read only.
 	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().StateBucket)
 	if err != nil {
@@ -232,6 +245,9 @@ func TestRolesDoTheirWork(t *testing.T) {
 	if _, err := kv.Get(ctx, "none"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Errorf("screen: alarm state get: %v, want key not found", err)
 	}
+	if _, err := kv.Keys(ctx); !errors.Is(err, jetstream.ErrNoKeysFound) { // an ordered consumer, deleted after
+		t.Errorf("screen: alarm state keys: %v, want none found", err)
+	}
 
 	// The notifier reads the alarm, keeps its buckets and its delivery
 	// stream, records a delivery and turns an SMS reply into an ack.
@@ -256,7 +272,13 @@ func TestRolesDoTheirWork(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := notifier.Publish(short, "roomwatch.alarm.main.dc1.critical", []byte(`{}`)); err == nil {
+	other, err := connectRole(cfg, srv, roleNotifier, quietLog()) // expects a refusal
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ojs, _ := jetstream.New(other)
+	if _, err := ojs.Publish(short, "roomwatch.alarm.main.dc1.critical", []byte(`{}`)); err == nil {
 		t.Error("the notifier published an alarm")
 	}
 
