@@ -20,11 +20,13 @@ import (
 // role, each an nkey whose seed is generated at first start into
 // nats.keys_dir (default <state_dir>/nats-keys, files of mode 0600), and
 // each with the subjects its role needs, nothing more. The roles in the
-// monitor's process use them automatically; so do the CLI subcommands
-// (`roomwatch alarms`, `roomwatch ack`: the screen's role, an operator's),
-// and a notifier or screen in another process on the host gives the
-// role's seed file as nats.nkey_file. `nats.auth: none` turns this off
-// (loopback only; `check` warns otherwise).
+// monitor's process use them automatically (connectRole); so do the CLI
+// subcommands that dial the running monitor (dialNATS: `roomwatch
+// alarms`, and acknowledging from the CLI), with the screen's role, an
+// operator's. A notifier or screen in another process on the host sets
+// nats.url to the monitor's listener and nats.nkey_file to its role's
+// seed file. `nats.auth: none` turns all this off (loopback only; `check`
+// warns otherwise).
 //
 // An external server keeps its own users: give it the same permissions
 // (rolePermissions is the reference) and each process its credentials.
