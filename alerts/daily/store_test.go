@@ -109,8 +109,8 @@ func TestPersistAndContinueAfterRestart(t *testing.T) {
 	if rec.Devices["di1"].Polls != 5 || rec.Summary.DoorOpenings != 2 {
 		t.Errorf("polls %d summary %+v", rec.Devices["di1"].Polls, rec.Summary)
 	}
-	for {
-		m, err := sub.NextMsg(10 * time.Second)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		m, err := sub.NextMsg(time.Until(deadline))
 		if err != nil {
 			t.Fatalf("second run's record not published: %v", err)
 		}
