@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,14 +63,13 @@ type NATSConfig struct {
 	TLSCA   string `yaml:"tls_ca"`
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
-	// Credentials for an external server: one of user/password, token,
-	// nkey seed file or creds file. The embedded server authenticates
-	// each role with its own key instead (see natsauth.go).
-	User      string          `yaml:"user"`
-	Password  yamlconf.Secret `yaml:"password"`
-	Token     yamlconf.Secret `yaml:"token"`
-	NKeyFile  string          `yaml:"nkey_file"`
-	CredsFile string          `yaml:"creds_file"`
+	// Credentials for an external server. The embedded server
+	// authenticates each role with its own key instead (see natsauth.go).
+	NATSCredentials `yaml:",inline"`
+	// Roles gives a role (monitor, screen, notifier) in this process its
+	// own credentials on an external server, so the server can hold each
+	// to its subjects; a role not listed uses the credentials above.
+	Roles map[string]NATSCredentials `yaml:"roles"`
 
 	// Embedded server only.
 	// Auth is "roles" (default: one generated nkey per role, each with
@@ -86,6 +87,58 @@ type NATSConfig struct {
 	// power loss can cost of samples. Everything else is fsynced on every
 	// write.
 	SyncInterval time.Duration `yaml:"sync_interval"`
+}
+
+// NATSCredentials are a client's credentials for an external server: one
+// of user/password, token, nkey seed file or creds file.
+type NATSCredentials struct {
+	User      string          `yaml:"user"`
+	Password  yamlconf.Secret `yaml:"password"`
+	Token     yamlconf.Secret `yaml:"token"`
+	NKeyFile  string          `yaml:"nkey_file"`
+	CredsFile string          `yaml:"creds_file"`
+}
+
+// validate records the problems of c under the field path p gives.
+func (c *NATSCredentials) validate(errs *yamlconf.Errors, p func(string) string) {
+	for _, f := range []struct{ field, name string }{{"nkey_file", c.NKeyFile}, {"creds_file", c.CredsFile}} {
+		if f.name != "" {
+			if _, err := os.Stat(f.name); err != nil {
+				errs.Addf(p(f.field), "%v", err)
+			}
+		}
+	}
+	methods := 0
+	for _, set := range []bool{c.User != "" || c.Password != "", c.Token != "", c.NKeyFile != "", c.CredsFile != ""} {
+		if set {
+			methods++
+		}
+	}
+	if methods > 1 {
+		errs.Addf(p("user"), "choose one of user/password, token, nkey_file, creds_file")
+	}
+	if (c.User == "") != (c.Password == "") {
+		errs.Addf(p("password"), "user and password go together")
+	}
+}
+
+// options are the connection options of c (none when c is empty).
+func (c *NATSCredentials) options() ([]nats.Option, error) {
+	switch {
+	case c.User != "":
+		return []nats.Option{nats.UserInfo(c.User, string(c.Password))}, nil
+	case c.Token != "":
+		return []nats.Option{nats.Token(string(c.Token))}, nil
+	case c.CredsFile != "":
+		return []nats.Option{nats.UserCredentials(c.CredsFile)}, nil
+	case c.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(c.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats: nkey_file %s: %w", c.NKeyFile, err)
+		}
+		return []nats.Option{o}, nil
+	}
+	return nil, nil
 }
 
 // defaultNATSConfig returns the defaults to decode a `nats:` block into.
@@ -115,22 +168,20 @@ func (c *NATSConfig) Validate(errs *yamlconf.Errors, path string) {
 	fileExists("tls_ca", c.TLSCA)
 	fileExists("tls_cert", c.TLSCert)
 	fileExists("tls_key", c.TLSKey)
-	fileExists("nkey_file", c.NKeyFile)
-	fileExists("creds_file", c.CredsFile)
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs.Addf(p("tls_cert"), "tls_cert and tls_key go together")
 	}
-	methods := 0
-	for _, set := range []bool{c.User != "" || c.Password != "", c.Token != "", c.NKeyFile != "", c.CredsFile != ""} {
-		if set {
-			methods++
+	c.NATSCredentials.validate(errs, p)
+	for _, role := range slices.Sorted(maps.Keys(c.Roles)) {
+		rc := c.Roles[role]
+		rp := func(f string) string { return p("roles." + role + "." + f) }
+		if !slices.Contains(roles, role) {
+			errs.Addf(p("roles."+role), "unknown role (monitor, screen, notifier)")
 		}
-	}
-	if methods > 1 {
-		errs.Addf(p("user"), "choose one of user/password, token, nkey_file, creds_file")
-	}
-	if (c.User == "") != (c.Password == "") {
-		errs.Addf(p("password"), "user and password go together")
+		if c.Embedded() {
+			errs.Addf(p("roles."+role), "per-role credentials are for an external server (url); the embedded server generates each role's key")
+		}
+		rc.validate(errs, rp)
 	}
 	if !c.Embedded() {
 		for i, u := range splitURLs(c.URL) {
@@ -299,20 +350,15 @@ func clientOptions(cfg NATSConfig, role string, log *slog.Logger) ([]nats.Option
 			log.Error("nats: async error", "subject", subj, "err", err)
 		}),
 	}
-	switch {
-	case cfg.User != "":
-		opts = append(opts, nats.UserInfo(cfg.User, string(cfg.Password)))
-	case cfg.Token != "":
-		opts = append(opts, nats.Token(string(cfg.Token)))
-	case cfg.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
-	case cfg.NKeyFile != "":
-		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("nats: nkey_file %s: %w", cfg.NKeyFile, err)
-		}
-		opts = append(opts, o)
+	creds := cfg.NATSCredentials
+	if rc, ok := cfg.Roles[role]; ok && !cfg.Embedded() {
+		creds = rc
 	}
+	co, err := creds.options()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, co...)
 	o, err := roleAuth(cfg, role)
 	if err != nil {
 		return nil, err

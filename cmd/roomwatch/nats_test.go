@@ -170,6 +170,17 @@ func TestNATSConfigValidate(t *testing.T) {
 		{"missing file", func(c *NATSConfig) { c.URL = "nats://x:4222"; c.CredsFile = "/nonexistent/x.creds" }, "nats.creds_file:"},
 		{"creds with embedded", func(c *NATSConfig) { c.CredsFile = "/dev/null" }, "are for an external server"},
 		{"token with embedded", func(c *NATSConfig) { c.Token = "t" }, "nats.user: user, password, token"},
+		{"role credentials with embedded", func(c *NATSConfig) {
+			c.Roles = map[string]NATSCredentials{roleScreen: {User: "s", Password: "p"}}
+		}, "nats.roles.screen: per-role credentials are for an external server"},
+		{"unknown role", func(c *NATSConfig) {
+			c.URL = "nats://x:4222"
+			c.Roles = map[string]NATSCredentials{"admin": {Token: "t"}}
+		}, "nats.roles.admin: unknown role"},
+		{"role user without password", func(c *NATSConfig) {
+			c.URL = "nats://x:4222"
+			c.Roles = map[string]NATSCredentials{roleNotifier: {User: "n"}}
+		}, "nats.roles.notifier.password: user and password go together"},
 		{"unknown auth", func(c *NATSConfig) { c.Auth = "token" }, `nats.auth: "token" is not roles or none`},
 		{"bad listen", func(c *NATSConfig) { c.Listen = "localhost" }, "nats.listen:"},
 		{"no store", func(c *NATSConfig) { c.StoreDir = "" }, "nats.store_dir: required"},

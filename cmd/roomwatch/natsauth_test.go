@@ -346,3 +346,37 @@ func readAll(t *testing.T, js jetstream.JetStream, stream string) int {
 	}
 	return got
 }
+
+// TestExternalRoleCredentials: on an external server, each role in the
+// process connects with its own credentials where configured.
+func TestExternalRoleCredentials(t *testing.T) {
+	ext, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoSigs: true, NoLog: true, Users: []*server.User{
+			{Username: "rw", Password: "pw"},
+			{Username: "patrol", Password: "pp", Permissions: rolePermissions(roleScreen)},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ext.Start()
+	if !ext.ReadyForConnections(10 * time.Second) {
+		t.Fatal("external server not ready")
+	}
+	defer func() { ext.Shutdown(); ext.WaitForShutdown() }()
+	cfg := defaultNATSConfig()
+	cfg.URL = ext.ClientURL()
+	cfg.User, cfg.Password = "rw", "pw"
+	cfg.Roles = map[string]NATSCredentials{roleScreen: {User: "patrol", Password: "pp"}}
+	for role, want := range map[string]string{roleMonitor: "rw", roleNotifier: "rw", roleScreen: "patrol"} {
+		nc, err := connectRole(cfg, nil, role, quietLog())
+		if err != nil {
+			t.Fatalf("%s: %v", role, err)
+		}
+		cid, _ := nc.GetClientID()
+		connz, err := ext.Connz(&server.ConnzOptions{Username: true, CID: cid})
+		nc.Close()
+		if err != nil || len(connz.Conns) != 1 || connz.Conns[0].AuthorizedUser != want {
+			t.Errorf("%s connected as %+v (%v), want user %s", role, connz, err, want)
+		}
+	}
+}
