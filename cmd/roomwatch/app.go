@@ -154,7 +154,7 @@ func (a *app) tick() {
 	defer close(a.done)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	var lastDropped float64
+	var lastDropped uint64
 	self := time.NewTicker(10 * time.Second)
 	defer self.Stop()
 	for {
@@ -165,7 +165,7 @@ func (a *app) tick() {
 			a.alarms.Tick(now)
 		case now := <-self.C:
 			dropped := a.im.Dropped()
-			a.alarms.ObserveSelf(now, a.sites(), dropped-lastDropped)
+			a.alarms.ObserveSelf(now, a.sites(), float64(dropped-lastDropped))
 			lastDropped = dropped
 		}
 	}
@@ -296,15 +296,17 @@ func (a *app) Stop() {
 }
 
 // listen starts the HTTP listener: /metrics, /healthz, /debug/pprof/
-// (Go profiles, for the engineer chasing CPU or memory), and /sim/ when
-// simulated devices run.
+// (Go profiles, for the engineer chasing CPU or memory; on loopback or
+// with http.pprof only), and /sim/ when simulated devices run.
 func (a *app) listen() error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if a.cfg.HTTP.servesPprof() {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	if a.sims != nil {
 		mux.Handle("/sim/", http.StripPrefix("/sim", a.sims.Store.Handler()))
 	}
