@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +23,8 @@ import (
 // Config is the whole roomwatch.yaml.
 type Config struct {
 	// ProfilesDir holds user device profiles (*.yaml) added to the
-	// built-in ones.
+	// built-in ones; relative to the configuration file's folder, as
+	// RuleFiles are.
 	ProfilesDir string `yaml:"profiles_dir"`
 	// StateDir holds the embedded NATS server's JetStream store.
 	StateDir string      `yaml:"state_dir"`
@@ -156,6 +159,10 @@ func defaultInfluxConfig() influx.Config {
 // loadConfig reads, decodes and validates a configuration file.
 func loadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		abs, _ := filepath.Abs(path)
+		return nil, fmt.Errorf("%s: no such configuration file (looked for %s): give its path with --config FILE, or start from deploy/single-room.yaml", path, abs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +174,9 @@ func parseConfig(path string, data []byte) (*Config, error) {
 	f, err := yamlconf.Decode(path, data, &c)
 	if err != nil {
 		return nil, err
+	}
+	if f.Empty() {
+		return nil, yamlconf.List{{File: path, Msg: "the file is empty: a configuration names at least its sites, rooms and devices (start from deploy/single-room.yaml)"}}
 	}
 	c.file = f
 	if c.NATS.StoreDir == defaultNATSStoreDir && c.StateDir != "" {
@@ -182,11 +192,18 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 func (c *Config) validate() error {
 	errs := yamlconf.Errors{File: c.file}
-	set, err := profiles.Load(c.ProfilesDir)
+	set, err := profiles.Load(c.relative(c.ProfilesDir))
 	if err != nil {
-		errs.Addf("profiles_dir", "%v", err)
+		errs.Add("profiles_dir", err)
+		set, _ = profiles.Builtin()
 	}
 	c.profiles = set
+	if err := yamlconf.CheckHostPort(c.HTTP.Listen); err != nil {
+		errs.Addf("http.listen", "%v", err)
+	}
+	if len(c.Sites) == 0 {
+		errs.Addf("sites", "missing: a configuration lists at least one site with its rooms and devices")
+	}
 	if c.Defaults.Interval <= 0 {
 		errs.Addf("defaults.interval", "must be positive")
 	}
@@ -267,7 +284,7 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 		}
 		more, err := rules.Parse(path, data)
 		if err != nil {
-			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "\n%v", err)
+			errs.Add(fmt.Sprintf("rule_files[%d]", i), err)
 			continue
 		}
 		c.rules = rules.Merge(c.rules, more)
@@ -281,19 +298,11 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 		}
 		h, err := rules.ParseHolidays(path, data)
 		if err != nil {
-			errs.Addf("holidays_file", "%v", err)
+			errs.Add("holidays_file", err)
 			return
 		}
 		rules.ApplyHolidays(c.rules, h)
 	}
-}
-
-// relative resolves path relative to the configuration file's folder.
-func (c *Config) relative(path string) string {
-	if !filepath.IsAbs(path) && c.file != nil {
-		return filepath.Join(filepath.Dir(c.file.Name), path)
-	}
-	return path
 }
 
 // calendarAhead is how far ahead `check` wants the calendars' public
@@ -326,6 +335,15 @@ func thresholdOverrides(th map[string]float64) map[string]rules.Override {
 		out[name] = rules.Override{Threshold: &v}
 	}
 	return out
+}
+
+// relative resolves a path given in the configuration file against the
+// file's folder (an absolute path stays as it is).
+func (c *Config) relative(path string) string {
+	if path == "" || filepath.IsAbs(path) || c.file == nil {
+		return path
+	}
+	return filepath.Join(filepath.Dir(c.file.Name), path)
 }
 
 // checkName records a problem with a site, room or device name: missing,
@@ -388,6 +406,22 @@ func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry
 			}
 		}
 	}
+}
+
+// loads is what the configured devices put into the spool, by the value
+// count of their profiles (for sizing it before any poller exists).
+func (c *Config) loads() []influx.Load {
+	var out []influx.Load
+	for _, s := range c.Sites {
+		for _, r := range s.Rooms {
+			for _, d := range r.Devices {
+				if p, ok := c.profiles[d.Profile]; ok {
+					out = append(out, influx.Load{Values: len(p.Fields), Interval: d.Interval})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // device is the identity of a configured device, its class taken from

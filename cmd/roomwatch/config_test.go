@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,38 +10,45 @@ import (
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 )
 
-// TestConfigGolden loads every testdata/config/*.yaml: a file with a .err
-// beside it must fail with exactly that text (PROFILES stands for the
-// built-in profile list); one without must load.
+var update = flag.Bool("update", false, "rewrite the golden .err files in testdata/config")
+
+// TestConfigGolden checks every testdata/config/*.yaml with `roomwatch
+// check`: a file with a .err beside it must fail with exactly that output
+// (PROFILES stands for the built-in profile list); one without must pass.
+// `go test -run TestConfigGolden -update` rewrites the .err files.
 func TestConfigGolden(t *testing.T) {
 	set, err := profiles.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
+	names := strings.Join(set.Names(), " ")
 	files, _ := filepath.Glob("testdata/config/*.yaml")
-	if len(files) < 4 {
+	if len(files) < 10 {
 		t.Fatalf("found %d golden configs", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+			var stdout, stderr strings.Builder
+			code := run([]string{"check", "--config", f}, &stdout, &stderr)
+			golden := strings.TrimSuffix(f, ".yaml") + ".err"
+			got := strings.ReplaceAll(stderr.String(), names, "PROFILES")
+			if *update && code != 0 {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
-			_, err = parseConfig(filepath.Base(f), data)
-			want, werr := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".err")
+			want, werr := os.ReadFile(golden)
 			if werr != nil {
-				if err != nil {
-					t.Fatalf("want success, got:\n%v", err)
+				if code != 0 {
+					t.Fatalf("want success, got:\n%s", stderr.String())
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("want error:\n%s", want)
+			if code != 1 {
+				t.Fatalf("exit code %d, want 1; stderr:\n%s", code, stderr.String())
 			}
-			w := strings.ReplaceAll(strings.TrimSpace(string(want)), "PROFILES", strings.Join(set.Names(), " "))
-			if got := err.Error(); got != w {
-				t.Errorf("error mismatch\ngot:\n%s\nwant:\n%s", got, w)
+			if got != string(want) {
+				t.Errorf("error mismatch\ngot:\n%s\nwant:\n%s", got, want)
 			}
 		})
 	}

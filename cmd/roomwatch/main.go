@@ -5,6 +5,7 @@
 //	roomwatch probe   URL --profile P   poll one device once and print its values
 //	roomwatch sim     [--config FILE]   serve simulated devices (SNMP agent, Modbus server)
 //	roomwatch alarms  --config FILE     list active alarms
+//	roomwatch version                   print the version
 package main
 
 import (
@@ -28,20 +29,28 @@ func commands() []command {
 		{"probe", "poll one device once and print its decoded values", runProbe},
 		{"sim", "serve simulated devices over SNMP and Modbus", runSim},
 		{"alarms", "list active alarms", runAlarms},
+		{"version", "print the version and exit", runVersion},
 	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
 		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	case "-version", "--version":
+		return runVersion(nil, stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "roomwatch: unknown command %q\n", args[0])
+	fmt.Fprintf(stderr, "roomwatch: unknown command %q (roomwatch --help lists them)\n", args[0])
 	usage(stderr)
 	return 2
 }
@@ -51,4 +60,5 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.help)
 	}
+	fmt.Fprintln(w, "\nroomwatch COMMAND --help shows a command's flags.")
 }

@@ -8,6 +8,7 @@ package profiles
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -287,11 +288,22 @@ func Builtin() (Set, error) {
 }
 
 // Load returns the built-in profiles plus every *.yaml in dir (if dir is
-// not empty); a user profile with a built-in's name replaces it.
+// not empty); a user profile with a built-in's name replaces it. A dir
+// that does not exist or is not a directory is an error (a mistyped
+// profiles_dir would otherwise leave every user profile out); the
+// problems of all user profiles are reported together.
 func Load(dir string) (Set, error) {
 	set, err := Builtin()
 	if err != nil || dir == "" {
 		return set, err
+	}
+	if st, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("directory %s does not exist (create it, or leave profiles_dir out to use the built-in profiles only)", dir)
+		}
+		return nil, err
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory (profiles_dir names a directory of *.yaml profiles)", dir)
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
@@ -301,14 +313,17 @@ func Load(dir string) (Set, error) {
 	paths = append(paths, more...)
 	sort.Strings(paths)
 	user := Set{}
+	errs := yamlconf.Errors{File: &yamlconf.File{Name: dir}}
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, err
+			errs.Add("", err)
+			continue
 		}
-		if err := user.add(path, data); err != nil {
-			return nil, err
-		}
+		errs.Add("", user.add(path, data))
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	for k, v := range user {
 		set[k] = v
@@ -336,7 +351,7 @@ func (s Set) add(file string, data []byte) error {
 		return err
 	}
 	if old, ok := s[p.Name]; ok {
-		return fmt.Errorf("%s: profile %q is already defined in %s", file, p.Name, old.File)
+		return yamlconf.List{{File: file, Path: "name", Msg: fmt.Sprintf("profile %q is already defined in %s", p.Name, old.File)}}
 	}
 	s[p.Name] = p
 	return nil
