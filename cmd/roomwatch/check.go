@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -48,7 +47,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 // checkFile checks one file as a rules file, a profile or a
 // configuration, and prints what it holds.
 func checkFile(path string, stdout io.Writer) error {
-	data, err := os.ReadFile(path)
+	data, err := yamlconf.ReadFile(path)
 	if err != nil {
 		// loadConfig says what to do about a missing file.
 		_, err = loadConfig(path)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -158,7 +157,7 @@ func defaultInfluxConfig() influx.Config {
 
 // loadConfig reads, decodes and validates a configuration file.
 func loadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlconf.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		abs, _ := filepath.Abs(path)
 		return nil, fmt.Errorf("%s: no such configuration file (looked for %s): give its path with --config FILE, or start from deploy/single-room.yaml", path, abs)
@@ -277,9 +276,9 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 	}
 	for i, f := range c.RuleFiles {
 		path := c.relative(f)
-		data, err := os.ReadFile(path)
+		data, err := yamlconf.ReadFile(path)
 		if err != nil {
-			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "%v", err)
+			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "%v (a relative path starts at the configuration's folder)", err)
 			continue
 		}
 		more, err := rules.Parse(path, data)

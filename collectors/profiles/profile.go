@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
@@ -271,8 +273,14 @@ var builtin embed.FS
 // Set is a collection of profiles by name.
 type Set map[string]*Profile
 
-// Builtin returns the embedded profiles.
+// Builtin returns the embedded profiles. They are parsed once; each
+// call returns a new Set of the same (read-only) profiles.
 func Builtin() (Set, error) {
+	set, err := builtinOnce()
+	return maps.Clone(set), err
+}
+
+var builtinOnce = sync.OnceValues(func() (Set, error) {
 	set := Set{}
 	err := fs.WalkDir(builtin, "builtin", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
@@ -285,7 +293,7 @@ func Builtin() (Set, error) {
 		return set.add(path, data)
 	})
 	return set, err
-}
+})
 
 // Load returns the built-in profiles plus every *.yaml in dir (if dir is
 // not empty); a user profile with a built-in's name replaces it. A dir
@@ -315,7 +323,7 @@ func Load(dir string) (Set, error) {
 	user := Set{}
 	errs := yamlconf.Errors{File: &yamlconf.File{Name: dir}}
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
+		data, err := yamlconf.ReadFile(path)
 		if err != nil {
 			errs.Add("", err)
 			continue

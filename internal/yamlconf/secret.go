@@ -54,7 +54,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 		}
 		*s = Secret(v)
 	case ref.File != "":
-		b, err := os.ReadFile(ref.File)
+		b, err := ReadFile(ref.File)
 		if err != nil {
 			return fmt.Errorf("secret file: %w", err)
 		}
