@@ -8,8 +8,12 @@ export PATH := $(PATH):$(GOBIN):/usr/sbin
 
 .PHONY: run test peers build bench hooks
 
+# `roomwatch version` prints VERSION (a tag, or the commit); without
+# -ldflags it prints the module version and commit Go records.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+
 build:
-	go build -o bin/roomwatch ./cmd/roomwatch
+	go build -ldflags "-X main.version=$(VERSION)" -o bin/roomwatch ./cmd/roomwatch
 
 peers:
 	.ci/install-peers
