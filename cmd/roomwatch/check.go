@@ -47,10 +47,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 // checkFile checks one file as a rules file, a profile or a
 // configuration, and prints what it holds.
 func checkFile(path string, stdout io.Writer) error {
-	data, err := yamlconf.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
-		// loadConfig says what to do about a missing file.
-		_, err = loadConfig(path)
 		return err
 	}
 	switch fileKind(data) {

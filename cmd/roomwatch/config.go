@@ -157,22 +157,29 @@ func defaultInfluxConfig() influx.Config {
 
 // loadConfig reads, decodes and validates a configuration file.
 func loadConfig(path string) (*Config, error) {
-	data, err := yamlconf.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		abs, _ := filepath.Abs(path)
-		return nil, fmt.Errorf("%s: no such configuration file (looked for %s): give its path with --config FILE, or start from deploy/single-room.yaml", path, abs)
-	}
+	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return parseConfig(path, data)
 }
 
+// readConfigFile reads a file given on the command line; a missing one
+// is named with the path tried and what to do.
+func readConfigFile(path string) ([]byte, error) {
+	data, err := yamlconf.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		abs, _ := filepath.Abs(path)
+		return nil, fmt.Errorf("%s: no such configuration file (looked for %s): give its path with --config FILE, or start from deploy/single-room.yaml", path, abs)
+	}
+	return data, err
+}
+
 func parseConfig(path string, data []byte) (*Config, error) {
 	c := defaultConfig()
 	f, err := yamlconf.Decode(path, data, &c)
 	if err != nil {
-		return nil, err
+		return nil, hintRuleKeys(err)
 	}
 	if f.Empty() {
 		return nil, yamlconf.List{{File: path, Msg: "the file is empty: a configuration names at least its sites, rooms and devices (start from deploy/single-room.yaml)"}}
@@ -185,6 +192,20 @@ func parseConfig(path string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// hintRuleKeys adds to an unknown top-level "calendars" or "rules" that
+// they belong in a rules file.
+func hintRuleKeys(err error) error {
+	var l yamlconf.List
+	if errors.As(err, &l) {
+		for i, p := range l {
+			if p.Path == "" && (p.Msg == `unknown field "calendars"` || p.Msg == `unknown field "rules"`) {
+				l[i].Msg += " (calendars and rules go in a rules file listed under rule_files; roomwatch check FILE checks one)"
+			}
+		}
+	}
+	return err
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)

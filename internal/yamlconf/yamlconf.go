@@ -1,8 +1,11 @@
 // Package yamlconf is the configuration format every part of roomwatch
 // shares (monitor, rules, profiles, alarms, records): it decodes YAML files
-// strictly, reports problems as "file:line: field: message" so that the
-// person who edits the file is sent to the right line, and holds the Secret
-// type for passwords read from the file, the environment or a file.
+// strictly, reports every problem as "FILE:LINE: field.path: problem
+// (hint)" in words rather than Go types, sorted by line, so that the
+// person who edits the file is sent to the right line; it bounds the work
+// a file can cause (size, alias expansion, what a file may name), and
+// holds the types every file shares: Secret (passwords from the file, the
+// environment or a file) and Size (64MiB, 1GiB, 500MB or bytes).
 package yamlconf
 
 import (
