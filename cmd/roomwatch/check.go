@@ -17,8 +17,9 @@ import (
 
 // runCheck validates files and exits:
 // `roomwatch check [--config FILE] [FILE...]`. Each file is checked as
-// what it is: a configuration, a rules file (calendars: and rules:) or a
-// device profile (protocol: and values:).
+// what it is: a configuration, a rules file (calendars: and rules:), a
+// holiday file (years:, holidays:, workdays:) or a device profile
+// (protocol: and values:).
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -59,6 +60,13 @@ func checkFile(path string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s: OK: rules file, %d rules\n", path, len(rs))
 		return nil
+	case "holidays":
+		h, err := rules.ParseHolidays(path, data)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: OK: holiday file, years %v\n", path, h.Years)
+		return nil
 	case "profile":
 		p, err := profiles.Parse(path, data)
 		if err != nil {
@@ -86,8 +94,9 @@ func checkFile(path string, stdout io.Writer) error {
 	return nil
 }
 
-// fileKind tells a rules file ("rules") or a device profile ("profile")
-// from a configuration ("config") by its top-level keys.
+// fileKind tells a rules file ("rules"), a holiday file ("holidays") or a
+// device profile ("profile") from a configuration ("config") by its
+// top-level keys.
 func fileKind(data []byte) string {
 	var doc yaml.Node
 	if len(data) > yamlconf.MaxFileSize || yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
@@ -101,6 +110,8 @@ func fileKind(data []byte) string {
 	switch {
 	case len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return k != "rules" && k != "calendars" }):
 		return "rules"
+	case slices.Contains(keys, "years") && !slices.ContainsFunc(keys, func(k string) bool { return k != "years" && k != "holidays" && k != "workdays" }):
+		return "holidays"
 	case slices.Contains(keys, "protocol") && slices.Contains(keys, "values"):
 		return "profile"
 	}

@@ -311,7 +311,7 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 	}
 	if c.HolidaysFile != "" {
 		path := c.relative(c.HolidaysFile)
-		data, err := os.ReadFile(path)
+		data, err := yamlconf.ReadFile(path)
 		if err != nil {
 			errs.Addf("holidays_file", "%v", err)
 			return
