@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/roomwatch/roomwatch/alerts/patrol"
 	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
@@ -45,6 +46,7 @@ type app struct {
 	spool  *influx.Spool
 	writer *influx.Writer
 	alarms *alarmPipeline
+	patrol *patrol.Server // the patrol screen, when configured
 
 	sched   *rwc.Scheduler
 	sims    *simulators
@@ -125,6 +127,11 @@ func (a *app) Start() error {
 
 	if err := a.listen(); err != nil {
 		return err
+	}
+	if a.cfg.Patrol != nil {
+		if a.patrol, err = startPatrol(a.cfg, a.nc, a.log); err != nil {
+			return fmt.Errorf("patrol screen: %w", err)
+		}
 	}
 	a.log.Info("monitor started", "devices", len(jobs), "http", a.Addr(), "nats_embedded", a.srv != nil,
 		"spool_max_bytes", spoolCfg.MaxBytes.String(), "rules", len(a.cfg.rules))
@@ -272,6 +279,9 @@ func (a *app) Stop() {
 	defer cancel()
 	if a.http != nil {
 		_ = a.http.Shutdown(ctx)
+	}
+	if a.patrol != nil {
+		a.patrol.Stop(ctx)
 	}
 	if a.sched != nil {
 		a.sched.Stop()

@@ -11,6 +11,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/daily"
 	"github.com/roomwatch/roomwatch/alerts/incident"
+	"github.com/roomwatch/roomwatch/alerts/patrol"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
 
@@ -54,6 +55,9 @@ type Config struct {
 	// the configuration file's folder (deploy/calendars/holidays.yaml); the
 	// built-in list covers the years it does not give.
 	HolidaysFile string `yaml:"holidays_file"`
+	// Patrol is the patrol sign-off screen; `roomwatch run` serves it
+	// when the section is present.
+	Patrol *patrol.Config `yaml:"patrol"`
 
 	file     *yamlconf.File
 	profiles profiles.Set
@@ -247,6 +251,10 @@ func (c *Config) validate() error {
 	if c.Incidents != nil {
 		c.Incidents.Defaults()
 		c.Incidents.Validate(&errs, "incidents")
+	}
+	if c.Patrol != nil {
+		c.Patrol.Defaults(c.StateDir)
+		c.Patrol.Validate(&errs, "patrol")
 	}
 	c.loadRules(&errs)
 	sites := map[string]bool{}

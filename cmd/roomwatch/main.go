@@ -6,6 +6,9 @@
 //	roomwatch sim     [--config FILE]   serve simulated devices (SNMP agent, Modbus server)
 //	roomwatch alarms  --config FILE     list active alarms
 //	roomwatch version                   print the version
+//	roomwatch patrol  --config FILE     the patrol sign-off screen
+//	roomwatch user    add NAME --role R add or change a patrol screen user
+//	roomwatch audit   verify            verify the patrol audit chain
 package main
 
 import (
@@ -30,6 +33,9 @@ func commands() []command {
 		{"sim", "serve simulated devices over SNMP and Modbus", runSim},
 		{"alarms", "list active alarms", runAlarms},
 		{"version", "print the version and exit", runVersion},
+		{"patrol", "serve the patrol sign-off screen", runPatrol},
+		{"user", "add or change a patrol screen user", runUser},
+		{"audit", "verify the patrol audit chain", runAudit},
 	}
 }
 

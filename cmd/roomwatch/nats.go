@@ -296,8 +296,9 @@ func connectRole(cfg NATSConfig, srv *server.Server, role string, log *slog.Logg
 // dialNATS connects a client (a subcommand such as `roomwatch alarms`) to
 // the configured external servers, or to the running monitor's embedded
 // server at its listen address, with the screen's (an operator's) key
-// from the state directory.
-func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
+// from the state directory. extra options come last (a long-running
+// client such as the patrol screen sets reconnects).
+func dialNATS(cfg NATSConfig, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
 	opts, err := clientOptions(cfg, roleScreen, log)
 	if err != nil {
 		return nil, err
@@ -321,7 +322,7 @@ func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
 			opts = append(opts, nats.RootCAs(cfg.TLSCA))
 		}
 	}
-	nc, err := nats.Connect(url, append(opts, nats.MaxReconnects(0), nats.Timeout(5*time.Second))...)
+	nc, err := nats.Connect(url, append(append(opts, nats.MaxReconnects(0), nats.Timeout(5*time.Second)), extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("nats: connect %s: %w (is the monitor running?)", redactURLs(url), err)
 	}
