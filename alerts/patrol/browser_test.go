@@ -50,12 +50,12 @@ func browser(t *testing.T) context.Context {
 
 // shot saves a full-page screenshot as a test artifact.
 func shot(t *testing.T, ctx context.Context, name string) {
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	path := filepath.Join(artifacts(t), name+".jpeg")
+	path := filepath.Join(artifacts(t), name+".png")
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return

@@ -106,9 +106,12 @@ func (s *source) deliveries(ctx context.Context, site, room string, from, to tim
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: consumer: %w", alerts.DeliveryStream, err)
 	}
+	// The subject's count includes messages before from; ask for no
+	// more than it, so a fetch ends with the last message.
+	total := info.State.Subjects[subj]
 	var out []alerts.Delivery
-	for {
-		batch, err := c.Fetch(200, jetstream.FetchMaxWait(300*time.Millisecond))
+	for seen := uint64(0); seen < total; {
+		batch, err := c.Fetch(int(min(total-seen, 200)), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return out, fmt.Errorf("stream %s: fetch: %w", alerts.DeliveryStream, err)
 		}
@@ -116,8 +119,8 @@ func (s *source) deliveries(ctx context.Context, site, room string, from, to tim
 		var pending uint64
 		for m := range batch.Messages() {
 			n++
-			md, _ := m.Metadata()
-			if md != nil {
+			seen++
+			if md, _ := m.Metadata(); md != nil {
 				pending = md.NumPending
 			}
 			var d alerts.Delivery

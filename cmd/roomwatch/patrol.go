@@ -95,6 +95,10 @@ func runPatrol(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// stdin is where `roomwatch user add` reads the password (tests replace
+// it).
+var stdin io.Reader = os.Stdin
+
 // runUser adds or changes a user of the patrol screen:
 // `roomwatch user add NAME --role operator [--title 张三] [--config FILE]`;
 // the password is read from standard input (one line) or, when it is a
@@ -128,7 +132,7 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 		*file = pc.UsersFile
 	}
 	fmt.Fprintf(stderr, "password for %s: ", name)
-	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		fmt.Fprintln(stderr, "\nroomwatch user:", err)
 		return 1

@@ -73,12 +73,17 @@ func Read(ctx context.Context, js jetstream.JetStream) ([]Stored, error) {
 		return nil, fmt.Errorf("audit stream %s: consumer: %w", Stream, err)
 	}
 	var out []Stored
-	for {
-		batch, err := c.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
+	for uint64(len(out)) < info.State.Msgs {
+		// Ask for exactly what is left, so the fetch ends with the
+		// last message and leaves nothing waiting.
+		want := int(min(info.State.Msgs-uint64(len(out)), 500))
+		batch, err := c.Fetch(want, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			return nil, fmt.Errorf("audit stream %s: fetch: %w", Stream, err)
 		}
+		n := 0
 		for m := range batch.Messages() {
+			n++
 			md, err := m.Metadata()
 			if err != nil {
 				return nil, fmt.Errorf("audit stream %s: metadata: %w", Stream, err)
@@ -88,17 +93,15 @@ func Read(ctx context.Context, js jetstream.JetStream) ([]Stored, error) {
 				st.Bad = err
 			}
 			out = append(out, st)
-			if md.Sequence.Stream >= info.State.LastSeq {
-				return out, nil
-			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
 			return nil, fmt.Errorf("audit stream %s: fetch: %w", Stream, err)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("audit stream %s: read: %w", Stream, err)
+		if n == 0 {
+			return nil, fmt.Errorf("audit stream %s: read %d of %d entries: no more arrive", Stream, len(out), info.State.Msgs)
 		}
 	}
+	return out, nil
 }
 
 // Verify reads the audit stream and checks its chain. It returns the
