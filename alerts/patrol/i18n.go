@@ -191,6 +191,8 @@ func dur(lang string, d time.Duration) string {
 	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
 	if lang == LangEN {
 		switch {
+		case h > 0 && m == 0:
+			return fmt.Sprintf("%d h", h)
 		case h > 0:
 			return fmt.Sprintf("%d h %d min", h, m)
 		case m > 0:
@@ -199,6 +201,8 @@ func dur(lang string, d time.Duration) string {
 		return fmt.Sprintf("%d s", s)
 	}
 	switch {
+	case h > 0 && m == 0:
+		return fmt.Sprintf("%d 小时", h)
 	case h > 0:
 		return fmt.Sprintf("%d 小时 %d 分钟", h, m)
 	case m > 0:

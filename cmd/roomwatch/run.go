@@ -39,6 +39,9 @@ func runMonitor(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "roomwatch: monitoring %d devices; metrics on http://%s/metrics\n", len(a.jobs()), a.Addr())
+	if a.patrol != nil {
+		fmt.Fprintf(stdout, "roomwatch: patrol screen on %s\n", a.patrol.URL())
+	}
 	for {
 		select {
 		case <-ctx.Done():

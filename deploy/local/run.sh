@@ -34,6 +34,10 @@ for _ in $(seq 100); do
 done
 curl -fsS -XPOST "http://$influx_http/query" --data-urlencode "q=CREATE DATABASE roomwatch" >/dev/null
 
+# Demo logins of the patrol screen (bcrypt-hashed into .local/roomwatch).
+printf 'roomwatch-demo\n' | bin/roomwatch user add demo --role admin --title 演示管理员 --config deploy/local/demo.yaml >/dev/null 2>&1
+printf 'roomwatch-duty\n' | bin/roomwatch user add duty --role operator --title 值班员 --config deploy/local/demo.yaml >/dev/null 2>&1
+
 cat <<MSG
 roomwatch demo
   InfluxDB      http://$influx_http  (database roomwatch, written every 10 s; log $state/influxd.log)
@@ -41,6 +45,8 @@ roomwatch demo
                   --data-urlencode 'q=SELECT last(*) FROM roomwatch_env GROUP BY device'
   metrics       http://127.0.0.1:9550/metrics   health: http://127.0.0.1:9550/healthz
   alarms        bin/roomwatch alarms --config deploy/local/demo.yaml
+  patrol screen http://127.0.0.1:9560   login demo / roomwatch-demo (admin: prints room QR codes),
+                duty / roomwatch-duty (operator: ticks, scans, signs, acknowledges)
   simulators    curl -X POST http://127.0.0.1:9550/sim/scenario/mains-fail   (and mains-restore, hot-room, door-open, normal)
 MSG
 bin/roomwatch run --config deploy/local/demo.yaml
