@@ -84,8 +84,34 @@ func (s *Server) signedRooms(ctx context.Context, date string) (map[string]*Sign
 	return out, nil
 }
 
-// overviewData is every room today.
+// overviewData is every room today. Many live screens share one reading:
+// it is kept for a second.
 func (s *Server) overviewData(ctx context.Context, lang string) ([]RoomStatus, error) {
+	s.ovMu.Lock()
+	defer s.ovMu.Unlock()
+	gen := s.hub.generation()
+	if c, ok := s.ovCache[lang]; ok && c.gen == gen && s.now().Sub(c.at) < time.Second && time.Since(c.wall) < time.Second {
+		return c.rooms, nil
+	}
+	rooms, err := s.readOverview(ctx, lang)
+	if err != nil {
+		return nil, err
+	}
+	if s.ovCache == nil {
+		s.ovCache = map[string]overviewCache{}
+	}
+	s.ovCache[lang] = overviewCache{gen: gen, at: s.now(), wall: time.Now(), rooms: rooms}
+	return rooms, nil
+}
+
+type overviewCache struct {
+	gen      uint64
+	at, wall time.Time
+	rooms    []RoomStatus
+}
+
+// readOverview reads every room today from NATS.
+func (s *Server) readOverview(ctx context.Context, lang string) ([]RoomStatus, error) {
 	alarms, err := s.src.alarms(ctx)
 	if err != nil {
 		return nil, err

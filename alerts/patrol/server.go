@@ -62,6 +62,8 @@ type Server struct {
 	hub      *hub
 	limit    *limiter
 	pages    map[string]*template.Template
+	ovMu     sync.Mutex
+	ovCache  map[string]overviewCache
 	usersMu  sync.Mutex
 	users    *users.File
 	usersMod time.Time

@@ -146,6 +146,16 @@ type hub struct {
 
 	mu   sync.Mutex
 	subs map[chan struct{}]struct{}
+	// gen counts the notices: a reading cached under an older gen is
+	// out of date.
+	gen uint64
+}
+
+// generation is the number of notices so far.
+func (h *hub) generation() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gen
 }
 
 func newHub(log *slog.Logger) *hub { return &hub{log: log, subs: map[chan struct{}]struct{}{}} }
@@ -167,6 +177,7 @@ func (h *hub) unsubscribe(ch chan struct{}) {
 func (h *hub) notify() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.gen++
 	for ch := range h.subs {
 		select {
 		case ch <- struct{}{}:
