@@ -270,3 +270,24 @@ func TestBrowserCrossOrigin(t *testing.T) {
 		t.Fatalf("cross-origin post changed the record: %+v", m.Items)
 	}
 }
+
+// TestBrowserLiveOverview: a wall screen's overview follows a signature
+// made elsewhere without reloading.
+func TestBrowserLiveOverview(t *testing.T) {
+	e := newEnv(t)
+	ctx := browser(t)
+	login(t, ctx, e.url, "viewer1")
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#live.on")),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	if s := text(t, ctx, `#room-main-room2 [data-f="signed_text"]`); !strings.Contains(s, "未签名") {
+		t.Fatalf("room2 before: %q", s)
+	}
+	so := &Signoff{Site: "main", Room: "room2", Date: scenarioDay.Format(time.DateOnly), By: "oper1", ByName: "张三", At: scenarioNow}
+	if err := e.srv.store.Sign(context.Background(), so); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Poll[chromedp.Void](`document.querySelector('#room-main-room2 [data-f="signed_text"]').textContent.includes("已签名")`, chromedp.WithPollingTimeout(15*time.Second)))
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded === true`)); err != nil || !ok {
+		t.Fatalf("the overview reloaded: %v %v", ok, err)
+	}
+}
