@@ -46,6 +46,9 @@ func (s *Server) Handler() http.Handler {
 		{"POST /alarms/ack", users.Operator, s.ack},
 		{"GET /export.csv", users.Viewer, s.exportCSV},
 		{"GET /audit", users.Admin, s.auditPage},
+		{"GET /incidents", users.Viewer, s.incidentsPage},
+		{"GET /incident/{site}/{id}", users.Viewer, s.incidentPage},
+		{"POST /incident/{site}/{id}/report", users.Operator, s.reportIncident},
 		{"GET /api/overview", users.Viewer, s.apiOverview},
 		{"GET /api/room/{site}/{room}/{date}", users.Viewer, s.apiRecord},
 		{"GET /api/history", users.Viewer, s.apiHistory},
@@ -194,11 +197,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // flash is the confirmation shown after an action.
 func flash(lang, done string) string {
 	m := map[string][2]string{
-		"acked":   {"已确认告警，已通知监测程序", "Alarm acknowledged; the monitor was told"},
-		"ticked":  {"已保存人工检查项", "Manual checks saved"},
-		"signed":  {"已签名，记录已锁定", "Signed; the record is locked"},
-		"revised": {"更正已保存为新版本", "Correction saved as a new revision"},
-		"scanned": {"已扫码确认到场", "Presence confirmed"},
+		"acked":    {"已确认告警，已通知监测程序", "Alarm acknowledged; the monitor was told"},
+		"ticked":   {"已保存人工检查项", "Manual checks saved"},
+		"signed":   {"已签名，记录已锁定", "Signed; the record is locked"},
+		"revised":  {"更正已保存为新版本", "Correction saved as a new revision"},
+		"scanned":  {"已扫码确认到场", "Presence confirmed"},
+		"reported": {"事件报告已签名定稿", "Incident report signed"},
 	}[done]
 	if lang == LangEN {
 		return m[1]
@@ -222,6 +226,8 @@ var errorText = map[string]string{
 	"the record is signed: correct it as a new revision": "记录已签名锁定，更正须另立新版本",
 	"the record is not signed yet":                       "记录尚未签名",
 	"manual items not checked":                           "尚有人工检查项未填写",
+	"unknown incident":                                   "没有这个事件",
+	"the incident report is signed":                      "事件报告已签名定稿，不能再改",
 	"a reason is required":                               "请填写更正原因",
 	"the acknowledgement was not published":              "确认未能发布",
 	"signed, but the audit entry was not written":        "已签名，但审计记录写入失败",

@@ -40,20 +40,24 @@ type Options struct {
 	Log    *slog.Logger
 	// Now is the clock (tests set it); nil is time.Now.
 	Now func() time.Time
+	// Working is the rules' working-hours calendar; a day is a working
+	// day when its noon is within it. Nil: Monday to Friday.
+	Working func(time.Time) bool
 }
 
 // Server is the patrol screen: New validates, Start opens its buckets and
 // listens, Stop ends it.
 type Server struct {
-	cfg    Config
-	alerts alerts.Config
-	rooms  []Room
-	byKey  map[string]*Room
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	log    *slog.Logger
-	now    func() time.Time
-	key    []byte
+	cfg     Config
+	alerts  alerts.Config
+	rooms   []Room
+	byKey   map[string]*Room
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	log     *slog.Logger
+	now     func() time.Time
+	working func(time.Time) bool
+	key     []byte
 
 	src      *source
 	store    *Store
@@ -103,7 +107,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("patrol key: %w", err)
 	}
 	s := &Server{
-		cfg: o.Config, alerts: o.Alerts, nc: o.NC, js: js, log: o.Log.With("component", "patrol"), now: o.Now, key: key,
+		cfg: o.Config, alerts: o.Alerts, nc: o.NC, js: js, log: o.Log.With("component", "patrol"), now: o.Now, working: o.Working, key: key,
 		byKey: map[string]*Room{}, hub: newHub(o.Log),
 		limit: newLimiter(o.Config.LoginAttempts, o.Config.LoginWindow),
 		src:   &source{js: js, dailyB: o.Alerts.DailyBucket, stateB: o.Alerts.StateBucket},
@@ -194,7 +198,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.cancel = cancel
 	go func() {
 		defer close(s.done)
+		var wg sync.WaitGroup
+		wg.Go(func() { s.watchdog(hctx) })
 		s.hub.watch(hctx, s.js, []string{s.src.dailyB, s.src.stateB, s.cfg.Bucket})
+		wg.Wait()
 	}()
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
