@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +127,49 @@ func TestUserAdd(t *testing.T) {
 	stdin = strings.NewReader("x\n")
 	if code := run([]string{"user", "add", "bad", "--role", "root", "--users", file}, &out, &errOut); code == 0 {
 		t.Fatal("unknown role accepted")
+	}
+}
+
+// TestPatrolConfig: the patrol section is validated with the rest, its
+// errors named by field.
+func TestPatrolConfig(t *testing.T) {
+	dir := t.TempDir()
+	bad := fmt.Sprintf("state_dir: %s\npatrol:\n  sign_by: \"25:99\"\n  presence: 48h\n  rooms: {dc1: {manual_items: [{id: \"Bad Id\", title: x}]}}\nsites:\n  - name: main\n    rooms: [{name: dc1}]\n", dir)
+	_, err := parseConfig("roomwatch.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("bad patrol section accepted")
+	}
+	for _, want := range []string{"patrol.sign_by", "patrol.presence", "patrol.rooms.dc1.manual_items[0].id"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %s:\n%v", want, err)
+		}
+	}
+	good := fmt.Sprintf("state_dir: %s\npatrol: {}\nsites:\n  - name: main\n    rooms: [{name: dc1}]\n", dir)
+	cfg, err := parseConfig("roomwatch.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Patrol.UsersFile != filepath.Join(dir, "patrol-users.yaml") || cfg.Patrol.SignBy != "10:00" || len(cfg.Patrol.Incidents.Classes) != 3 {
+		t.Fatalf("defaults: %+v", cfg.Patrol)
+	}
+}
+
+// TestRunServesPatrol: `roomwatch run` with a patrol section serves the
+// screen beside the monitor, with InfluxDB down.
+func TestRunServesPatrol(t *testing.T) {
+	dir := t.TempDir()
+	path := writeConfig(t, dir, "http://127.0.0.1:1", upsDevice, `patrol: {listen: "127.0.0.1:0"}`)
+	a := startTestApp(t, path, nil, nil)
+	defer a.Stop()
+	if a.patrol == nil {
+		t.Fatal("patrol screen not started")
+	}
+	resp, err := http.Get(a.patrol.URL() + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("login page: %d %v", resp.StatusCode, resp.Header)
 	}
 }
