@@ -2,6 +2,17 @@ package patrol
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -145,4 +156,72 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(body, "room1") {
 		t.Fatalf("after restart: %d %.200s", st, body)
 	}
+}
+
+// TestHTTPSAndLanguage: under HTTPS the session cookie is Secure and
+// HttpOnly and HSTS is sent; ?lang=en switches to English and sticks.
+func TestHTTPSAndLanguage(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	certFile, keyFile := selfSigned(t, dir)
+	cfg := e.srv.cfg
+	cfg.Listen, cfg.TLSCert, cfg.TLSKey = "127.0.0.1:0", certFile, keyFile
+	srv, err := New(Options{Config: cfg, Rooms: testRooms(), NC: e.nc, Alerts: e.srv.alerts, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(ctx)
+	c := client(t)
+	c.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	defer c.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/login", strings.NewReader(url.Values{"user": {"oper1"}, "password": {testPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var sess *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			sess = ck
+		}
+	}
+	if sess == nil || !sess.Secure || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie %+v", sess)
+	}
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS under HTTPS")
+	}
+	st, body := get(t, c, srv.URL()+recordPath+"?lang=en")
+	if st != http.StatusOK || !strings.Contains(body, "Mains-loss episodes") || !strings.Contains(body, "Abnormal") {
+		t.Fatalf("English record: %d %.300s", st, body)
+	}
+	if _, body := get(t, c, srv.URL()+"/"); !strings.Contains(body, "Overview") {
+		t.Error("the language did not stick")
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T, dir string) (string, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "patrol"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	return certFile, keyFile
 }
