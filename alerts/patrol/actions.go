@@ -15,8 +15,8 @@ import (
 	"github.com/roomwatch/roomwatch/alerts/patrol/audit"
 )
 
-// record appends an audit entry for the request's user.
-func (s *Server) record(ctx context.Context, r *http.Request, action, site, room, object string, detail map[string]string) error {
+// logAudit appends an audit entry for the request's user.
+func (s *Server) logAudit(ctx context.Context, r *http.Request, action, site, room, object string, detail map[string]string) error {
 	e := audit.Entry{At: s.now(), Action: action, Site: site, Room: room, Object: object, Detail: detail, From: clientAddr(r)}
 	if u := userOf(r); u != nil {
 		e.Actor, e.Role = u.Name, string(u.Role)
@@ -50,7 +50,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u, err := f.Authenticate(name, pw)
 	if err != nil {
 		s.limit.Fail(now, keys...)
-		if aerr := s.record(r.Context(), r, audit.LoginFailed, "", "", name, map[string]string{"user": name}); aerr != nil {
+		shown := name
+		if len(shown) > 64 {
+			shown = strings.ToValidUTF8(shown[:64], "")
+		}
+		if aerr := s.logAudit(r.Context(), r, audit.LoginFailed, "", "", shown, map[string]string{"user": shown}); aerr != nil {
 			s.log.Error("audit", "err", aerr)
 		}
 		msg := "用户名或密码错误"
@@ -67,7 +71,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &reqUser{User: u, token: token}))
-	if err := s.record(r.Context(), r, audit.Login, "", "", u.Name, nil); err != nil {
+	if err := s.logAudit(r.Context(), r, audit.Login, "", "", u.Name, nil); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, token, s.cfg.SessionTTL, true))
@@ -77,7 +81,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	_ = s.sessions.delete(r.Context(), u.token)
-	if err := s.record(r.Context(), r, audit.Logout, "", "", u.Name, nil); err != nil {
+	if err := s.logAudit(r.Context(), r, audit.Logout, "", "", u.Name, nil); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	c := s.cookie(sessionCookie, "", 0, true)
@@ -100,7 +104,7 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, "data unavailable", err)
 		return
 	}
-	if err := s.record(r.Context(), r, audit.Scan, site, roomName, "", nil); err != nil {
+	if err := s.logAudit(r.Context(), r, audit.Scan, site, roomName, "", nil); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	http.Redirect(w, r, "/room/"+site+"/"+roomName+"/"+s.today(room)+"?done=scanned", http.StatusSeeOther)
@@ -168,7 +172,7 @@ func (s *Server) tick(w http.ResponseWriter, r *http.Request) {
 	for id, t := range ticks {
 		detail[id] = t.Result
 	}
-	if err := s.record(r.Context(), r, audit.Tick, room.Site, room.Name, date, detail); err != nil {
+	if err := s.logAudit(r.Context(), r, audit.Tick, room.Site, room.Name, date, detail); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	http.Redirect(w, r, "/room/"+room.Site+"/"+room.Name+"/"+date+"?done=ticked#manual", http.StatusSeeOther)
@@ -241,7 +245,7 @@ func (s *Server) sign(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	if err := s.record(ctx, r, audit.Sign, room.Site, room.Name, date+"#"+strconv.Itoa(so.Rev), map[string]string{"rev": strconv.Itoa(so.Rev), "record_digest": so.RecordDigest}); err != nil {
+	if err := s.logAudit(ctx, r, audit.Sign, room.Site, room.Name, date+"#"+strconv.Itoa(so.Rev), map[string]string{"rev": strconv.Itoa(so.Rev), "record_digest": so.RecordDigest}); err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "signed, but the audit entry was not written", err)
 		return
 	}
@@ -298,7 +302,7 @@ func (s *Server) revise(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	if err := s.record(ctx, r, audit.Revise, room.Site, room.Name, date+"#"+strconv.Itoa(so.Rev),
+	if err := s.logAudit(ctx, r, audit.Revise, room.Site, room.Name, date+"#"+strconv.Itoa(so.Rev),
 		map[string]string{"rev": strconv.Itoa(so.Rev), "supersedes": strconv.Itoa(prev.Rev), "reason": reason}); err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "signed, but the audit entry was not written", err)
 		return
@@ -330,7 +334,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, "the acknowledgement was not published", err)
 		return
 	}
-	if err := s.record(ctx, r, audit.Ack, k.Site, k.Room, k.AlarmID, map[string]string{"comment": k.Comment}); err != nil {
+	if err := s.logAudit(ctx, r, audit.Ack, k.Site, k.Room, k.AlarmID, map[string]string{"comment": k.Comment}); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	back := localPath(r.PostFormValue("back"))

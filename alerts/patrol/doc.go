@@ -28,6 +28,8 @@
 //	GET  /export.csv?room=&from=&to=        the same as CSV, UTF-8 with BOM (viewer)
 //	GET  /alarms, POST /alarms/ack          active alarms; acknowledge with a comment (viewer, operator)
 //	GET  /audit                             the audit chain's state and latest entries (admin)
+//	GET  /incidents, /incident/{site}/{id}  incidents with their clocks; a report drafted from the record (viewer)
+//	POST /incident/{site}/{id}/report       complete and sign the report: summary, cause, measures (operator)
 //
 // Anonymous users get the login page and nothing else. Every unsafe
 // request passes Go's http.CrossOriginProtection; a role check sits in
@@ -56,16 +58,30 @@
 //	     "alarms": [{"id", "fingerprint", "rule", "severity", "severity_text", "state",
 //	        "device", "text", "started", "ended", "ack_by", "ack_at", "told": ["…"], "ackable"}],
 //	     "verdicts": {"<item id>": "ok|abnormal|nodata"}, "abnormal": 2},
-//	   "manual": [{"ID", "Title", "Result", "Remark", "By", "At"}],
+//	   "manual": [{"id", "title", "result": "ok|abnormal|", "remark", "by", "at"}],
 //	   "signoffs": [Signoff, newest first], "locked": bool}
 //	GET /api/history?room=&from=&to=
 //	  {"from", "to", "days": [{"date", "site", "room", "title", "has_data", "abnormal",
 //	     "alarms", "rev", "signed_by", "signed_at", "url", "abnormal_items"}]}
 //	GET /api/alarms
-//	  {"alarms": [{"ID", "Fingerprint", "Site", "Room", "RoomTitle", "Severity",
-//	     "SeverityT", "State", "Text", "Started", "AckBy", "AckAt", "Ackable"}]}
+//	  {"alarms": [{"id", "fingerprint", "site", "room", "room_title", "severity",
+//	     "severity_text", "state", "text", "started", "ack_by", "ack_at", "ackable"}]}
 //
 // Errors are {"error": "…", "status": N}.
+//
+// # Unsigned patrols and incidents
+//
+// Every 30 s the screen checks each room: a day not signed by its
+// patrol.sign_by (working days of the rules' calendar; sign_by_off on
+// other days) raises the alarm patrol-unsigned (severity
+// patrol.unsigned_severity) on the site's alarm stream and state bucket,
+// like any other, so the notifier tells someone; signing resolves it. An
+// active alarm of a configured incident class (patrol.incidents) opens an
+// incident: key incident.<site>.<alarm id> in the patrol bucket (watch it
+// for reminders), also published on roomwatch.patrol.incident.<site>.<room>
+// (schema roomwatch.patrol.incident/v1) when opened and when its report is
+// signed; deadline = opened + the class's deadline, hospital_deadline =
+// opened + patrol.incidents.hospital.
 //
 // # Proof of presence
 //

@@ -157,15 +157,13 @@ func (s *Server) need(need users.Role, h http.Handler) http.Handler {
 
 // page is what every template gets.
 type page struct {
-	Lang    string
-	Title   string
-	User    *reqUser
-	Path    string
-	Flash   string
-	Now     string
-	Data    any
-	Wall    bool
-	Version string
+	Lang  string
+	Title string
+	User  *reqUser
+	Path  string
+	Flash string
+	Now   string
+	Data  any
 }
 
 // can reports whether the page's user has role need (templates hide the

@@ -275,7 +275,7 @@ func (s *Server) reportIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.nc.Publish(IncidentSubjectPrefix+"."+alerts.Token(in.Site)+"."+alerts.Token(in.Room), data)
-	if err := s.record(r.Context(), r, audit.Incident, in.Site, in.Room, in.ID, map[string]string{"report": "signed"}); err != nil {
+	if err := s.logAudit(r.Context(), r, audit.Incident, in.Site, in.Room, in.ID, map[string]string{"report": "signed"}); err != nil {
 		s.log.Error("audit", "err", err)
 	}
 	http.Redirect(w, r, "/incident/"+in.Site+"/"+in.ID+"?done=reported", http.StatusSeeOther)

@@ -187,10 +187,12 @@ func (s *Server) roomToday(w http.ResponseWriter, r *http.Request) {
 
 // manualRow is one manual item with its tick (draft or as signed).
 type manualRow struct {
-	ID, Title string
-	Result    string
-	Remark    string
-	By, At    string
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Result string `json:"result,omitempty"` // ok | abnormal; empty: not checked
+	Remark string `json:"remark,omitempty"`
+	By     string `json:"by,omitempty"`
+	At     string `json:"at,omitempty"`
 }
 
 // recordData is the record page.
