@@ -225,3 +225,27 @@ func selfSigned(t *testing.T, dir string) (string, string) {
 	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
 	return certFile, keyFile
 }
+
+// TestHistoryAndExport: a signed day shows in the history, its CSV and
+// its JSON.
+func TestHistoryAndExport(t *testing.T) {
+	e := newEnv(t)
+	so := &Signoff{Site: "main", Room: "room1", Date: scenarioDay.Format(time.DateOnly), By: "oper1", ByName: "张三", At: scenarioNow}
+	if err := e.srv.store.Sign(context.Background(), so); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t)
+	httpLogin(t, c, e.url, "viewer1")
+	q := "?room=main/room1&from=2026-11-20&to=2026-11-25"
+	st, body := get(t, c, e.url+"/export.csv"+q)
+	if st != http.StatusOK || !strings.HasPrefix(body, "\ufeff日期") || !strings.Contains(body, "2026-11-25,main,room1,一号机房") || !strings.Contains(body, "张三") || !strings.Contains(body, "供电/市电中断") {
+		t.Fatalf("csv: %d\n%s", st, body)
+	}
+	st, body = get(t, c, e.url+"/api/history"+q)
+	if st != http.StatusOK || !strings.Contains(body, `"signed_by": "张三"`) || !strings.Contains(body, `"rev": 1`) {
+		t.Fatalf("json: %d\n%s", st, body)
+	}
+	if st, body = get(t, c, e.url+"/history"+q); st != http.StatusOK || !strings.Contains(body, "张三") {
+		t.Fatalf("page: %d", st)
+	}
+}

@@ -345,16 +345,17 @@ func (s *Server) historyRows(ctx context.Context, q *historyQuery, lang string) 
 	to, _ := time.ParseInLocation(time.DateOnly, q.To, q.Rooms[0].Loc)
 	for d := to; !d.Before(from); d = d.AddDate(0, 0, -1) {
 		date := d.Format(time.DateOnly)
+		signed, err := s.signedRooms(ctx, date)
+		if err != nil {
+			return nil, err
+		}
 		for _, room := range q.Rooms {
 			rec, _, err := s.src.record(ctx, room.Site, room.Name, date)
 			if err != nil {
 				return nil, err
 			}
-			revs, err := s.store.Signoffs(ctx, room.Site, room.Name, date)
-			if err != nil {
-				return nil, err
-			}
-			if rec == nil && len(revs) == 0 {
+			latest := signed[alerts.KeyToken(room.Site)+"/"+alerts.KeyToken(room.Name)]
+			if rec == nil && latest == nil {
 				continue
 			}
 			rv := buildRecord(rec, room, nil, lang, s.now())
@@ -367,8 +368,8 @@ func (s *Server) historyRows(ctx context.Context, q *historyQuery, lang string) 
 					}
 				}
 			}
-			if n := len(revs); n > 0 {
-				row.Rev, row.SignedBy, row.SignedAt = revs[n-1].Rev, revs[n-1].ByName, revs[n-1].At.In(room.Loc).Format("2006-01-02 15:04")
+			if latest != nil {
+				row.Rev, row.SignedBy, row.SignedAt = latest.Rev, latest.ByName, latest.At.In(room.Loc).Format("2006-01-02 15:04")
 			}
 			out = append(out, row)
 		}
