@@ -313,6 +313,9 @@ func TestBrowserIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	login(t, ctx, e.url, "oper1")
+	if s := text(t, ctx, ".incident-banner"); !strings.Contains(s, "13:30") {
+		t.Errorf("overview banner: %q", s)
+	}
 	do(t, ctx, chromedp.Navigate(e.url+"/incidents"), chromedp.WaitVisible(chromedp.ID("incident-shutdown-temperature")))
 	if s := text(t, ctx, "#incident-shutdown-temperature .deadline"); !strings.Contains(s, "2026-11-25 13:30") || !strings.Contains(s, "剩余 4 小时") {
 		t.Fatalf("deadline: %q", s)

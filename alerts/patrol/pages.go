@@ -174,7 +174,17 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, "data unavailable", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "overview.html", tr(langOf(r), "overview"), rooms)
+	var open []incidentView
+	if list, err := s.incidents(r.Context()); err != nil {
+		s.log.Warn("incidents unreadable", "err", err)
+	} else {
+		for _, in := range list {
+			if in.Report == nil {
+				open = append(open, s.viewIncident(in, langOf(r)))
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "overview.html", tr(langOf(r), "overview"), map[string]any{"Rooms": rooms, "Incidents": open})
 }
 
 func (s *Server) roomToday(w http.ResponseWriter, r *http.Request) {

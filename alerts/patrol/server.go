@@ -66,6 +66,8 @@ type Server struct {
 	hub      *hub
 	limit    *limiter
 	pages    map[string]*template.Template
+	checkMu  sync.Mutex
+	pub      *alerts.Publisher // unsigned-patrol alarms, made at the first check
 	ovMu     sync.Mutex
 	ovCache  map[string]overviewCache
 	usersMu  sync.Mutex

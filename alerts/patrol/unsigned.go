@@ -36,8 +36,11 @@ func (s *Server) watchdog(ctx context.Context) {
 	}
 }
 
-// check runs one round: unsigned patrols, then incidents.
+// check runs one round: unsigned patrols, then incidents. Rounds do not
+// overlap.
 func (s *Server) check(ctx context.Context) error {
+	s.checkMu.Lock()
+	defer s.checkMu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, checkInterval)
 	defer cancel()
 	kv, err := s.src.bucket(ctx, s.src.stateB, &s.src.state)
@@ -47,8 +50,10 @@ func (s *Server) check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pub := alerts.NewPublisher(s.js, kv, alerts.PublisherOptions{Now: s.now}, s.log)
-	return errors.Join(s.checkUnsigned(ctx, kv, pub), s.checkIncidents(ctx))
+	if s.pub == nil {
+		s.pub = alerts.NewPublisher(s.js, kv, alerts.PublisherOptions{Now: s.now}, s.log)
+	}
+	return errors.Join(s.checkUnsigned(ctx, kv, s.pub), s.checkIncidents(ctx))
 }
 
 // unsignedFingerprint identifies a room's unsigned-patrol alarm.
