@@ -163,6 +163,17 @@ func TestBrowserSignOff(t *testing.T) {
 		t.Fatalf("cleanliness ticked %q", got)
 	}
 
+	// On a phone: one column, large touch targets.
+	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload())
+	if h, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById("sign-submit").getBoundingClientRect().height`)); err != nil || h < 44 {
+		t.Errorf("sign button %v px high on a phone (want ≥ 44): %v", h, err)
+	}
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("page %v px wide on a 390 px phone: %v", w, err)
+	}
+	shot(t, ctx, "record-phone")
+	do(t, ctx, chromedp.EmulateReset(), chromedp.Reload())
+
 	// Signing without a scan is refused.
 	do(t, ctx, chromedp.WaitVisible(chromedp.ID("presence-missing")), chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("error-message")))
 	if s := text(t, ctx, "#error-message"); !strings.Contains(s, "扫描二维码") {
