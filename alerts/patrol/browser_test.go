@@ -302,38 +302,3 @@ func TestBrowserLiveOverview(t *testing.T) {
 		t.Fatalf("the overview reloaded: %v %v", ok, err)
 	}
 }
-
-// TestBrowserIncident: a room above its shutdown temperature opens an
-// incident with its 4 h deadline; the report is drafted from the record.
-func TestBrowserIncident(t *testing.T) {
-	e := newEnv(t)
-	ctx := browser(t)
-	bctx := context.Background()
-	kv, err := e.js.KeyValue(bctx, alerts.DefaultConfig().StateBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := scenarioDay.Add(9*time.Hour + 10*time.Minute)
-	a := &alerts.Alarm{Schema: alerts.Schema, V: alerts.V, Fingerprint: "hot1", ID: alerts.OccurrenceID("hot1", started), Rule: "room-temperature-critical",
-		Severity: alerts.Critical, State: alerts.Firing, Site: "main", Room: "room1", Device: "th1", ActiveAt: started, StartedAt: started, UpdatedAt: started,
-		Text: map[string]string{"zh": "一号机房 温度 35.2 °C，超过停机温度", "en": "Room 1 at 35.2 °C, above shutdown temperature"}}
-	if _, err := alerts.StoreState(bctx, kv, a); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.srv.check(bctx); err != nil {
-		t.Fatal(err)
-	}
-	login(t, ctx, e.url, "oper1")
-	if s := text(t, ctx, ".incident-banner"); !strings.Contains(s, "13:30") {
-		t.Errorf("overview banner: %q", s)
-	}
-	do(t, ctx, chromedp.Navigate(e.url+"/incidents"), chromedp.WaitVisible(chromedp.ID("incident-shutdown-temperature")))
-	if s := text(t, ctx, "#incident-shutdown-temperature .deadline"); !strings.Contains(s, "2026-11-25 13:30") || !strings.Contains(s, "剩余 4 小时") {
-		t.Fatalf("deadline: %q", s)
-	}
-	do(t, ctx, chromedp.Click(chromedp.CSS("#incident-shutdown-temperature a")), chromedp.WaitVisible(chromedp.ID("timeline")))
-	if s := text(t, ctx, "#timeline"); !strings.Contains(s, "02:10") || !strings.Contains(s, "张三") {
-		t.Errorf("timeline lacks the day's alarms and notifications: %q", s)
-	}
-	shot(t, ctx, "incident-report")
-}

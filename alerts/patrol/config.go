@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/unsigned"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -52,63 +52,15 @@ type Config struct {
 	ManualItems []ManualItem `yaml:"manual_items"`
 	// Rooms adds per-room settings by room name.
 	Rooms map[string]RoomConfig `yaml:"rooms"`
-	// SignBy is the local time ("10:00") by which a working day's patrol
-	// must be signed, else an alarm (rule patrol-unsigned) is raised;
-	// SignByOff the same on weekends and holidays of the rules' working
-	// hours calendar (empty: no patrol expected). Rooms may override both.
-	SignBy    string `yaml:"sign_by"`
-	SignByOff string `yaml:"sign_by_off"`
-	// UnsignedSeverity is the severity of that alarm (default major).
-	UnsignedSeverity string `yaml:"unsigned_severity"`
-	// Incidents are the alarms that open an incident with a reporting
-	// deadline.
-	Incidents IncidentConfig `yaml:"incidents"`
+	// Unsigned, when set, raises the alarm patrol-unsigned for a room
+	// whose day is not signed by its hour (alerts/unsigned), judged by
+	// the signatures kept here.
+	Unsigned *unsigned.Config `yaml:"unsigned"`
 }
 
 // RoomConfig is one room's patrol settings.
 type RoomConfig struct {
 	ManualItems []ManualItem `yaml:"manual_items"`
-	SignBy      *string      `yaml:"sign_by"`
-	SignByOff   *string      `yaml:"sign_by_off"`
-}
-
-// IncidentConfig says which alarms open an incident and how long there
-// is to report it.
-type IncidentConfig struct {
-	// Hospital is the hospital's own reporting deadline (default 24h).
-	Hospital time.Duration `yaml:"hospital"`
-	// Classes are matched in order; the first that matches an alarm
-	// opens its incident (default DefaultIncidentClasses).
-	Classes []IncidentClass `yaml:"classes"`
-}
-
-// IncidentClass is one kind of incident.
-type IncidentClass struct {
-	Name    string `yaml:"name"`
-	Title   string `yaml:"title"`
-	TitleEN string `yaml:"title_en"`
-	// Rules are the alarm rules of this class; Rooms, when set, limit it
-	// to those rooms (the HIS room).
-	Rules []string `yaml:"rules"`
-	Rooms []string `yaml:"rooms"`
-	// CarryShare, when set, opens the incident only once the alarm has
-	// lasted this share of the room's carry time (mains lost beyond half
-	// of what the UPS must hold).
-	CarryShare float64 `yaml:"carry_share"`
-	// Deadline is the time to report under the national rules (1, 2 or
-	// 4 hours).
-	Deadline time.Duration `yaml:"deadline"`
-}
-
-// DefaultIncidentClasses: mains lost beyond half the carry time (1 h),
-// the HIS room unreachable (2 h), a room above its shutdown temperature
-// (4 h).
-func DefaultIncidentClasses() []IncidentClass {
-	return []IncidentClass{
-		{Name: "mains-long", Title: "市电中断超过后备时间一半", TitleEN: "Mains lost beyond half the carry time", Rules: []string{"ups-on-battery"}, CarryShare: 0.5, Deadline: time.Hour},
-		{Name: "his-unreachable", Title: "HIS 机房设备失联", TitleEN: "HIS room unreachable", Rules: []string{"device-unreachable"}, Rooms: []string{"his"}, Deadline: 2 * time.Hour},
-		{Name: "shutdown-temperature", Title: "机房温度超过停机温度", TitleEN: "Room above its shutdown temperature", Rules: []string{"room-temperature-critical"}, Deadline: 4 * time.Hour},
-	}
 }
 
 // ManualItem is one item of the checklist a person ticks.
@@ -117,6 +69,8 @@ type ManualItem struct {
 	Title   string `yaml:"title"`
 	TitleEN string `yaml:"title_en"`
 }
+
+var itemIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // DefaultManualItems are the items of the paper form checked by eye.
 func DefaultManualItems() []ManualItem {
@@ -170,43 +124,10 @@ func (c *Config) Defaults(stateDir string) {
 	if len(c.ManualItems) == 0 {
 		c.ManualItems = DefaultManualItems()
 	}
-	set(&c.SignBy, "10:00")
-	set(&c.UnsignedSeverity, "major")
-	setD(&c.Incidents.Hospital, 24*time.Hour)
-	if c.Incidents.Classes == nil {
-		c.Incidents.Classes = DefaultIncidentClasses()
+	if c.Unsigned != nil {
+		c.Unsigned.Defaults()
 	}
 }
-
-// signBy returns room's deadline of the day (workday or not) as minutes
-// after midnight, false when no patrol is expected.
-func (c *Config) signBy(room string, workday bool) (int, bool) {
-	v := c.SignBy
-	if !workday {
-		v = c.SignByOff
-	}
-	if r, ok := c.Rooms[room]; ok {
-		if workday && r.SignBy != nil {
-			v = *r.SignBy
-		}
-		if !workday && r.SignByOff != nil {
-			v = *r.SignByOff
-		}
-	}
-	m, err := clockMinutes(v)
-	return m, err == nil && v != ""
-}
-
-// clockMinutes parses "hh:mm".
-func clockMinutes(v string) (int, error) {
-	t, err := time.Parse("15:04", v)
-	if err != nil {
-		return 0, err
-	}
-	return t.Hour()*60 + t.Minute(), nil
-}
-
-var itemIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Validate adds every problem of c to errs, naming fields under path.
 func (c *Config) Validate(errs *yamlconf.Errors, path string) {
@@ -236,42 +157,11 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 		errs.Addf(path+".replicas", "must be 1 to 5")
 	}
 	checkItems(errs, path+".manual_items", c.ManualItems)
-	checkClock := func(p, v string) {
-		if _, err := clockMinutes(v); v != "" && err != nil {
-			errs.Addf(p, "%q: want hh:mm", v)
-		}
-	}
-	checkClock(path+".sign_by", c.SignBy)
-	checkClock(path+".sign_by_off", c.SignByOff)
 	for name, r := range c.Rooms {
 		checkItems(errs, fmt.Sprintf("%s.rooms.%s.manual_items", path, name), r.ManualItems)
-		if r.SignBy != nil {
-			checkClock(fmt.Sprintf("%s.rooms.%s.sign_by", path, name), *r.SignBy)
-		}
-		if r.SignByOff != nil {
-			checkClock(fmt.Sprintf("%s.rooms.%s.sign_by_off", path, name), *r.SignByOff)
-		}
 	}
-	if !alerts.Severity(c.UnsignedSeverity).Valid() {
-		errs.Addf(path+".unsigned_severity", "%q: want critical, major, minor or warning", c.UnsignedSeverity)
-	}
-	if c.Incidents.Hospital <= 0 {
-		errs.Addf(path+".incidents.hospital", "must be positive")
-	}
-	for i, k := range c.Incidents.Classes {
-		p := fmt.Sprintf("%s.incidents.classes[%d]", path, i)
-		if !itemIDRE.MatchString(k.Name) {
-			errs.Addf(p+".name", "%q: lower-case letters, digits, - and _", k.Name)
-		}
-		if len(k.Rules) == 0 {
-			errs.Addf(p+".rules", "name at least one rule")
-		}
-		if k.Deadline <= 0 {
-			errs.Addf(p+".deadline", "must be positive")
-		}
-		if k.CarryShare < 0 || k.CarryShare > 10 {
-			errs.Addf(p+".carry_share", "%g: want 0 to 10", k.CarryShare)
-		}
+	if c.Unsigned != nil {
+		c.Unsigned.Validate(errs, path+".unsigned")
 	}
 }
 

@@ -28,8 +28,9 @@
 //	GET  /export.csv?room=&from=&to=        the same as CSV, UTF-8 with BOM (viewer)
 //	GET  /alarms, POST /alarms/ack          active alarms; acknowledge with a comment (viewer, operator)
 //	GET  /audit                             the audit chain's state and latest entries (admin)
-//	GET  /incidents, /incident/{site}/{id}  incidents with their clocks; a report drafted from the record (viewer)
-//	POST /incident/{site}/{id}/report       complete and sign the report: summary, cause, measures (operator)
+//	GET  /incidents, /incident/{site}/{id}  incidents with their clocks; the report drafted from the record (viewer)
+//	POST /incident/{site}/{id}/complete     a new report revision: base, cause, impact, measures (operator)
+//	POST /incident/{site}/{id}/sign         sign revision n (operator)
 //
 // Anonymous users get the login page and nothing else. Every unsafe
 // request passes Go's http.CrossOriginProtection; a role check sits in
@@ -71,17 +72,15 @@
 //
 // # Unsigned patrols and incidents
 //
-// Every 30 s the screen checks each room: a day not signed by its
-// patrol.sign_by (working days of the rules' calendar; sign_by_off on
-// other days) raises the alarm patrol-unsigned (severity
-// patrol.unsigned_severity) on the site's alarm stream and state bucket,
-// like any other, so the notifier tells someone; signing resolves it. An
-// active alarm of a configured incident class (patrol.incidents) opens an
-// incident: key incident.<site>.<alarm id> in the patrol bucket (watch it
-// for reminders), also published on roomwatch.patrol.incident.<site>.<room>
-// (schema roomwatch.patrol.incident/v1) when opened and when its report is
-// signed; deadline = opened + the class's deadline, hospital_deadline =
-// opened + patrol.incidents.hospital.
+// With patrol.unsigned set, the screen runs the unsigned-patrol checker
+// (alerts/unsigned) on its own signatures (Store.Signed): a day not
+// signed by its hour raises patrol-unsigned on the site's alarm stream
+// and state bucket like any alarm, so the notifier tells someone, and
+// signing resolves it. When the configuration has an incidents section,
+// the screen shows the incidents the monitor's tracker opens
+// (alerts/incident: bucket roomwatch_incidents), their clocks on the
+// overview and /incidents, and the report drafted from the record, which
+// an operator completes (a new revision each time) and signs.
 //
 // # Proof of presence
 //

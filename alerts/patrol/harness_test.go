@@ -68,7 +68,7 @@ func testRooms() []Room {
 
 // newEnv starts NATS, plays the scenario into the monitor's buckets and
 // starts the screen with users viewer1, oper1 and admin1.
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, edit ...func(*Options)) *env {
 	t.Helper()
 	users.Cost = bcrypt.MinCost
 	s := natstest.Start(t)
@@ -96,7 +96,11 @@ func newEnv(t testing.TB) *env {
 	if err := f.Save(cfg.UsersFile); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Config: cfg, Rooms: testRooms(), NC: nc, Alerts: acfg, Now: e.clock.Now})
+	o := Options{Config: cfg, Rooms: testRooms(), NC: nc, Alerts: acfg, Now: e.clock.Now}
+	for _, f := range edit {
+		f(&o)
+	}
+	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

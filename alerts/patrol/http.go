@@ -48,7 +48,8 @@ func (s *Server) Handler() http.Handler {
 		{"GET /audit", users.Admin, s.auditPage},
 		{"GET /incidents", users.Viewer, s.incidentsPage},
 		{"GET /incident/{site}/{id}", users.Viewer, s.incidentPage},
-		{"POST /incident/{site}/{id}/report", users.Operator, s.reportIncident},
+		{"POST /incident/{site}/{id}/complete", users.Operator, s.completeIncident},
+		{"POST /incident/{site}/{id}/sign", users.Operator, s.signIncident},
 		{"GET /api/overview", users.Viewer, s.apiOverview},
 		{"GET /api/room/{site}/{room}/{date}", users.Viewer, s.apiRecord},
 		{"GET /api/history", users.Viewer, s.apiHistory},
@@ -201,6 +202,7 @@ func flash(lang, done string) string {
 		"revised":  {"更正已保存为新版本", "Correction saved as a new revision"},
 		"scanned":  {"已扫码确认到场", "Presence confirmed"},
 		"reported": {"事件报告已签名定稿", "Incident report signed"},
+		"saved":    {"事件报告已保存为新版本", "Report saved as a new revision"},
 	}[done]
 	if lang == LangEN {
 		return m[1]
@@ -225,7 +227,7 @@ var errorText = map[string]string{
 	"the record is not signed yet":                       "记录尚未签名",
 	"manual items not checked":                           "尚有人工检查项未填写",
 	"unknown incident":                                   "没有这个事件",
-	"the incident report is signed":                      "事件报告已签名定稿，不能再改",
+	"the incident report changed or is signed":           "事件报告已被他人修改或已签名定稿",
 	"a reason is required":                               "请填写更正原因",
 	"the acknowledgement was not published":              "确认未能发布",
 	"signed, but the audit entry was not written":        "已签名，但审计记录写入失败",

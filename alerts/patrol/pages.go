@@ -175,12 +175,12 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var open []incidentView
-	if list, err := s.incidents(r.Context()); err != nil {
+	if list, err := s.listIncidents(r.Context(), langOf(r)); err != nil {
 		s.log.Warn("incidents unreadable", "err", err)
 	} else {
 		for _, in := range list {
-			if in.Report == nil {
-				open = append(open, s.viewIncident(in, langOf(r)))
+			if in.Next != nil {
+				open = append(open, in)
 			}
 		}
 	}

@@ -19,8 +19,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/incident"
 	"github.com/roomwatch/roomwatch/alerts/patrol/audit"
 	"github.com/roomwatch/roomwatch/alerts/patrol/users"
+	"github.com/roomwatch/roomwatch/alerts/unsigned"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -40,9 +42,13 @@ type Options struct {
 	Log    *slog.Logger
 	// Now is the clock (tests set it); nil is time.Now.
 	Now func() time.Time
-	// Working is the rules' working-hours calendar; a day is a working
-	// day when its noon is within it. Nil: Monday to Friday.
+	// Working is the rules' working-hours calendar, for the
+	// unsigned-patrol alarm's working days (nil: every day is one).
 	Working func(time.Time) bool
+	// Incidents is the monitor's incident configuration (alerts/incident):
+	// the screen shows the incidents of its bucket and their reports.
+	// Nil: no incident pages.
+	Incidents *incident.Config
 }
 
 // Server is the patrol screen: New validates, Start opens its buckets and
@@ -66,8 +72,10 @@ type Server struct {
 	hub      *hub
 	limit    *limiter
 	pages    map[string]*template.Template
-	checkMu  sync.Mutex
-	pub      *alerts.Publisher // unsigned-patrol alarms, made at the first check
+	unsigned *unsigned.Checker // nil unless patrol.unsigned is set
+	incCfg   *incident.Config
+	incMu    sync.Mutex
+	inc      *incident.Store // opened at first use: the monitor makes the bucket
 	ovMu     sync.Mutex
 	ovCache  map[string]overviewCache
 	usersMu  sync.Mutex
@@ -109,7 +117,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("patrol key: %w", err)
 	}
 	s := &Server{
-		cfg: o.Config, alerts: o.Alerts, nc: o.NC, js: js, log: o.Log.With("component", "patrol"), now: o.Now, working: o.Working, key: key,
+		cfg: o.Config, alerts: o.Alerts, nc: o.NC, js: js, log: o.Log.With("component", "patrol"), now: o.Now, working: o.Working, key: key, incCfg: o.Incidents,
 		byKey: map[string]*Room{}, hub: newHub(o.Log),
 		limit: newLimiter(o.Config.LoginAttempts, o.Config.LoginWindow),
 		src:   &source{js: js, dailyB: o.Alerts.DailyBucket, stateB: o.Alerts.StateBucket},
@@ -181,6 +189,11 @@ func (s *Server) Start(ctx context.Context) error {
 	} else if err != nil {
 		return fmt.Errorf("ack stream %s: %w", alerts.AckStream, err)
 	}
+	if s.cfg.Unsigned != nil {
+		if err := s.startUnsigned(ctx); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("patrol: listen %s: %w", s.cfg.Listen, err)
@@ -200,10 +213,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.cancel = cancel
 	go func() {
 		defer close(s.done)
-		var wg sync.WaitGroup
-		wg.Go(func() { s.watchdog(hctx) })
 		s.hub.watch(hctx, s.js, []string{s.src.dailyB, s.src.stateB, s.cfg.Bucket})
-		wg.Wait()
 	}()
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -228,6 +238,9 @@ func (s *Server) Stop(ctx context.Context) {
 	if s.cancel != nil {
 		s.cancel()
 		<-s.done
+	}
+	if s.unsigned != nil {
+		s.unsigned.Stop()
 	}
 }
 

@@ -261,3 +261,10 @@ func (s *Store) Presence(ctx context.Context, user, site, room string) (*Presenc
 	}
 	return &p, nil
 }
+
+// Signed reports whether site's room is signed for the local day that
+// starts at day (unsigned.SignedFunc).
+func (s *Store) Signed(ctx context.Context, site, room string, day time.Time) (bool, error) {
+	revs, err := s.Signoffs(ctx, site, room, day.Format(time.DateOnly))
+	return len(revs) > 0, err
+}

@@ -2,133 +2,43 @@ package patrol
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/unsigned"
+	"github.com/roomwatch/roomwatch/rules"
 )
 
-// RuleUnsigned is the rule name of the unsigned-patrol alarm.
-const RuleUnsigned = "patrol-unsigned"
-
-// checkInterval is how often unsigned patrols and incidents are checked.
-const checkInterval = 30 * time.Second
-
-// watchdog raises the unsigned-patrol alarms and opens incidents, every
-// checkInterval until ctx ends.
-func (s *Server) watchdog(ctx context.Context) {
-	t := time.NewTicker(checkInterval)
-	defer t.Stop()
-	for {
-		if err := s.check(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("patrol check", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// startUnsigned starts the unsigned-patrol checker (alerts/unsigned) on
+// the signatures of this screen: it raises patrol-unsigned on the site's
+// alarm stream and state bucket, like any alarm, and resolves it when the
+// day is signed.
+func (s *Server) startUnsigned(ctx context.Context) error {
+	state, err := s.js.CreateOrUpdateKeyValue(ctx, s.alerts.StateBucketConfig())
+	if err != nil {
+		return fmt.Errorf("alarm state bucket %s: %w", s.alerts.StateBucket, err)
 	}
-}
-
-// check runs one round: unsigned patrols, then incidents. Rounds do not
-// overlap.
-func (s *Server) check(ctx context.Context) error {
-	s.checkMu.Lock()
-	defer s.checkMu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, checkInterval)
-	defer cancel()
-	kv, err := s.src.bucket(ctx, s.src.stateB, &s.src.state)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil // the monitor has not run yet
-	}
+	pub := alerts.NewPublisher(s.js, state, alerts.PublisherOptions{Now: s.now}, s.log)
+	c, err := unsigned.New(s.cfg.Unsigned, s.working, s.store.Signed, pub, state, unsigned.Options{Inventory: s.inventory(), Now: s.now}, s.log)
 	if err != nil {
 		return err
 	}
-	if s.pub == nil {
-		s.pub = alerts.NewPublisher(s.js, kv, alerts.PublisherOptions{Now: s.now}, s.log)
-	}
-	return errors.Join(s.checkUnsigned(ctx, kv, s.pub), s.checkIncidents(ctx))
+	c.Start(context.Background())
+	s.unsigned = c
+	return nil
 }
 
-// unsignedFingerprint identifies a room's unsigned-patrol alarm.
-func unsignedFingerprint(site, room string) string {
-	h := sha256.Sum256([]byte(RuleUnsigned + "\x00" + site + "\x00" + room))
-	return hex.EncodeToString(h[:8])
-}
-
-// checkUnsigned fires a room's unsigned-patrol alarm once its deadline
-// passed without a signature, and resolves it once the day is signed (or
-// the day is over).
-func (s *Server) checkUnsigned(ctx context.Context, kv jetstream.KeyValue, pub *alerts.Publisher) error {
-	now := s.now()
-	var errs []error
-	for i := range s.rooms {
-		room := &s.rooms[i]
-		local := now.In(room.Loc)
-		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, room.Loc)
-		date := day.Format(time.DateOnly)
-		fp := unsignedFingerprint(room.Site, room.Name)
-		var cur *alerts.Alarm
-		if e, err := kv.Get(ctx, alerts.StateKey(room.Site, fp)); err == nil {
-			cur, _ = alerts.Unmarshal(e.Value())
-		} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
-			errs = append(errs, err)
-			continue
+// inventory is the rooms as the rules see them (titles for alarm texts).
+func (s *Server) inventory() rules.Inventory {
+	var inv rules.Inventory
+	for _, r := range s.rooms {
+		i := len(inv.Sites) - 1
+		if i < 0 || inv.Sites[i].Name != r.Site {
+			inv.Sites = append(inv.Sites, rules.Site{Name: r.Site})
+			i++
 		}
-		revs, err := s.store.Signoffs(ctx, room.Site, room.Name, date)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		// An alarm of an earlier day, or of a day now signed, resolves.
-		if cur != nil && cur.Active() && (cur.StartedAt.Before(day) || len(revs) > 0) {
-			cur.Resolve(now)
-			if _, err := pub.Publish(ctx, cur); err != nil {
-				errs = append(errs, fmt.Errorf("unsigned patrol %s/%s: resolve: %w", room.Site, room.Name, err))
-			}
-			continue
-		}
-		mins, expected := s.cfg.signBy(room.Name, s.workday(day.Add(12*time.Hour)))
-		deadline := day.Add(time.Duration(mins) * time.Minute)
-		if !expected || len(revs) > 0 || now.Before(deadline) || (cur != nil && cur.Active()) {
-			continue
-		}
-		if cur != nil && !cur.StartedAt.Before(deadline) {
-			continue // fired for today and already resolved
-		}
-		hm := deadline.Format("15:04")
-		a := &alerts.Alarm{
-			Fingerprint: fp, ID: alerts.OccurrenceID(fp, deadline), Rule: RuleUnsigned,
-			Severity: alerts.Severity(s.cfg.UnsignedSeverity), State: alerts.Firing,
-			Site: room.Site, Room: room.Name, Class: "patrol",
-			Labels:   map[string]string{"site": room.Site, "room": room.Name, "rule": RuleUnsigned},
-			ActiveAt: deadline, StartedAt: deadline, UpdatedAt: now,
-			Text: map[string]string{
-				"zh": fmt.Sprintf("%s 今日巡检未在 %s 前签名", room.Label(LangZH), hm),
-				"en": fmt.Sprintf("%s: today's patrol not signed by %s", room.Label(LangEN), hm),
-			},
-		}
-		if _, err := pub.Publish(ctx, a); err != nil {
-			errs = append(errs, fmt.Errorf("unsigned patrol %s/%s: %w", room.Site, room.Name, err))
-			continue
-		}
-		s.log.Info("patrol not signed in time: alarm raised", "site", room.Site, "room", room.Name, "deadline", hm)
+		inv.Sites[i].Rooms = append(inv.Sites[i].Rooms, rules.Room{Name: r.Name, CarryTime: r.CarryTime,
+			Title: map[string]string{"zh": r.Label(LangZH), "en": r.Label(LangEN)}})
 	}
-	return errors.Join(errs...)
-}
-
-// workday reports whether t's day is a working day of the rules'
-// calendar (asked at noon).
-func (s *Server) workday(noon time.Time) bool {
-	if s.working == nil {
-		wd := noon.Weekday()
-		return wd != time.Saturday && wd != time.Sunday
-	}
-	return s.working(noon)
+	return inv
 }

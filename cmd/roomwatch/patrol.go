@@ -43,7 +43,7 @@ func startPatrol(cfg *Config, nc *nats.Conn, log *slog.Logger) (*patrol.Server, 
 	if cfg.Patrol == nil {
 		return nil, errors.New("no patrol section in the configuration")
 	}
-	s, err := patrol.New(patrol.Options{Config: *cfg.Patrol, Rooms: patrolRooms(cfg), NC: nc, Alerts: cfg.Alerts, Log: log, Working: workingHours(cfg.rules)})
+	s, err := patrol.New(patrol.Options{Config: *cfg.Patrol, Rooms: patrolRooms(cfg), NC: nc, Alerts: cfg.Alerts, Log: log, Working: workingHours(cfg.rules), Incidents: cfg.Incidents})
 	if err != nil {
 		return nil, err
 	}

@@ -134,12 +134,12 @@ func TestUserAdd(t *testing.T) {
 // errors named by field.
 func TestPatrolConfig(t *testing.T) {
 	dir := t.TempDir()
-	bad := fmt.Sprintf("state_dir: %s\npatrol:\n  sign_by: \"25:99\"\n  presence: 48h\n  rooms: {dc1: {manual_items: [{id: \"Bad Id\", title: x}]}}\nsites:\n  - name: main\n    rooms: [{name: dc1}]\n", dir)
+	bad := fmt.Sprintf("state_dir: %s\npatrol:\n  unsigned: {default: {workday: \"25:99\"}}\n  presence: 48h\n  rooms: {dc1: {manual_items: [{id: \"Bad Id\", title: x}]}}\nsites:\n  - name: main\n    rooms: [{name: dc1}]\n", dir)
 	_, err := parseConfig("roomwatch.yaml", []byte(bad))
 	if err == nil {
 		t.Fatal("bad patrol section accepted")
 	}
-	for _, want := range []string{"patrol.sign_by", "patrol.presence", "patrol.rooms.dc1.manual_items[0].id"} {
+	for _, want := range []string{"patrol.unsigned.default.workday", "patrol.presence", "patrol.rooms.dc1.manual_items[0].id"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %s:\n%v", want, err)
 		}
@@ -149,7 +149,7 @@ func TestPatrolConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Patrol.UsersFile != filepath.Join(dir, "patrol-users.yaml") || cfg.Patrol.SignBy != "10:00" || len(cfg.Patrol.Incidents.Classes) != 3 {
+	if cfg.Patrol.UsersFile != filepath.Join(dir, "patrol-users.yaml") || cfg.Patrol.Presence != 15*time.Minute || cfg.Patrol.Unsigned != nil {
 		t.Fatalf("defaults: %+v", cfg.Patrol)
 	}
 }
