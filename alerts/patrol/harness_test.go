@@ -178,11 +178,11 @@ func playScenario(t testing.TB, ctx context.Context, nc *nats.Conn, js jetstream
 	if err := rec.Start(pctx, js, dkv, scenarioDay); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := rec.SubscribeAlarms(nc, "main")
+	follow, err := rec.FollowAlarms(pctx, js, alerts.AlarmStreamName(acfg.StreamPrefix, "main"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = sub.Unsubscribe() }()
+	defer follow.Stop()
 
 	for now := scenarioDay; !now.After(scenarioEnd); now = now.Add(time.Minute) {
 		onBatt := !now.Before(mainsCut) && now.Before(mainsBack)

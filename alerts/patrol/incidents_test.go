@@ -19,6 +19,7 @@ func TestUnsignedPatrolAlarm(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
 		o.Config.Unsigned = &unsigned.Config{Default: &unsigned.Hours{Workday: "10:00"}}
 		o.Config.Unsigned.Defaults()
+		o.RaiseAlarms = true
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

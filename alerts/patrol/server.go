@@ -45,6 +45,10 @@ type Options struct {
 	// Working is the rules' working-hours calendar, for the
 	// unsigned-patrol alarm's working days (nil: every day is one).
 	Working func(time.Time) bool
+	// RaiseAlarms says that NC may publish alarms (the monitor's own
+	// connection, inside `roomwatch run`): only then does patrol.unsigned
+	// run here, as the alarm stream's writers are the monitor's.
+	RaiseAlarms bool
 	// Incidents is the monitor's incident configuration (alerts/incident):
 	// the screen shows the incidents of its bucket and their reports.
 	// Nil: no incident pages.
@@ -72,7 +76,8 @@ type Server struct {
 	hub      *hub
 	limit    *limiter
 	pages    map[string]*template.Template
-	unsigned *unsigned.Checker // nil unless patrol.unsigned is set
+	unsigned *unsigned.Checker // nil unless patrol.unsigned is set and raise
+	raise    bool
 	incCfg   *incident.Config
 	incMu    sync.Mutex
 	inc      *incident.Store // opened at first use: the monitor makes the bucket
@@ -117,7 +122,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("patrol key: %w", err)
 	}
 	s := &Server{
-		cfg: o.Config, alerts: o.Alerts, nc: o.NC, js: js, log: o.Log.With("component", "patrol"), now: o.Now, working: o.Working, key: key, incCfg: o.Incidents,
+		cfg: o.Config, alerts: o.Alerts, nc: o.NC, js: js, log: o.Log.With("component", "patrol"), now: o.Now, working: o.Working, key: key, incCfg: o.Incidents, raise: o.RaiseAlarms,
 		byKey: map[string]*Room{}, hub: newHub(o.Log),
 		limit: newLimiter(o.Config.LoginAttempts, o.Config.LoginWindow),
 		src:   &source{js: js, dailyB: o.Alerts.DailyBucket, stateB: o.Alerts.StateBucket},
@@ -181,18 +186,22 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	// Acknowledgements go to the monitor's ack stream; the screen creates
-	// it when it starts first.
+	// it when it starts first and may (a screen role cannot: then
+	// acknowledging waits for the monitor).
 	if _, err := s.js.Stream(ctx, alerts.AckStream); errors.Is(err, jetstream.ErrStreamNotFound) {
 		if _, err := s.js.CreateStream(ctx, s.alerts.AckStreamConfig()); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return fmt.Errorf("ack stream %s: %w", alerts.AckStream, err)
+			s.log.Warn("ack stream missing; acknowledgements fail until the monitor creates it", "stream", alerts.AckStream, "err", err)
 		}
 	} else if err != nil {
-		return fmt.Errorf("ack stream %s: %w", alerts.AckStream, err)
+		s.log.Warn("ack stream unreadable", "stream", alerts.AckStream, "err", err)
 	}
-	if s.cfg.Unsigned != nil {
+	switch {
+	case s.cfg.Unsigned != nil && s.raise:
 		if err := s.startUnsigned(ctx); err != nil {
 			return err
 		}
+	case s.cfg.Unsigned != nil:
+		s.log.Info("patrol.unsigned is checked by `roomwatch run` (the monitor writes alarms), not by this process")
 	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {

@@ -129,7 +129,7 @@ func (a *app) Start() error {
 		return err
 	}
 	if a.cfg.Patrol != nil {
-		if a.patrol, err = startPatrol(a.cfg, a.nc, a.log); err != nil {
+		if a.patrol, err = startPatrol(a.cfg, a.nc, true, a.log); err != nil {
 			return fmt.Errorf("patrol screen: %w", err)
 		}
 	}

@@ -52,8 +52,8 @@ const (
 // JetStream API as a whole.
 var ownStreams = map[string]struct{ streams, buckets []string }{
 	roleScreen: {
-		streams: []string{"ROOMWATCH_PATROL", "ROOMWATCH_AUDIT", "KV_roomwatch_patrol"},
-		buckets: []string{"roomwatch_patrol", "roomwatch_incidents"}, // incident reports are completed and signed on the screen
+		streams: []string{"ROOMWATCH_PATROL", "ROOMWATCH_AUDIT", "KV_roomwatch_patrol", "KV_roomwatch_patrol_sessions"},
+		buckets: []string{"roomwatch_patrol", "roomwatch_patrol_sessions", "roomwatch_incidents"}, // incident reports are completed and signed on the screen
 	},
 	roleNotifier: {
 		streams: []string{alerts.DeliveryStream, "ROOMWATCH_NOTIFY", "KV_roomwatch_notify_sent", "KV_roomwatch_notify_pending"},

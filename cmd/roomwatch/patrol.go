@@ -38,12 +38,13 @@ func patrolRooms(cfg *Config) []patrol.Room {
 }
 
 // startPatrol starts the patrol screen on nc (the monitor's connection
-// inside `roomwatch run`, its own in `roomwatch patrol`).
-func startPatrol(cfg *Config, nc *nats.Conn, log *slog.Logger) (*patrol.Server, error) {
+// inside `roomwatch run`, where raise lets it raise the unsigned-patrol
+// alarm; the screen role's own in `roomwatch patrol`).
+func startPatrol(cfg *Config, nc *nats.Conn, raise bool, log *slog.Logger) (*patrol.Server, error) {
 	if cfg.Patrol == nil {
 		return nil, errors.New("no patrol section in the configuration")
 	}
-	s, err := patrol.New(patrol.Options{Config: *cfg.Patrol, Rooms: patrolRooms(cfg), NC: nc, Alerts: cfg.Alerts, Log: log, Working: workingHours(cfg.rules), Incidents: cfg.Incidents})
+	s, err := patrol.New(patrol.Options{Config: *cfg.Patrol, Rooms: patrolRooms(cfg), NC: nc, Alerts: cfg.Alerts, Log: log, Working: workingHours(cfg.rules), Incidents: cfg.Incidents, RaiseAlarms: raise})
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func runPatrol(args []string, stdout, stderr io.Writer) int {
 	defer nc.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	s, err := startPatrol(cfg, nc, log)
+	s, err := startPatrol(cfg, nc, false, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "roomwatch patrol:", err)
 		return 1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -171,5 +172,55 @@ func TestRunServesPatrol(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("login page: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestPatrolScreenRole: `roomwatch patrol` beside a running monitor
+// connects with the screen role's key and, within that role's
+// permissions, opens its buckets and audit stream, logs a user in and
+// records it.
+func TestPatrolScreenRole(t *testing.T) {
+	dir := t.TempDir()
+	path := writeConfig(t, dir, "http://127.0.0.1:1", upsDevice, `patrol: {listen: "127.0.0.1:0"}`)
+	a := startTestApp(t, path, nil, nil)
+	defer a.Stop()
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NATS.Listen = a.srv.Addr().String()
+	users.Cost = 4
+	f := &users.File{}
+	if err := f.Set("oper1", "张三", users.Operator, "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(cfg.Patrol.UsersFile); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	s, err := startPatrol(cfg, nc, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("screen role: %v", err)
+	}
+	defer s.Stop(context.Background())
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/login", strings.NewReader("user=oper1&password=password-1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login under the screen role: %d", resp.StatusCode)
+	}
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if n, err := audit.Verify(ctx, js); err != nil || n != 1 {
+		t.Fatalf("audit after login: %d entries, %v", n, err)
 	}
 }
