@@ -119,6 +119,7 @@ func label(it item) string {
 // render makes one message of items for the target: the worst line
 // first, within HeadRunes; a storm is counted ("另有 19 条").
 func render(lt *lineTemplate, id string, items []item, to Target) (channels.Message, error) {
+	items = slices.Clone(items)
 	sortItems(items)
 	lines := make([]string, len(items))
 	for i, it := range items {

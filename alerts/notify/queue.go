@@ -125,9 +125,9 @@ func (n *Notifier) personWait(j *job, now time.Time) time.Duration {
 	return n.people[j.target.Key].Wait(now)
 }
 
-// personTake counts a send to one person; n.mu is held.
+// personTake counts a non-critical send to one person; n.mu is held.
 func (n *Notifier) personTake(j *job, now time.Time) {
-	if j.target.Group || n.cfg.perPerson.N == 0 {
+	if j.target.Group || j.prio >= rules.Critical.Rank() || n.cfg.perPerson.N == 0 {
 		return
 	}
 	l := n.people[j.target.Key]
