@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	rwc "github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/alerts/notify"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
 )
@@ -45,6 +46,8 @@ type app struct {
 	spool  *influx.Spool
 	writer *influx.Writer
 	alarms *alarmPipeline
+	// notifier runs when the configuration has a notify section.
+	notifier *notify.Notifier
 
 	sched   *rwc.Scheduler
 	sims    *simulators
@@ -115,6 +118,10 @@ func (a *app) Start() error {
 
 	a.alarms, err = startAlarmPipeline(a.cfg, a.nc, a.js, a.reg, a.log)
 	if err != nil {
+		return err
+	}
+
+	if err := a.startNotifier(); err != nil {
 		return err
 	}
 
@@ -281,6 +288,9 @@ func (a *app) Stop() {
 	if a.sims != nil && a.ownSims {
 		a.sims.Stop()
 	}
+	if a.notifier != nil {
+		a.notifier.Stop()
+	}
 	if a.alarms != nil {
 		a.alarms.Stop(ctx)
 	}
@@ -384,4 +394,21 @@ func titles(zh, en, name string) map[string]string {
 		en = name
 	}
 	return map[string]string{"zh": zh, "en": en}
+}
+
+// startNotifier runs the notifier in the monitor's process when the
+// configuration has a notify section (a single room needs one process).
+func (a *app) startNotifier() error {
+	if a.cfg.Notify == nil {
+		return nil
+	}
+	n, err := notify.New(a.cfg.Notify, a.nc, notify.Options{Alerts: a.cfg.Alerts}, a.log)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(context.Background()); err != nil {
+		return err
+	}
+	a.notifier = n
+	return nil
 }

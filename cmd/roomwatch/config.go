@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/daily"
+	"github.com/roomwatch/roomwatch/alerts/notify"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
 
@@ -44,6 +45,9 @@ type Config struct {
 	RuleFiles []string `yaml:"rule_files"`
 	// DefaultRules loads the shipped rule set (rules/default.yaml).
 	DefaultRules bool `yaml:"default_rules"`
+	// Notify, when present, runs the notifier in `roomwatch run` and
+	// configures `roomwatch notify`.
+	Notify *notify.Config `yaml:"notify"`
 
 	file     *yamlconf.File
 	profiles profiles.Set
@@ -219,6 +223,13 @@ func (c *Config) validate() error {
 				c.validateDevice(&errs, fmt.Sprintf("%s.devices[%d]", rp, k), &r.Devices[k], devs)
 			}
 		}
+	}
+	if c.Notify != nil {
+		var names []string
+		for _, s := range c.Sites {
+			names = append(names, s.Name)
+		}
+		c.Notify.Validate(&errs, "notify", names)
 	}
 	return errs.Err()
 }

@@ -5,6 +5,7 @@
 //	roomwatch probe   URL --profile P   poll one device once and print its values
 //	roomwatch sim     [--config FILE]   serve simulated devices (SNMP agent, Modbus server)
 //	roomwatch alarms  --config FILE     list active alarms
+//	roomwatch notify  --config FILE     the notifier (SMS, WeCom, modem); notify who, notify log
 package main
 
 import (
@@ -28,6 +29,7 @@ func commands() []command {
 		{"probe", "poll one device once and print its decoded values", runProbe},
 		{"sim", "serve simulated devices over SNMP and Modbus", runSim},
 		{"alarms", "list active alarms", runAlarms},
+		{"notify", "tell people of alarms (notify who: who is paged; notify log: what was sent)", runNotify},
 	}
 }
 

@@ -216,8 +216,9 @@ func startNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, *nats.Conn, er
 
 // dialNATS connects a client (a subcommand such as `roomwatch alarms`) to
 // the configured external servers, or to the running monitor's embedded
-// server at its listen address.
-func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
+// server at its listen address; extra options (a long-running role's
+// reconnects) come last.
+func dialNATS(cfg NATSConfig, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
 	opts, err := clientOptions(cfg, log)
 	if err != nil {
 		return nil, err
@@ -241,7 +242,7 @@ func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
 			opts = append(opts, nats.RootCAs(cfg.TLSCA))
 		}
 	}
-	nc, err := nats.Connect(url, append(opts, nats.MaxReconnects(0), nats.Timeout(5*time.Second))...)
+	nc, err := nats.Connect(url, append(append(opts, nats.MaxReconnects(0), nats.Timeout(5*time.Second)), extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("nats: connect %s: %w (is the monitor running?)", redactURLs(url), err)
 	}
