@@ -3,8 +3,13 @@ package notify
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/roomwatch/roomwatch/alerts/channels"
+	"github.com/roomwatch/roomwatch/alerts/channels/dingtalk"
+	"github.com/roomwatch/roomwatch/alerts/channels/email"
+	"github.com/roomwatch/roomwatch/alerts/channels/httpsms"
+	"github.com/roomwatch/roomwatch/alerts/channels/wecom"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -17,19 +22,83 @@ type ChannelConfig struct {
 	// documented limit. Sends on one channel are one at a time.
 	Rate string `yaml:"rate"`
 
+	// The kind's own section: exactly the one named by Kind.
+	WeCom    *wecom.Config    `yaml:"wecom"`
+	DingTalk *dingtalk.Config `yaml:"dingtalk"`
+	HTTPSMS  *httpsms.Config  `yaml:"httpsms"`
+	Email    *email.Config    `yaml:"email"`
+
 	rate Rate
 }
 
 // kind is how a channel kind is checked and built.
 type kind struct {
 	// rate is the kind's documented limit ("20/min" for the robots).
-	rate     string
-	validate func(c *ChannelConfig, errs *yamlconf.Errors, path string)
-	build    func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error)
+	rate string
+	// section is the kind's own section of c; nil when missing.
+	section func(c *ChannelConfig) validator
+	build   func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error)
 }
 
-// kinds is the one table of channel kinds.
-var kinds = map[string]kind{}
+type validator interface {
+	Validate(errs *yamlconf.Errors, path string)
+}
+
+// kinds is the one table of channel kinds. WeCom and DingTalk take 20
+// messages a minute (the robots' documented limit, kept for WeCom
+// applications too unless set); an SMS gateway and SMTP take what the
+// operator sets.
+var kinds = map[string]kind{
+	"wecom": {
+		rate:    "20/min",
+		section: func(c *ChannelConfig) validator { return nilable(c.WeCom) },
+		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
+			return wecom.New(c.Name, *c.WeCom, log)
+		},
+	},
+	"dingtalk": {
+		rate:    "20/min",
+		section: func(c *ChannelConfig) validator { return nilable(c.DingTalk) },
+		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
+			return dingtalk.New(c.Name, *c.DingTalk, log)
+		},
+	},
+	"httpsms": {
+		section: func(c *ChannelConfig) validator { return nilable(c.HTTPSMS) },
+		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
+			return httpsms.New(c.Name, *c.HTTPSMS, log)
+		},
+	},
+	"email": {
+		section: func(c *ChannelConfig) validator { return nilable(c.Email) },
+		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
+			return email.New(c.Name, *c.Email, log)
+		},
+	},
+}
+
+// nilable turns a nil section pointer into a nil interface.
+func nilable[T any, P interface {
+	*T
+	validator
+}](p P) validator {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
+// sections names the kind sections present in c.
+func (c *ChannelConfig) sections() []string {
+	var out []string
+	for name, present := range map[string]bool{"wecom": c.WeCom != nil, "dingtalk": c.DingTalk != nil, "httpsms": c.HTTPSMS != nil, "email": c.Email != nil} {
+		if present && name != c.Kind {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 func (c *ChannelConfig) validate(errs *yamlconf.Errors, p string, seen map[string]bool) {
 	if c.Name == "" || seen[c.Name] {
@@ -49,8 +118,16 @@ func (c *ChannelConfig) validate(errs *yamlconf.Errors, p string, seen map[strin
 	if c.rate, err = ParseRate(rate); err != nil {
 		errs.Addf(p+".rate", "%v", err)
 	}
-	if k.validate != nil {
-		k.validate(c, errs, p)
+	for _, other := range c.sections() {
+		errs.Addf(p+"."+other, "a %s section in a channel of kind %s", other, c.Kind)
+	}
+	if k.section == nil {
+		return
+	}
+	if sec := k.section(c); sec == nil {
+		errs.Addf(p+"."+c.Kind, "missing: the %s settings of channel %s", c.Kind, c.Name)
+	} else {
+		sec.Validate(errs, p+"."+c.Kind)
 	}
 }
 

@@ -22,9 +22,10 @@ func (n *Notifier) deliver(ctx context.Context, w *worker, j *job) {
 	var claimed []item
 	var keys []string
 	var revs []uint64
+	var busy time.Time
 	for _, it := range j.items {
 		key := it.Key + "." + alerts.KeyToken(j.target.Key) + "." + alerts.KeyToken(w.name)
-		rev, ok, err := n.sent.claim(ctx, key, now)
+		rev, ok, until, err := n.sent.claim(ctx, key, now)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -34,9 +35,19 @@ func (n *Notifier) deliver(ctx context.Context, w *worker, j *job) {
 			w.push(j)
 			return
 		}
+		if until.After(busy) {
+			busy = until
+		}
 		if ok {
 			claimed, keys, revs = append(claimed, it), append(keys, key), append(revs, rev)
 		}
+	}
+	if !busy.IsZero() {
+		// Another instance is sending part of this; its claim lapses if it
+		// died. Try again then (keeping ours).
+		j.notBefore = busy
+		w.push(j)
+		return
 	}
 	if len(claimed) == 0 {
 		j.done()
@@ -74,7 +85,7 @@ func (n *Notifier) deliver(ctx context.Context, w *worker, j *job) {
 		d.Result, d.Error, state = alerts.DeliveryUnknown, err.Error(), claimUnknown
 	default:
 		d.Error = err.Error()
-		if wait, again := n.cfg.Retry.Next(j.attempt, rc.RetryAfter); again && rc.Retry {
+		if wait, again := n.cfg.Retry.Next(j.attempt, rc); again && rc.Retry {
 			d.Result = alerts.DeliveryFailed
 			n.record(ctx, d)
 			n.log.Warn("send failed, will retry", "channel", w.name, "to", j.target.Key, "attempt", j.attempt, "in", wait, "err", err)

@@ -1,15 +1,17 @@
 package notify
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
-// Backoff is the one retry policy of every send: attempt n (from 1) that
-// failed waits Min·2^(n-1), at most Max, before the next; after Attempts
-// the send is given up (dead-lettered).
+// Backoff configures the one retry policy of every send (the channels'
+// shared channels.Backoff): a failed attempt waits min, doubled after
+// each failure up to max, before the next; after attempts in all the
+// send is given up (dead-lettered). A notifier re-queues the send for its
+// next attempt rather than holding the channel while it waits.
 type Backoff struct {
 	Min      time.Duration `yaml:"min"`
 	Max      time.Duration `yaml:"max"`
@@ -21,19 +23,13 @@ func DefaultBackoff() Backoff {
 	return Backoff{Min: 2 * time.Second, Max: time.Minute, Attempts: 6}
 }
 
-// Next returns the wait after failed attempt n and whether another
-// attempt is allowed. A vendor's asked-for wait (rate limited) is honoured
-// when longer.
-func (b Backoff) Next(n int, asked time.Duration) (time.Duration, bool) {
+// Next returns the wait after failed attempt n (from 1) with receipt r,
+// and whether another attempt is allowed.
+func (b Backoff) Next(n int, r channels.Receipt) (time.Duration, bool) {
 	if n >= b.Attempts {
 		return 0, false
 	}
-	d := b.Min
-	for i := 1; i < n && d < b.Max; i++ {
-		d *= 2
-	}
-	d = min(d, b.Max)
-	return max(d, asked), true
+	return channels.Backoff{Initial: b.Min, Max: b.Max, Attempts: b.Attempts}.Delay(n, r), true
 }
 
 func (b *Backoff) validate(errs *yamlconf.Errors, p string) {
@@ -46,9 +42,4 @@ func (b *Backoff) validate(errs *yamlconf.Errors, p string) {
 	if b.Attempts < 1 || b.Attempts > 100 {
 		errs.Addf(p+".attempts", "%d: want 1 to 100", b.Attempts)
 	}
-}
-
-// String is the policy in a log line.
-func (b Backoff) String() string {
-	return fmt.Sprintf("%d attempts, %v..%v", b.Attempts, b.Min, b.Max)
 }

@@ -102,32 +102,34 @@ type sentStore struct {
 
 // claim reports whether this instance may send key: it created the key,
 // or holds it already (a retry), or took over a claim whose owner went
-// silent for longer than the lease. It returns the key's revision.
-func (s *sentStore) claim(ctx context.Context, key string, now time.Time) (uint64, bool, error) {
+// silent for longer than the lease. It returns the key's revision, or,
+// when another instance holds a fresh claim, until when to wait (busy);
+// a key already sent, unknown or dead is neither ok nor busy.
+func (s *sentStore) claim(ctx context.Context, key string, now time.Time) (rev uint64, ok bool, busy time.Time, err error) {
 	v := marshal(claim{State: claimClaimed, Owner: s.owner, At: now})
-	rev, err := s.kv.Create(ctx, key, v)
+	rev, err = s.kv.Create(ctx, key, v)
 	if err == nil {
-		return rev, true, nil
+		return rev, true, time.Time{}, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return 0, false, err
+		return 0, false, time.Time{}, err
 	}
 	e, err := s.kv.Get(ctx, key)
 	if err != nil {
-		return 0, false, err
+		return 0, false, time.Time{}, err
 	}
 	var c claim
 	if err := unmarshal(e.Value(), &c); err != nil || c.State != claimClaimed {
-		return 0, false, err
+		return 0, false, time.Time{}, err
 	}
 	if c.Owner != s.owner && now.Sub(c.At) < s.lease {
-		return 0, false, nil
+		return 0, false, c.At.Add(s.lease), nil
 	}
 	rev, err = s.kv.Update(ctx, key, v, e.Revision())
 	if errors.Is(err, jetstream.ErrKeyExists) {
-		return 0, false, nil // another instance took it over first
+		return 0, false, now.Add(s.lease), nil // another instance took it over first
 	}
-	return rev, err == nil, err
+	return rev, err == nil, time.Time{}, err
 }
 
 // mark records the outcome of a claimed send.

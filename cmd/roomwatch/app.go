@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/alerts/notify"
+	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
 )
