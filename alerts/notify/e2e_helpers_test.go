@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/signal"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -54,38 +51,29 @@ func (f *fakeChannel) messages() []channels.Message {
 
 var _ channels.Channel = (*fakeChannel)(nil)
 
-// postChannel posts each message as JSON to a sink (the kill test's
-// channel, in this process and in the child).
-type postChannel struct {
-	name, url, instance string
-}
-
+// posted is one request of the httpsms channel to the sink.
 type posted struct {
-	Instance string   `json:"instance"`
-	ID       string   `json:"id"`
-	To       []string `json:"to"`
-	Text     string   `json:"text"`
+	Instance string `json:"-"`
+	Mobile   string `json:"mobile"`
+	Text     string `json:"text"`
 }
 
-func (p *postChannel) Name() string { return p.name }
+// people of the sink's configurations by mobile.
+var byMobile = map[string]string{"13800138001": "张三", "13800138002": "李四", "13800138003": "王主任", "13800138004": "赵院长"}
 
-func (p *postChannel) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
-	var to []string
-	for _, r := range m.To {
-		to = append(to, r.Name)
-	}
-	body, _ := json.Marshal(posted{p.instance, m.ID, to, m.Text})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.url, strings.NewReader(string(body)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return channels.Receipt{Retry: true}, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return channels.Receipt{Retry: true, Answer: string(b)}, fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return channels.Receipt{Answer: string(b)}, nil
+// sinkChannel is a channel section sending through the real httpsms
+// gateway channel to url, the instance named in a header.
+func sinkChannel(url, instance string) string {
+	return `
+  - name: sink
+    kind: httpsms
+    rate: 40/s
+    httpsms:
+      url: ` + url + `
+      headers: {Content-Type: application/json, X-Instance: ` + instance + `}
+      body: '{"mobile": {{json .Mobile}}, "text": {{json .Text}}}'
+      success_match: '"errcode":0'
+`
 }
 
 // sink counts what it answered, per recipient and alarm ("alarm-17").
@@ -106,6 +94,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	p.Instance = r.Header.Get("X-Instance")
 	if s.hold != nil && !s.hold(p) {
 		panic(http.ErrAbortHandler)
 	}
@@ -113,9 +102,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, p)
 	for _, a := range alarmName.FindAllString(p.Text, -1) {
-		for _, to := range p.To {
-			s.counts[to+"/"+a]++
-		}
+		s.counts[byMobile[p.Mobile]+"/"+a]++
 	}
 	fmt.Fprint(w, `{"errcode":0}`)
 }
@@ -202,15 +189,15 @@ func testLog(t testing.TB) *slog.Logger {
 const childEnv = "ROOMWATCH_NOTIFY_CHILD"
 
 // killYAML is the kill test's configuration (no on-duty roster: two
-// fixed people), shared by parent and child.
-const killYAML = `
+// fixed people), shared by parent and child; the channel goes to the sink.
+func killYAML(url, instance string) string {
+	return `
 storm: {window: 0s}
 ack_wait: 2s
 claim_lease: 2s
 retry: {min: 100ms, max: 1s, attempts: 20}
 deadman: {silence: 0s}
-channels:
-  - {name: sink, kind: test, rate: 40/s}
+channels:` + sinkChannel(url, instance) + `
 people:
   - {name: 张三, mobile: "13800138001", channels: [sink]}
   - {name: 李四, mobile: "13800138002", channels: [sink]}
@@ -218,22 +205,20 @@ routes:
   - levels: [{after: 0s, to: [张三, 李四]}]
     repeat: 0s
 `
+}
 
 func runChild() int {
 	c := DefaultConfig()
-	f, err := yamlDecode(killYAML, &c)
-	if err != nil {
+	if _, err := yamlDecode(killYAML(os.Getenv("SINK_URL"), "child"), &c); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	_ = f
 	nc, err := nats.Connect(os.Getenv("NATS_URL"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ch := &postChannel{name: "sink", url: os.Getenv("SINK_URL"), instance: "child"}
-	n, err := New(&c, nc, Options{Channels: map[string]channels.Channel{"sink": ch}, Instance: "child", Tick: 50 * time.Millisecond}, nil)
+	n, err := New(&c, nc, Options{Instance: "child", Tick: 50 * time.Millisecond}, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -248,5 +233,3 @@ func runChild() int {
 	<-sig
 	return 0
 }
-
-var _ = httptest.NewServer

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"net/http/httptest"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
@@ -277,4 +279,28 @@ func TestE2EDeadMan(t *testing.T) {
 	}
 	beat()
 	waitFor(t, 10*time.Second, "the recovery announced", func() bool { return anyContains(sentTexts(sms), "【恢复】main 监控已恢复心跳") })
+}
+
+// TestE2EWebhookSink: a mains cut goes through the real HTTP SMS gateway
+// channel to a local HTTP server, as the gateway's request.
+func TestE2EWebhookSink(t *testing.T) {
+	e := newEnv(t)
+	sk := &sink{counts: map[string]int{}}
+	hs := httptest.NewServer(sk)
+	defer hs.Close()
+	src := strings.Replace(baseYAML, "  - {name: sms, kind: test}\n", sinkChannel(hs.URL, "a")[1:], 1)
+	src = strings.ReplaceAll(src, "channels: [sms]", "channels: [sink]")
+	c := mustParse(t, src)
+	e.start(t, c, nil, "a")
+	e.fire(t, 1, alerts.Critical, "一号机房 UPS1 市电中断，电池供电")
+	onDuty, _ := c.Roster.OnDuty(time.Now())
+	waitFor(t, 10*time.Second, "the gateway request at the sink", func() bool {
+		counts, _ := sk.snapshot()
+		return counts[onDuty[0]+"/alarm-1"] == 1
+	})
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	if got := sk.msgs[0].Text; !strings.HasPrefix(got, "【严重】alarm-1 一号机房 UPS1 市电中断") {
+		t.Errorf("text %q", got)
+	}
 }
