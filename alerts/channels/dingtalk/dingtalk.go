@@ -140,6 +140,9 @@ func named(text string, mobiles []string) string {
 	return text
 }
 
+// Limit is the robot's documented rate: 20 messages a minute.
+func (d *Robot) Limit() channels.Limit { return channels.Limit{Messages: 20, Per: time.Minute} }
+
 // url is the webhook address, with timestamp and sign when the robot is
 // signed.
 func (d *Robot) url() string {
@@ -162,4 +165,7 @@ func Sign(timestamp, secret string) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
-var _ channels.Channel = (*Robot)(nil)
+var (
+	_ channels.Channel = (*Robot)(nil)
+	_ channels.Limited = (*Robot)(nil)
+)

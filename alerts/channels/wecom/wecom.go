@@ -122,7 +122,19 @@ func (w *WeCom) verdict(a channels.Answer, code int, msg string, r channels.Rece
 	return r, fmt.Errorf("channel %s: wecom errcode %d: %s", w.name, code, msg)
 }
 
+// Limit is the robot's documented rate, 20 messages a minute (群机器人配置说明);
+// an app's limits are per member (30 a minute) and left to WeCom's 45009.
+func (w *WeCom) Limit() channels.Limit {
+	if w.cfg.Kind == KindRobot {
+		return channels.Limit{Messages: 20, Per: time.Minute}
+	}
+	return channels.Limit{}
+}
+
 // errTokenRefused marks a send whose token WeCom refused (40014, 42001).
 var errTokenRefused = errors.New("access token refused")
 
-var _ channels.Channel = (*WeCom)(nil)
+var (
+	_ channels.Channel = (*WeCom)(nil)
+	_ channels.Limited = (*WeCom)(nil)
+)

@@ -403,3 +403,11 @@ func TestConfigDecodes(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
+
+func TestLimit(t *testing.T) {
+	r, _, _ := start(t, robotCfg(""))
+	a, _, _ := start(t, appCfg())
+	if r.Limit() != (channels.Limit{Messages: 20, Per: time.Minute}) || a.Limit() != (channels.Limit{}) {
+		t.Errorf("robot %+v, app %+v", r.Limit(), a.Limit())
+	}
+}
