@@ -18,8 +18,9 @@ import (
 type ChannelConfig struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	// Rate is the channel's limit ("20/min"); default: the kind's
-	// documented limit. Sends on one channel are one at a time.
+	// Rate is the channel's limit ("20/min"); default: the vendor's
+	// documented limit (channels.Limited: the robots' 20 a minute), or
+	// none. Sends on one channel are one at a time.
 	Rate string `yaml:"rate"`
 
 	// The kind's own section: exactly the one named by Kind.
@@ -28,12 +29,24 @@ type ChannelConfig struct {
 	HTTPSMS  *httpsms.Config  `yaml:"httpsms"`
 	Email    *email.Config    `yaml:"email"`
 
-	rate Rate
+	rate    Rate
+	rateSet bool
+}
+
+// limit is the channel's pace: the configured rate, else the vendor's
+// documented one.
+func (c *ChannelConfig) limit(ch channels.Channel) Rate {
+	if l, ok := ch.(channels.Limited); ok && !c.rateSet {
+		lim := l.Limit()
+		return Rate{N: lim.Messages, Per: lim.Per}
+	}
+	return c.rate
 }
 
 // kind is how a channel kind is checked and built.
 type kind struct {
-	// rate is the kind's documented limit ("20/min" for the robots).
+	// rate, if set, is the kind's limit when the configuration gives none
+	// and the channel documents none (tests).
 	rate string
 	// section is the kind's own section of c; nil when missing.
 	section func(c *ChannelConfig) validator
@@ -44,20 +57,15 @@ type validator interface {
 	Validate(errs *yamlconf.Errors, path string)
 }
 
-// kinds is the one table of channel kinds. WeCom and DingTalk take 20
-// messages a minute (the robots' documented limit, kept for WeCom
-// applications too unless set); an SMS gateway and SMTP take what the
-// operator sets.
+// kinds is the one table of channel kinds.
 var kinds = map[string]kind{
 	"wecom": {
-		rate:    "20/min",
 		section: func(c *ChannelConfig) validator { return nilable(c.WeCom) },
 		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
 			return wecom.New(c.Name, *c.WeCom, log)
 		},
 	},
 	"dingtalk": {
-		rate:    "20/min",
 		section: func(c *ChannelConfig) validator { return nilable(c.DingTalk) },
 		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
 			return dingtalk.New(c.Name, *c.DingTalk, log)
@@ -118,6 +126,7 @@ func (c *ChannelConfig) validate(errs *yamlconf.Errors, p string, seen map[strin
 	if c.rate, err = ParseRate(rate); err != nil {
 		errs.Addf(p+".rate", "%v", err)
 	}
+	c.rateSet = rate != ""
 	for _, other := range c.sections() {
 		errs.Addf(p+"."+other, "a %s section in a channel of kind %s", other, c.Kind)
 	}

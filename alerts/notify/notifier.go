@@ -96,7 +96,7 @@ func New(cfg *Config, nc *nats.Conn, opt Options, log *slog.Logger) (*Notifier, 
 				return nil, err
 			}
 		}
-		n.workers[c.Name] = &worker{n: n, name: c.Name, ch: ch, lim: NewLimiter(c.rate), wake: make(chan struct{}, 1)}
+		n.workers[c.Name] = &worker{n: n, name: c.Name, ch: ch, lim: NewLimiter(c.limit(ch)), wake: make(chan struct{}, 1)}
 	}
 	return n, nil
 }
