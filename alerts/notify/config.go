@@ -70,8 +70,9 @@ type Person struct {
 	Channels  []string `yaml:"channels"` // the channels that reach this person, each used
 }
 
-// Group is a set of people; with Channels (a WeCom or DingTalk robot), the
-// group is also told once over each, its members @-mentioned.
+// Group is a set of people, told one by one; a group with Channels (a
+// WeCom or DingTalk robot) is told once over each instead, its members
+// @-mentioned.
 type Group struct {
 	Name     string   `yaml:"name"`
 	Members  []string `yaml:"members"`

@@ -50,7 +50,9 @@ func (c *Config) Match(site, room string, sev rules.Severity, t time.Time) *Rout
 }
 
 // Targets expands a level's list (people, groups, on-duty) at t, each
-// addressee once, the first reason kept.
+// addressee once, the first reason kept. A group with channels of its own
+// (a robot) is told there, its members mentioned; a group without is its
+// members.
 func (c *Config) Targets(to []string, t time.Time, why string) []Target {
 	var out []Target
 	add := func(tg Target) {
@@ -72,18 +74,19 @@ func (c *Config) Targets(to []string, t time.Time, why string) []Target {
 			}
 		default:
 			if g, ok := c.group(name); ok {
-				for _, m := range g.Members {
-					addPerson(m, join(why, "组 "+g.Name))
-				}
-				if len(g.Channels) > 0 {
-					tg := Target{Key: g.Name, Group: true, Channels: g.Channels, Why: join(why, "组 "+g.Name)}
+				if len(g.Channels) == 0 {
 					for _, m := range g.Members {
-						if p, ok := c.person(m); ok {
-							tg.Recipients = append(tg.Recipients, recipient(p))
-						}
+						addPerson(m, join(why, "组 "+g.Name))
 					}
-					add(tg)
+					continue
 				}
+				tg := Target{Key: g.Name, Group: true, Channels: g.Channels, Why: join(why, "群 "+g.Name)}
+				for _, m := range g.Members {
+					if p, ok := c.person(m); ok {
+						tg.Recipients = append(tg.Recipients, recipient(p))
+					}
+				}
+				add(tg)
 				continue
 			}
 			addPerson(name, why)

@@ -6,6 +6,7 @@
 //	roomwatch sim     [--config FILE]   serve simulated devices (SNMP agent, Modbus server)
 //	roomwatch alarms  --config FILE     list active alarms
 //	roomwatch notify  --config FILE     the notifier (SMS, WeCom, modem); notify who, notify log
+//	roomwatch sink    [--listen ADDR]   print what the notifier's HTTP channels send (demo)
 package main
 
 import (
@@ -30,6 +31,7 @@ func commands() []command {
 		{"sim", "serve simulated devices over SNMP and Modbus", runSim},
 		{"alarms", "list active alarms", runAlarms},
 		{"notify", "tell people of alarms (notify who: who is paged; notify log: what was sent)", runNotify},
+		{"sink", "print what the notifier's HTTP channels send (a local webhook sink)", runSink},
 	}
 }
 

@@ -34,6 +34,11 @@ for _ in $(seq 100); do
 done
 curl -fsS -XPOST "http://$influx_http/query" --data-urlencode "q=CREATE DATABASE roomwatch" >/dev/null
 
+# The notifier's channels go to a local webhook sink that prints them.
+bin/roomwatch sink --listen 127.0.0.1:9560 &
+sink_pid=$!
+trap 'kill $influx_pid $sink_pid 2>/dev/null; wait $influx_pid $sink_pid 2>/dev/null' EXIT
+
 cat <<MSG
 roomwatch demo
   InfluxDB      http://$influx_http  (database roomwatch, written every 10 s; log $state/influxd.log)
@@ -42,5 +47,8 @@ roomwatch demo
   metrics       http://127.0.0.1:9550/metrics   health: http://127.0.0.1:9550/healthz
   alarms        bin/roomwatch alarms --config deploy/local/demo.yaml
   simulators    curl -X POST http://127.0.0.1:9550/sim/scenario/mains-fail   (and mains-restore, hot-room, door-open, normal)
+  notifier      the sink below prints each SMS and robot message; who is paged and what was sent:
+                bin/roomwatch notify who --config deploy/local/demo.yaml --room dc1
+                bin/roomwatch notify log --config deploy/local/demo.yaml
 MSG
 bin/roomwatch run --config deploy/local/demo.yaml
