@@ -221,7 +221,7 @@ func TestE2EStormGrouped(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the storm message", func() bool { return len(sms.messages()) > 0 })
 	m := sms.messages()[0]
-	if len(alarmName.FindAllString(m.Text, -1)) != 21 || !strings.HasPrefix(m.Text, "【严重】alarm-13") || !strings.Contains(m.Text, "另有 19 条") {
+	if len(alarmName.FindAllString(m.Text, -1)) != 20 || !strings.HasPrefix(m.Text, "【严重】alarm-13") || !strings.Contains(m.Text, "另有 19 条") {
 		t.Errorf("storm message %q: want the critical alarm first and all 20 alarms", m.Text)
 	}
 }

@@ -127,7 +127,7 @@ func render(lt *lineTemplate, id string, items []item, to Target) (channels.Mess
 		if it.Kind == KindResolved {
 			code = ""
 		}
-		l, err := lt.line(LineData{Label: label(it), Severity: it.Severity.Label("zh"), Text: it.Text, Code: code, Site: it.Site, Room: it.Room})
+		l, err := lt.line(LineData{Label: label(it), Severity: it.Severity.Label("zh"), Text: stripLabel(it.Text), Code: code, Site: it.Site, Room: it.Room})
 		if err != nil {
 			return channels.Message{}, fmt.Errorf("template: %w", err)
 		}
@@ -139,14 +139,17 @@ func render(lt *lineTemplate, id string, items []item, to Target) (channels.Mess
 		more = fmt.Sprintf("（另有 %d 条）", n)
 	}
 	var b strings.Builder
-	b.WriteString(fit(head, HeadRunes-len([]rune(more))) + more)
-	if fit(head, HeadRunes-len([]rune(more))) != head || len(lines) > 1 {
-		for _, l := range lines {
-			b.WriteString("\n")
-			b.WriteString(l)
-		}
+	first := fit(head, HeadRunes-len([]rune(more)))
+	b.WriteString(first + more)
+	rest := lines[1:]
+	if first != head {
+		rest = lines // the head was cut: the worst line in full too
 	}
-	title := fit(label(items[0])+items[0].Text, 40)
+	for _, l := range rest {
+		b.WriteString("\n")
+		b.WriteString(l)
+	}
+	title := fit(label(items[0])+stripLabel(items[0].Text), 40)
 	var md strings.Builder
 	md.WriteString("### " + title + "\n")
 	for _, l := range lines {
@@ -156,6 +159,17 @@ func render(lt *lineTemplate, id string, items []item, to Target) (channels.Mess
 		ID: id, Severity: items[0].Severity, Title: title, Text: b.String(), Markdown: md.String(),
 		To: to.Recipients,
 	}, nil
+}
+
+// stripLabel drops a label the alarm's own text starts with (the rules'
+// templates write "【严重】…"), as the message puts its own.
+func stripLabel(s string) string {
+	if strings.HasPrefix(s, "【") {
+		if i := strings.Index(s, "】"); i > 0 {
+			return strings.TrimSpace(s[i+len("】"):])
+		}
+	}
+	return s
 }
 
 // fit cuts s to n runes, ending with "…" when cut.

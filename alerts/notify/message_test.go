@@ -25,7 +25,7 @@ func TestStormMessage(t *testing.T) {
 			Text: fmt.Sprintf("一号机房 设备%d 通信中断，已持续很长时间需要尽快处理并上报值班长", i), At: start.Add(time.Duration(i) * time.Second)})
 	}
 	items = append(items, item{Key: "mains", Severity: rules.Critical, Kind: KindFiring, Code: "4321",
-		Text: "一号机房 UPS1 市电中断，电池供电，剩余 42 分钟", At: start.Add(time.Minute)})
+		Text: "【严重】一号机房 UPS1 市电中断，电池供电，剩余 42 分钟", At: start.Add(time.Minute)})
 	m, err := render(lt, "n-1", items, Target{Key: "张三"})
 	if err != nil {
 		t.Fatal(err)
@@ -37,8 +37,8 @@ func TestStormMessage(t *testing.T) {
 	if m.Severity != rules.Critical || !strings.HasPrefix(m.Title, "【严重】") {
 		t.Errorf("severity %s title %q", m.Severity, m.Title)
 	}
-	if got := strings.Count(m.Text, "\n"); got != 20 {
-		t.Errorf("%d lines after the head, want 20", got)
+	if got := strings.Count(m.Text, "\n"); got != 19 {
+		t.Errorf("%d lines after the head, want the other 19", got)
 	}
 	// One alarm: one line, its code.
 	m, _ = render(lt, "n-2", items[19:], Target{Key: "张三"})
