@@ -106,7 +106,6 @@ func (b *reportBook) resolveLocked(mr int, st byte) *channels.Inbound {
 	a.done = true
 	return &channels.Inbound{
 		From:   a.number,
-		Text:   statusText(st),
 		Report: &channels.DeliveryReport{Ref: a.ref, Delivered: delivered, Status: statusText(st)},
 	}
 }
