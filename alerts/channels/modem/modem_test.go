@@ -275,3 +275,48 @@ func TestWrongPINIsNotTriedTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSeveralRecipients(t *testing.T) {
+	s := startSim(t)
+	m := newModem(t, s)
+	ctx := ctx30(t)
+	msg := &channels.Message{ID: "n", Text: "一号机房 漏水", To: []channels.Recipient{
+		{Name: "张三", Mobile: "13800138000"}, {Name: "值班群", WeComUser: "duty"}, {Name: "李四", Mobile: "+86 139 0013 9000"},
+	}}
+	rc, err := m.Send(ctx, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := s.Messages()
+	if len(msgs) != 2 || msgs[0].To != "13800138000" || msgs[1].To != "+8613900139000" || strings.Count(rc.Ref, ",") != 1 {
+		t.Fatalf("sent %v, receipt %+v", msgs, rc)
+	}
+	// The second recipient refused after the first got it: not retried.
+	s.FailNext(0, 42)
+	rc, err = m.Send(ctx, msg)
+	if err == nil || rc.Retry || rc.Unknown || !strings.Contains(err.Error(), "sent to 13800138000; not to +8613900139000") {
+		t.Fatalf("partial send: %v, %+v", err, rc)
+	}
+	if _, err := m.Send(ctx, &channels.Message{ID: "n", Text: "x", To: []channels.Recipient{{Name: "群", WeComUser: "duty"}}}); err == nil {
+		t.Error("a message with no mobile number was accepted")
+	}
+}
+
+func TestCancelledSendStopsAtOnce(t *testing.T) {
+	s := startSim(t)
+	m := newModem(t, s)
+	if _, err := m.Send(ctx30(t), to("n0", "连接", "13800138000")); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSendDelay(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_ = s.Wait(ctx30(t), func(v modemsim.View) bool { return len(v.PDUs) == 2 })
+		cancel()
+	}()
+	rc, err := m.Send(ctx, to("n1", "取消", "13800138000"))
+	if !errors.Is(err, context.Canceled) || !rc.Unknown {
+		t.Fatalf("cancelled after the PDU was written: %v, %+v; want Unknown", err, rc)
+	}
+}

@@ -262,11 +262,14 @@ func (s *Sim) submit(port *os.File, done <-chan struct{}, hexs string) {
 	case err != nil:
 		p.Err = err.Error()
 		final = s.st.cms(304)
-	case len(s.st.fail) > 0:
+	case len(s.st.fail) > 0 && s.st.fail[0] != 0:
 		p.Rejected = s.st.fail[0]
 		s.st.fail = s.st.fail[1:]
 		final = s.st.cms(p.Rejected)
 	default:
+		if len(s.st.fail) > 0 {
+			s.st.fail = s.st.fail[1:] // 0: this one goes through
+		}
 		s.st.mr = s.st.mr%255 + 1
 		p.MR = s.st.mr
 		complete = s.collect(&p)

@@ -245,7 +245,7 @@ func (s *Sim) PDUs() []PDU {
 }
 
 // FailNext makes the next sends answer +CMS ERROR with these codes, one
-// code per send, without sending.
+// code per send, without sending; a code 0 lets its send through.
 func (s *Sim) FailNext(codes ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
