@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim"
 	"github.com/roomwatch/roomwatch/collectors/modbus"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
@@ -102,6 +103,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	host := fs.String("listen", "127.0.0.1", "address the simulated devices listen on")
 	control := fs.String("control", "127.0.0.1:9560", "HTTP control address (POST /scenario/mains-fail …)")
 	dir := fs.String("profiles-dir", "", "directory of user profiles")
+	modemPath := fs.String("modem", "", "also simulate a GSM modem whose port is this path (a pty made with socat) and print every SMS it is given")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -144,7 +146,25 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "roomwatch sim: control listener:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: sims.Store.Handler()}
+	mux, modemLine := http.NewServeMux(), ""
+	mux.Handle("/", sims.Store.Handler())
+	if *modemPath != "" {
+		ms, err := modemsim.Start(*modemPath, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "roomwatch sim:", err)
+			return 1
+		}
+		defer ms.Close()
+		var mu sync.Mutex
+		ms.OnSMS(func(m modemsim.SMS) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintln(stdout, m)
+		})
+		mux.Handle("/modem/", ms.Handler())
+		modemLine = fmt.Sprintf("modem:   %s  (curl -X POST 'http://%%s/modem/inject?from=%%%%2B8613800138000&text=ACK+1234'; also fail?code=42, delay?d=3s, unplug, replug)\n", ms.Path())
+	}
+	srv := &http.Server{Handler: mux}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
@@ -161,6 +181,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	_ = tw.Flush()
 	fmt.Fprintf(stdout, "control: curl -X POST http://%s/scenario/NAME  (%s)\n", ln.Addr(), strings.Join(sim.Scenarios(), ", "))
 	fmt.Fprintf(stdout, "         curl -X POST 'http://%s/set?device=ID&name=temperature_c&value=30'\n", ln.Addr())
+	if modemLine != "" {
+		fmt.Fprintf(stdout, modemLine, ln.Addr())
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
