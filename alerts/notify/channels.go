@@ -9,6 +9,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts/channels/dingtalk"
 	"github.com/roomwatch/roomwatch/alerts/channels/email"
 	"github.com/roomwatch/roomwatch/alerts/channels/httpsms"
+	"github.com/roomwatch/roomwatch/alerts/channels/modem"
 	"github.com/roomwatch/roomwatch/alerts/channels/wecom"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
@@ -28,6 +29,7 @@ type ChannelConfig struct {
 	DingTalk *dingtalk.Config `yaml:"dingtalk"`
 	HTTPSMS  *httpsms.Config  `yaml:"httpsms"`
 	Email    *email.Config    `yaml:"email"`
+	Modem    *modem.Config    `yaml:"modem"`
 
 	rate    Rate
 	rateSet bool
@@ -41,6 +43,26 @@ func (c *ChannelConfig) limit(ch channels.Channel) Rate {
 		return Rate{N: lim.Messages, Per: lim.Per}
 	}
 	return c.rate
+}
+
+// UnmarshalYAML decodes a channel, its kind's section over the kind's
+// defaults (a modem's baud and timeouts).
+func (c *ChannelConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	var probe struct {
+		Kind string `yaml:"kind"`
+	}
+	_ = unmarshal(&probe)
+	type plain ChannelConfig
+	var d plain
+	if probe.Kind == "modem" {
+		m := modem.DefaultConfig()
+		d.Modem = &m
+	}
+	if err := unmarshal(&d); err != nil {
+		return err
+	}
+	*c = ChannelConfig(d)
+	return nil
 }
 
 // kind is how a channel kind is checked and built.
@@ -77,6 +99,12 @@ var kinds = map[string]kind{
 			return httpsms.New(c.Name, *c.HTTPSMS, log)
 		},
 	},
+	"modem": {
+		section: func(c *ChannelConfig) validator { return nilable(c.Modem) },
+		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
+			return modem.New(c.Name, *c.Modem, log)
+		},
+	},
 	"email": {
 		section: func(c *ChannelConfig) validator { return nilable(c.Email) },
 		build: func(c *ChannelConfig, log *slog.Logger) (channels.Channel, error) {
@@ -99,7 +127,7 @@ func nilable[T any, P interface {
 // sections names the kind sections present in c.
 func (c *ChannelConfig) sections() []string {
 	var out []string
-	for name, present := range map[string]bool{"wecom": c.WeCom != nil, "dingtalk": c.DingTalk != nil, "httpsms": c.HTTPSMS != nil, "email": c.Email != nil} {
+	for name, present := range map[string]bool{"wecom": c.WeCom != nil, "dingtalk": c.DingTalk != nil, "httpsms": c.HTTPSMS != nil, "email": c.Email != nil, "modem": c.Modem != nil} {
 		if present && name != c.Kind {
 			out = append(out, name)
 		}
