@@ -22,7 +22,7 @@ import (
 func runSink(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sink", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:9560", "address to listen on")
+	listen := fs.String("listen", "127.0.0.1:9561", "address to listen on")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

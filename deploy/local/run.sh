@@ -34,10 +34,14 @@ for _ in $(seq 100); do
 done
 curl -fsS -XPOST "http://$influx_http/query" --data-urlencode "q=CREATE DATABASE roomwatch" >/dev/null
 
-# The notifier's channels go to a local webhook sink that prints them.
-bin/roomwatch sink --listen 127.0.0.1:9560 &
+# The notifier's channels go to a local webhook sink and a simulated GSM
+# modem (on a socat pty pair), both printing what they get.
+bin/roomwatch sink --listen 127.0.0.1:9561 &
 sink_pid=$!
-trap 'kill $influx_pid $sink_pid 2>/dev/null; wait $influx_pid $sink_pid 2>/dev/null' EXIT
+rm -f /tmp/roomwatch-demo-modem
+bin/roomwatch sim --profile rfc1628-ups --control 127.0.0.1:9562 --modem /tmp/roomwatch-demo-modem 2>"$state/modem-sim.log" &
+modem_pid=$!
+trap 'kill $influx_pid $sink_pid $modem_pid 2>/dev/null; wait $influx_pid $sink_pid $modem_pid 2>/dev/null' EXIT
 
 cat <<MSG
 roomwatch demo
@@ -50,5 +54,7 @@ roomwatch demo
   notifier      the sink below prints each SMS and robot message; who is paged and what was sent:
                 bin/roomwatch notify who --config deploy/local/demo.yaml --room dc1
                 bin/roomwatch notify log --config deploy/local/demo.yaml
+  modem         SMS to the simulated modem are printed below ("短信 → …"); answer one:
+                curl -X POST 'http://127.0.0.1:9562/modem/inject?from=%2B8613800138001&text=确认+<code>'
 MSG
 bin/roomwatch run --config deploy/local/demo.yaml
