@@ -233,3 +233,5 @@ func runChild() int {
 	<-sig
 	return 0
 }
+
+func jsonDecode(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
