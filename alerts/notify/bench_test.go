@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -120,5 +119,4 @@ func BenchmarkSustained(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "notifications/s")
-	_ = context.Background
 }
