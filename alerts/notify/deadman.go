@@ -65,7 +65,13 @@ func (n *Notifier) deadman(now time.Time) {
 			last = "最后一次 " + s.lastAt.In(n.cfg.Location()).Format("01-02 15:04:05")
 		}
 		n.log.Error("dead man's switch: site silent", "site", s.site, "since", s.since)
-		n.page(s.site, KindDeadMan, "deadman."+alerts.KeyToken(s.site)+"."+stamp(s.lastAt), false,
+		// A silence is named by the last heartbeat, the same for every
+		// instance; a monitor never heard is paged once a day.
+		name := stamp(s.lastAt)
+		if s.lastAt.IsZero() {
+			name += "-" + now.In(n.cfg.Location()).Format("20060102")
+		}
+		n.page(s.site, KindDeadMan, "deadman."+alerts.KeyToken(s.site)+"."+name, false,
 			fmt.Sprintf("%s 监控已 %s 无心跳（%s），请检查监控主机", s.site, now.Sub(s.since).Round(time.Second), last))
 	}
 }

@@ -304,3 +304,21 @@ func TestE2EWebhookSink(t *testing.T) {
 		t.Errorf("text %q", got)
 	}
 }
+
+// TestE2ESelfTest: the daily self-test goes to the person on duty once.
+func TestE2ESelfTest(t *testing.T) {
+	e := newEnv(t)
+	c := mustParse(t, baseYAML+"selftest: {at: \"00:00\"}\n")
+	sms := &fakeChannel{name: "sms"}
+	e.start(t, c, map[string]channels.Channel{"sms": sms}, "a")
+	e.start(t, c, map[string]channels.Channel{"sms": sms}, "b")
+	waitFor(t, 10*time.Second, "the self-test", func() bool { return anyContains(sentTexts(sms), "【自检】roomwatch 每日自检") })
+	waitFor(t, 10*time.Second, "both instances through the self-test", func() bool { return openClaims(t, e) == 0 })
+	if got := len(sms.messages()); got != 1 {
+		t.Errorf("%d self-test messages from two instances, want 1", got)
+	}
+	onDuty, _ := c.Roster.OnDuty(time.Now())
+	if to := sms.messages()[0].To[0].Name; to != onDuty[0] {
+		t.Errorf("self-test to %s, want %s on duty", to, onDuty[0])
+	}
+}
