@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -146,29 +145,6 @@ func (n *Notifier) forget(ctx context.Context, key, code string) {
 	if code != "" {
 		_ = n.pkv.Delete(ctx, codeKey(code))
 	}
-}
-
-// listPending reads every alarm waiting for acknowledgement.
-func (n *Notifier) listPending(ctx context.Context) (map[string]pendingEntry, error) {
-	lister, err := n.pkv.ListKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]pendingEntry{}
-	for k := range lister.Keys() {
-		if strings.HasPrefix(k, "code.") {
-			continue
-		}
-		e, err := n.pkv.Get(ctx, k)
-		if err != nil {
-			continue
-		}
-		var p pending
-		if unmarshal(e.Value(), &p) == nil {
-			out[k] = pendingEntry{p: p, rev: e.Revision()}
-		}
-	}
-	return out, nil
 }
 
 // byCode finds the pending alarm an acknowledgement code stands for.
