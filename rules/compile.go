@@ -8,6 +8,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // program is a compiled condition with the names it reads.
@@ -103,6 +104,39 @@ var defaultMessage = map[string]string{
 	LangEn: `{{.Room}} {{.Device}} alarm {{.Rule}}{{if .Value}}: {{.Value}} {{.Unit}}{{end}}`,
 }
 
+// compileRules validates and compiles the rules that are not disabled:
+// in order, and by name.
+func compileRules(rules []Rule) ([]*crule, map[string]*crule, error) {
+	var rs []*crule
+	byName := map[string]*crule{}
+	errs := &yamlconf.Errors{}
+	for i, r := range rules {
+		if r.Disabled {
+			continue
+		}
+		if _, dup := byName[r.Name]; dup {
+			return nil, nil, fmt.Errorf("rule %q: duplicate name", r.Name)
+		}
+		// Rules built in Go rather than parsed get the same checks.
+		cals := map[string]*Calendar{}
+		if w := r.When; w != nil && w.Calendar != nil {
+			cals[w.Inside+w.Outside] = w.Calendar
+		}
+		validateRule(errs, fmt.Sprintf("rules[%d]", i), &r, cals)
+		if err := errs.Err(); err != nil {
+			return nil, nil, fmt.Errorf("rule %q: %w", r.Name, err)
+		}
+		c, err := compileRule(i, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		rs = append(rs, c)
+		byName[r.Name] = c
+	}
+	return rs, byName, nil
+}
+
+// compileRule compiles rule r, the i-th of its set.
 func compileRule(i int, r Rule) (*crule, error) {
 	c := &crule{idx: i, r: r, tmpl: map[string]*template.Template{}}
 	var err error

@@ -41,7 +41,7 @@ type Rule struct {
 	// while neither holds the alert keeps its state (hysteresis).
 	Clear string `yaml:"clear"`
 	// Threshold is the number a Condition may use as `threshold`, so a
-	// room can override it (Room.Thresholds).
+	// site or room can override it (Override).
 	Threshold *float64 `yaml:"threshold"`
 	// Value names the value shown as .Value in messages for a Condition
 	// rule; default: the first sample value the condition names.

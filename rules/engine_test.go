@@ -90,7 +90,7 @@ rules:
     band: {value: temperature_c, below: 18, clear: 19}
 `
 	inv := testInventory()
-	inv.Sites[0].Rooms[0].Thresholds = map[string]float64{"cold": 15}
+	inv.Sites[0].Rooms[0].Overrides = map[string]Override{"cold": {Threshold: ptr(15.0)}}
 	e, err := NewEngine(mustParse(t, y), inv, nil)
 	if err != nil {
 		t.Fatal(err)

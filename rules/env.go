@@ -154,3 +154,11 @@ func (m *memo) holds(i int, v any) bool {
 	}
 	return false
 }
+
+// DewPoint returns the dew point in °C of air at t °C and rh % relative
+// humidity (Magnus formula, Sonntag constants; ±0.35 °C for -45…60 °C).
+func DewPoint(t, rh float64) float64 {
+	const a, b = 17.62, 243.12
+	g := math.Log(rh/100) + a*t/(b+t)
+	return b * g / (a - g)
+}

@@ -156,3 +156,5 @@ func runSteps(t *testing.T, e *Engine, rule string, d collectors.Device, steps [
 }
 
 func vals(v ...collectors.Value) []collectors.Value { return v }
+
+func ptr[T any](v T) *T { return &v }

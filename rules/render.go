@@ -1,8 +1,12 @@
 package rules
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/roomwatch/roomwatch/collectors"
 )
 
 // MessageData is what message templates see.
@@ -68,14 +72,14 @@ func (e *Engine) render(now time.Time, in *instance) {
 		if in.dev != nil && in.dev.info != nil {
 			d.Device = title(in.dev.info.Title, lang, d.Device)
 		}
-		if in.hasV {
-			d.Value, d.Unit = fmtValue(in.pv), in.pv.Unit
+		if in.hasPrimary {
+			d.Value, d.Unit = fmtValue(in.primary), in.primary.Unit
 		}
-		if in.hasN {
-			d.Value = fmtNum(in.vnum)
+		if in.hasFigure {
+			d.Value = fmtNum(in.figure)
 		}
 		if c.hasThr {
-			d.Threshold = fmtNum(in.thr)
+			d.Threshold = fmtNum(in.threshold)
 		}
 		for k, v := range in.a.Values {
 			d.Values[k] = fmtValue(v)
@@ -98,4 +102,21 @@ func (e *Engine) render(now time.Time, in *instance) {
 		text[lang] = b.String()
 	}
 	in.a.Text = text
+}
+
+// fmtNum prints a number rounded to one decimal, without trailing zeros.
+func fmtNum(f float64) string {
+	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64)
+}
+
+func fmtValue(v collectors.Value) string {
+	switch x := v.Any().(type) {
+	case float64:
+		return fmtNum(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return x
+	}
+	return ""
 }

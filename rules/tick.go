@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,19 +34,21 @@ func (e *Engine) Tick(now time.Time) {
 						de.inst[i] = in
 					}
 					res := e.noDataTick(now, de, c)
-					if res != unknown {
-						in.raw = res
+					if res != resUnknown {
+						in.lastResult = res
 					}
 				}
 			}
 		}
 	}
 	e.each(func(in *instance) {
-		e.advance(now, in, e.gate(now, in, in.raw), nil)
+		e.advance(now, in, e.gate(now, in, in.lastResult), in.lastSet())
 	})
 	for fp, in := range e.carried {
-		if in.cr == nil && e.byName[in.a.Rule] == nil {
-			// Restored alert of a rule that no longer exists.
+		if (in.cr == nil && e.byName[in.a.Rule] == nil) || !e.inv.configured(in.a.Labels) {
+			// Restored alert of a rule that no longer exists, or of a
+			// site or device no longer configured: nothing will ever
+			// evaluate it again.
 			delete(e.carried, fp)
 			e.resolveOrphan(now, in)
 		}
@@ -53,25 +56,45 @@ func (e *Engine) Tick(now time.Time) {
 	e.flush()
 }
 
+// configured reports whether the inventory still has the site, and the
+// device of a configured room, that alert labels name. An empty
+// inventory knows nothing, and a room it does not list (the monitor's
+// own device) may have any device: both count as configured.
+func (inv *Inventory) configured(labels map[string]string) bool {
+	if len(inv.Sites) == 0 {
+		return true
+	}
+	i := slices.IndexFunc(inv.Sites, func(s Site) bool { return s.Name == labels[LabelSite] })
+	if i < 0 {
+		return false
+	}
+	rooms := inv.Sites[i].Rooms
+	j := slices.IndexFunc(rooms, func(r Room) bool { return r.Name == labels[LabelRoom] })
+	if j < 0 || labels[LabelDevice] == "" {
+		return true
+	}
+	return slices.ContainsFunc(rooms[j].Devices, func(d DeviceInfo) bool { return d.Device.Name == labels[LabelDevice] })
+}
+
 // noDataTick judges a device's silence at now.
 func (e *Engine) noDataTick(now time.Time, de *devEntry, c *crule) result {
 	if de.info == nil || de.info.Interval <= 0 {
-		return unknown
+		return resUnknown
 	}
 	iv := de.info.Interval
 	limit := time.Duration(c.r.NoData.Polls)*iv + iv/2
 	switch {
 	case !de.seen:
 		if now.Sub(e.start) > limit {
-			return fire
+			return resFire
 		}
-		return unknown
+		return resUnknown
 	case de.fails >= c.r.NoData.Polls || now.Sub(de.lastSeen) > limit:
-		return fire
+		return resFire
 	case de.fails == 0:
 		return resClear
 	}
-	return hold
+	return resHold
 }
 
 // resolveOrphan resolves a firing alert whose rule or device is gone.
@@ -107,36 +130,4 @@ func stripPrefix(t string) string {
 		}
 	}
 	return t
-}
-
-// Update swaps in a new rule set and inventory (SIGHUP). The new rules
-// are compiled first; on error the engine keeps the old ones. Alerts of
-// rules that still exist and still match keep their state (by
-// fingerprint), with their history if the rule is unchanged; firing
-// alerts whose rule was removed or no longer matches resolve now.
-func (e *Engine) Update(rules []Rule, inv Inventory) error {
-	ne := &Engine{log: e.log, carried: map[string]*instance{}}
-	if err := ne.load(rules, inv); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	carried := map[string]*instance{}
-	keep := func(in *instance) {
-		nc := ne.byName[in.a.Rule]
-		switch {
-		case nc == nil, in.dev != nil && !nc.r.Match.matches(in.dev.dev):
-			e.resolveOrphan(e.now, in)
-		case in.cr == nil || in.a.State != Inactive || nc.r.equal(&in.cr.r):
-			carried[in.a.Fingerprint] = in
-		}
-	}
-	e.each(keep)
-	for _, in := range e.carried {
-		keep(in)
-	}
-	e.byName, e.index, e.inv = ne.byName, ne.index, ne.inv
-	e.devices, e.rooms, e.carried = ne.devices, ne.rooms, carried
-	e.flush()
-	return nil
 }

@@ -3,7 +3,10 @@
 // labels and says when an alarm fires and clears: an expression over the
 // sample's values, a hysteresis band, a rate of change, a stuck value,
 // no data, or two probes of one room disagreeing, gated by `for`,
-// `keep_firing_for`, flap protection and working-hour calendars.
+// `keep_firing_for`, flap protection and working-hour calendars (whose
+// public holidays a holiday file updates: ApplyHolidays). A site or room
+// changes a rule's threshold, `for` and severity without copying it
+// (Override).
 //
 // The Engine evaluates every sample set as it arrives (Eval) and advances
 // timers and no-data checks on Tick. It never calls time.Now: the caller
@@ -189,7 +192,10 @@ type Site struct {
 	Name string
 	// Title by language (LangZh, LangEn); Name when missing.
 	Title map[string]string
-	Rooms []Room
+	// Overrides change rules for every device of the site, by rule name;
+	// a room's override of the same rule wins field by field.
+	Overrides map[string]Override
+	Rooms     []Room
 }
 
 // Room is one machine room and what the rules need to know about it.
@@ -202,10 +208,9 @@ type Room struct {
 	// (hospitals quote 3, 6 or 8 hours); 0 = not declared. Rules see it
 	// as carry_time_min.
 	CarryTime time.Duration
-	// Thresholds overrides a rule's threshold for this room, by rule
-	// name (room-temperature-high: 30). For a band, the clear bound moves
-	// by the same amount.
-	Thresholds map[string]float64
+	// Overrides change rules for this room, by rule name
+	// (room-temperature-high: {threshold: 30, for: 5m}), over the site's.
+	Overrides map[string]Override
 	// Facts are extra numbers rule conditions may use by name.
 	Facts   map[string]float64
 	Devices []DeviceInfo

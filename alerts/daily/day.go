@@ -45,3 +45,25 @@ func (r *Recorder) onDay(t time.Time, y int, m time.Month, d int) bool {
 	ty, tm, td := t.In(r.loc).Date()
 	return ty == y && tm == m && td == d
 }
+
+// dayStart returns local midnight of t's day.
+func (r *Recorder) dayStart(t time.Time) time.Time {
+	y, m, d := t.In(r.loc).Date()
+	return midnight(y, m, d, r.loc)
+}
+
+// midnight returns the first instant of local date y-m-d in loc (d may
+// overflow the month, as in time.Date). Where the clock jumps over
+// midnight (America/Havana in March: 00:00 is 01:00), time.Date may give
+// an instant of the day before; the day then starts at that jump.
+func midnight(y int, m time.Month, d int, loc *time.Location) time.Time {
+	y, m, d = time.Date(y, m, d, 12, 0, 0, 0, loc).Date()
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if ty, tm, td := t.Date(); ty != y || tm != m || td != d {
+		_, t = t.ZoneBounds()
+	}
+	return t
+}
+
+// Date returns t's local day as yyyy-mm-dd.
+func (r *Recorder) Date(t time.Time) string { return t.In(r.loc).Format(time.DateOnly) }

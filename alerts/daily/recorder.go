@@ -19,85 +19,6 @@ const (
 	OnBattery = "on_battery"
 )
 
-// Config is the daily record's configuration (the "daily" section).
-type Config struct {
-	// TimeZone decides where a day begins (default Asia/Shanghai).
-	TimeZone string `yaml:"time_zone"`
-	// FlushInterval is how often changed records are written to the
-	// bucket and published (default 30s); Stop writes them too.
-	FlushInterval time.Duration `yaml:"flush_interval"`
-	// MaxGap is the longest time between two polls of a device over
-	// which a state (out of range, door open, on battery, unreachable)
-	// is assumed to have held (default 5m); a longer gap, such as the
-	// monitor being down, counts for nothing.
-	MaxGap time.Duration `yaml:"max_gap"`
-	// Ranges are the acceptable bands by value name, replacing the
-	// defaults name by name.
-	Ranges map[string]Range `yaml:"ranges"`
-}
-
-func ptr(f float64) *float64 { return &f }
-
-// DefaultRanges are the bands a patrol checks by default: room
-// temperature 18–27 °C (GB 50174-2017's recommended cold-aisle range for
-// class A and B rooms) and relative humidity 40–60 % (the band patrol
-// sheets quote; GB 50174 bounds it by a dew point of 5.5–15 °C and 60 %).
-func DefaultRanges() map[string]Range {
-	return map[string]Range{
-		"temperature_c": {Min: ptr(18), Max: ptr(27)},
-		"humidity_pct":  {Min: ptr(40), Max: ptr(60)},
-	}
-}
-
-// DefaultConfig returns the defaults.
-func DefaultConfig() Config {
-	return Config{TimeZone: "Asia/Shanghai", FlushInterval: 30 * time.Second, MaxGap: 5 * time.Minute, Ranges: DefaultRanges()}
-}
-
-// Defaults fills zero fields from DefaultConfig; configured ranges
-// override the default ranges of the same name.
-func (c *Config) Defaults() {
-	d := DefaultConfig()
-	if c.TimeZone == "" {
-		c.TimeZone = d.TimeZone
-	}
-	if c.FlushInterval == 0 {
-		c.FlushInterval = d.FlushInterval
-	}
-	if c.MaxGap == 0 {
-		c.MaxGap = d.MaxGap
-	}
-	for k, v := range d.Ranges {
-		if _, ok := c.Ranges[k]; !ok {
-			if c.Ranges == nil {
-				c.Ranges = map[string]Range{}
-			}
-			c.Ranges[k] = v
-		}
-	}
-}
-
-// Validate adds every problem of c to errs, naming fields under path.
-func (c *Config) Validate(errs *yamlconf.Errors, path string) {
-	if _, err := time.LoadLocation(c.TimeZone); err != nil {
-		errs.Addf(path+".time_zone", "unknown time zone %q", c.TimeZone)
-	}
-	if c.FlushInterval < time.Second {
-		errs.Addf(path+".flush_interval", "must be at least 1s")
-	}
-	if c.MaxGap <= 0 {
-		errs.Addf(path+".max_gap", "must be positive")
-	}
-	for name, r := range c.Ranges {
-		if r.Min == nil && r.Max == nil {
-			errs.Addf(path+".ranges."+name, "needs min or max")
-		}
-		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
-			errs.Addf(path+".ranges."+name, "min %g above max %g", *r.Min, *r.Max)
-		}
-	}
-}
-
 type recKey struct{ site, room, date string }
 
 // Recorder folds sample sets and alarms into daily records, one per room
@@ -149,28 +70,6 @@ func NewRecorder(cfg Config, working func(time.Time) bool, log *slog.Logger) (*R
 		records: map[recKey]*Record{}, tracks: map[devKey]*track{},
 	}, nil
 }
-
-// dayStart returns local midnight of t's day.
-func (r *Recorder) dayStart(t time.Time) time.Time {
-	y, m, d := t.In(r.loc).Date()
-	return midnight(y, m, d, r.loc)
-}
-
-// midnight returns the first instant of local date y-m-d in loc (d may
-// overflow the month, as in time.Date). Where the clock jumps over
-// midnight (America/Havana in March: 00:00 is 01:00), time.Date may give
-// an instant of the day before; the day then starts at that jump.
-func midnight(y int, m time.Month, d int, loc *time.Location) time.Time {
-	y, m, d = time.Date(y, m, d, 12, 0, 0, 0, loc).Date()
-	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	if ty, tm, td := t.Date(); ty != y || tm != m || td != d {
-		_, t = t.ZoneBounds()
-	}
-	return t
-}
-
-// Date returns t's local day as yyyy-mm-dd.
-func (r *Recorder) Date(t time.Time) string { return t.In(r.loc).Format(time.DateOnly) }
 
 // record returns the record of site/room on t's day, creating it; nil if
 // the day is before the floor.

@@ -312,7 +312,7 @@ func TestObserveAlarm(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	if _, err := NewRecorder(Config{TimeZone: "Mars/Olympus"}, nil, nil); err == nil || !strings.Contains(err.Error(), "daily.time_zone") {
+	if _, err := NewRecorder(Config{TimeZone: "Mars/Olympus"}, nil, nil); err == nil || !strings.Contains(err.Error(), "daily.timezone") {
 		t.Errorf("bad zone: %v", err)
 	}
 	lo, hi := 30.0, 20.0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/daily"
+	"github.com/roomwatch/roomwatch/alerts/incident"
 	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/rules"
 )
@@ -29,6 +31,8 @@ type alarmPipeline struct {
 	// set and by the alarms on the site's subjects.
 	daily *daily.Recorder
 	subs  []*nats.Subscription
+	// incidents, when configured, opens incidents and runs their clocks.
+	incidents *incident.Tracker
 }
 
 // startAlarmPipeline creates the alarm streams and buckets, restores the
@@ -50,6 +54,13 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 	stored, err := alerts.LoadState(ctx, kv)
 	if err != nil {
 		return nil, fmt.Errorf("alarm state bucket %s: load: %w", cfg.Alerts.StateBucket, err)
+	}
+	// The engine resolves the alarms of a site no longer configured at its
+	// first tick: their stream must be there to record the resolution.
+	for _, site := range removedSites(cfg, stored) {
+		if err := alerts.EnsureStreams(ctx, js, site, cfg.Alerts); err != nil {
+			return nil, fmt.Errorf("alarm streams of removed site %s: %w", site, err)
+		}
 	}
 	p := &alarmPipeline{log: log.With("component", "alarms"), kv: kv}
 	p.pub = alerts.NewPublisher(js, kv, alerts.PublisherOptions{}, p.log)
@@ -82,7 +93,50 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 		}
 		p.subs = append(p.subs, sub)
 	}
+	if cfg.Incidents != nil {
+		if err := p.startIncidents(pctx, cfg, js, dkv); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
+}
+
+// removedSites returns the sites, no longer configured, of the active
+// alarms among stored.
+func removedSites(cfg *Config, stored []*alerts.Alarm) []string {
+	var out []string
+	for _, a := range stored {
+		if a.Active() && !slices.Contains(out, a.Site) &&
+			!slices.ContainsFunc(cfg.Sites, func(s Site) bool { return s.Name == a.Site }) {
+			out = append(out, a.Site)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// startIncidents starts the incident tracker on every site's alarms.
+func (p *alarmPipeline) startIncidents(ctx context.Context, cfg *Config, js jetstream.JetStream, dkv jetstream.KeyValue) error {
+	kv, err := incident.EnsureBucket(ctx, js, cfg.Incidents)
+	if err != nil {
+		return err
+	}
+	sites := make([]string, 0, len(cfg.Sites))
+	for _, s := range cfg.Sites {
+		sites = append(sites, s.Name)
+	}
+	store := incident.NewStore(js, kv, dkv, cfg.Incidents)
+	tr, err := incident.NewTracker(cfg.Incidents, store, js, p.pub, incident.Options{
+		Sites: sites, Inventory: cfg.inventory(), Alarms: cfg.Alerts, State: p.kv,
+	}, p.log)
+	if err != nil {
+		return err
+	}
+	if err := tr.Start(ctx); err != nil {
+		return err
+	}
+	p.incidents = tr
+	return nil
 }
 
 // workingHours is the calendar of the rules' working_hours (the one the
@@ -143,6 +197,11 @@ func (p *alarmPipeline) Update(cfg *Config) error { return p.engine.Update(cfg.r
 func (p *alarmPipeline) Stop(ctx context.Context) {
 	for _, s := range p.subs {
 		_ = s.Unsubscribe()
+	}
+	if p.incidents != nil {
+		if err := p.incidents.Stop(ctx); err != nil {
+			p.log.Error("incident tracker", "err", err)
+		}
 	}
 	if err := p.pub.Stop(ctx); err != nil {
 		p.log.Error("alarms not published at shutdown", "err", err)

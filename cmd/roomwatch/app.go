@@ -372,9 +372,9 @@ func (a *app) healthz(w http.ResponseWriter, _ *http.Request) {
 func (c *Config) inventory() rules.Inventory {
 	var inv rules.Inventory
 	for _, s := range c.Sites {
-		site := rules.Site{Name: s.Name, Title: titles(s.Title, s.TitleEN, s.Name)}
+		site := rules.Site{Name: s.Name, Title: titles(s.Title, s.TitleEN, s.Name), Overrides: s.Rules}
 		for _, r := range s.Rooms {
-			room := rules.Room{Name: r.Name, Title: titles(r.Title, r.TitleEN, r.Name), CarryTime: r.CarryTime, Thresholds: r.Thresholds}
+			room := rules.Room{Name: r.Name, Title: titles(r.Title, r.TitleEN, r.Name), CarryTime: r.CarryTime, Overrides: r.overrides()}
 			for _, d := range r.Devices {
 				room.Devices = append(room.Devices, rules.DeviceInfo{Device: c.device(s.Name, r.Name, &d), Interval: d.Interval, Title: titles(d.Title, "", d.Name)})
 			}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 )
 
 // runCheck validates a configuration file: `roomwatch check --config FILE`.
@@ -27,5 +28,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: OK: %d sites, %d rooms, %d devices, %d profiles\n", *path, len(c.Sites), rooms, devices, len(c.profiles))
+	for _, w := range c.warnings(time.Now()) {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
+	}
 	return 0
 }

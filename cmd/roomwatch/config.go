@@ -5,11 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/daily"
+	"github.com/roomwatch/roomwatch/alerts/incident"
 	"github.com/roomwatch/roomwatch/alerts/notify"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
@@ -39,12 +39,20 @@ type Config struct {
 	Alerts alerts.Config `yaml:"alerts"`
 	// Daily is the daily inspection record (time zone, ranges).
 	Daily daily.Config `yaml:"daily"`
+	// Incidents, when set, opens incidents from alarms of its classes and
+	// runs their reporting clocks (alerts/incident).
+	Incidents *incident.Config `yaml:"incidents"`
 	// RuleFiles are rules files (calendars and rules) merged over the
 	// default rule set: a rule of the same name replaces the default one,
 	// `disabled: true` removes it.
 	RuleFiles []string `yaml:"rule_files"`
 	// DefaultRules loads the shipped rule set (rules/default.yaml).
 	DefaultRules bool `yaml:"default_rules"`
+	// HolidaysFile lists the public holidays and make-up working days
+	// (调休上班) for calendars with `public_holidays: true`, relative to
+	// the configuration file's folder (deploy/calendars/holidays.yaml); the
+	// built-in list covers the years it does not give.
+	HolidaysFile string `yaml:"holidays_file"`
 	// Notify, when present, runs the notifier in `roomwatch run` and
 	// configures `roomwatch notify`.
 	Notify *notify.Config `yaml:"notify"`
@@ -78,7 +86,10 @@ type Site struct {
 	Title    string `yaml:"title"`
 	TitleEN  string `yaml:"title_en"`
 	TimeZone string `yaml:"timezone"`
-	Rooms    []Room `yaml:"rooms"`
+	// Rules change rules for the whole site, by rule name: threshold,
+	// for and severity (room-temperature-high: {for: 10m}).
+	Rules map[string]rules.Override `yaml:"rules"`
+	Rooms []Room                    `yaml:"rooms"`
 }
 
 // Room is a machine room or switch room.
@@ -90,9 +101,13 @@ type Room struct {
 	// battery (hospitals quote 3, 6 or 8 hours).
 	CarryTime time.Duration `yaml:"carry_time"`
 	// Thresholds overrides rule thresholds for this room, by rule name
-	// (room-temperature-high: 30).
+	// (room-temperature-high: 30): short for rules: {NAME: {threshold: 30}}.
 	Thresholds map[string]float64 `yaml:"thresholds"`
-	Devices    []DeviceEntry      `yaml:"devices"`
+	// Rules change rules for this room, by rule name: threshold, for and
+	// severity (room-temperature-high: {threshold: 25, for: 10m}), over
+	// the site's.
+	Rules   map[string]rules.Override `yaml:"rules"`
+	Devices []DeviceEntry             `yaml:"devices"`
 }
 
 // DeviceEntry is one device in the configuration file.
@@ -193,6 +208,10 @@ func (c *Config) validate() error {
 	c.Influx.Validate(&errs, "influx")
 	c.Alerts.Validate(&errs, "alerts")
 	c.Daily.Validate(&errs, "daily")
+	if c.Incidents != nil {
+		c.Incidents.Defaults()
+		c.Incidents.Validate(&errs, "incidents")
+	}
 	c.loadRules(&errs)
 	sites := map[string]bool{}
 	for i := range c.Sites {
@@ -205,6 +224,7 @@ func (c *Config) validate() error {
 		if _, err := time.LoadLocation(s.TimeZone); err != nil {
 			errs.Addf(sp+".timezone", "%q: %v", s.TimeZone, err)
 		}
+		rules.ValidateOverrides(&errs, sp+".rules", c.rules, s.Rules)
 		rooms := map[string]bool{}
 		for j := range s.Rooms {
 			r := &s.Rooms[j]
@@ -214,10 +234,12 @@ func (c *Config) validate() error {
 				errs.Addf(rp+".carry_time", "must not be negative")
 			}
 			for name := range r.Thresholds {
-				if !slices.ContainsFunc(c.rules, func(x rules.Rule) bool { return x.Name == name }) {
-					errs.Addf(rp+".thresholds."+name, "no rule called %q", name)
+				if o, ok := r.Rules[name]; ok && o.Threshold != nil {
+					errs.Addf(rp+".rules."+name+".threshold", "also set in thresholds: set it once")
 				}
 			}
+			rules.ValidateOverrides(&errs, rp+".thresholds", c.rules, thresholdOverrides(r.Thresholds))
+			rules.ValidateOverrides(&errs, rp+".rules", c.rules, r.Rules)
 			devs := map[string]bool{}
 			for k := range r.Devices {
 				c.validateDevice(&errs, fmt.Sprintf("%s.devices[%d]", rp, k), &r.Devices[k], devs)
@@ -245,10 +267,7 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 		c.rules = def
 	}
 	for i, f := range c.RuleFiles {
-		path := f
-		if !filepath.IsAbs(path) && c.file != nil {
-			path = filepath.Join(filepath.Dir(c.file.Name), path)
-		}
+		path := c.relative(f)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "%v", err)
@@ -261,6 +280,60 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 		}
 		c.rules = rules.Merge(c.rules, more)
 	}
+	if c.HolidaysFile != "" {
+		path := c.relative(c.HolidaysFile)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs.Addf("holidays_file", "%v", err)
+			return
+		}
+		h, err := rules.ParseHolidays(path, data)
+		if err != nil {
+			errs.Addf("holidays_file", "%v", err)
+			return
+		}
+		rules.ApplyHolidays(c.rules, h)
+	}
+}
+
+// relative resolves path relative to the configuration file's folder.
+func (c *Config) relative(path string) string {
+	if !filepath.IsAbs(path) && c.file != nil {
+		return filepath.Join(filepath.Dir(c.file.Name), path)
+	}
+	return path
+}
+
+// calendarAhead is how far ahead `check` wants the calendars' public
+// holidays known.
+const calendarAhead = 60 * 24 * time.Hour
+
+// warnings are what `check` reports about a valid configuration that
+// will need attention, as of now: calendars whose public holidays run
+// out within calendarAhead.
+func (c *Config) warnings(now time.Time) []string {
+	return rules.CalendarWarnings(c.rules, now, calendarAhead)
+}
+
+// overrides returns the room's rule overrides, its thresholds included.
+func (r *Room) overrides() map[string]rules.Override {
+	out := thresholdOverrides(r.Thresholds)
+	for name, o := range r.Rules {
+		if o.Threshold == nil {
+			o.Threshold = out[name].Threshold
+		}
+		out[name] = o
+	}
+	return out
+}
+
+// thresholdOverrides turns a room's thresholds into rule overrides.
+func thresholdOverrides(th map[string]float64) map[string]rules.Override {
+	out := make(map[string]rules.Override, len(th))
+	for name, v := range th {
+		out[name] = rules.Override{Threshold: &v}
+	}
+	return out
 }
 
 // checkName records a problem with a site, room or device name: missing,

@@ -36,7 +36,9 @@ import (
 // Defaults of Config and SpoolConfig.
 const (
 	DefaultPrecision = "ms"
-	DefaultBatchSize = 5000
+	// DefaultBatchSize is about 5000 sample sets of 12 values (under
+	// 1 KiB of line protocol each).
+	DefaultBatchSize ByteSize = 5000 << 10
 	// DefaultFlushInterval is Telegraf's: every write to InfluxDB (fetch,
 	// request, acknowledgement, consumer state on disk) costs about 2 ms
 	// of CPU, so a write a second is a fifth of an idle monitor's CPU.
@@ -81,10 +83,10 @@ type Config struct {
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 	// Timeout bounds one HTTP write request.
 	Timeout time.Duration `yaml:"timeout"`
-	// BatchSize is about the most SampleSets written in one request: the
-	// writer fetches BatchSize KiB of spool messages at a time (a sample
-	// set of 12 values is under 1 KiB of line protocol).
-	BatchSize int `yaml:"batch_size"`
+	// BatchSize is the most spool messages, in bytes, the writer fetches
+	// and writes in one request ("5MiB"; a sample set of 12 values is
+	// under 1 KiB of line protocol, so 5MiB is about 5000 sample sets).
+	BatchSize ByteSize `yaml:"batch_size"`
 	// FlushInterval is the longest a sample waits in the spool for a
 	// batch to fill: how far InfluxDB may lag behind the polls.
 	FlushInterval time.Duration `yaml:"flush_interval"`
@@ -178,8 +180,8 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	if c.Timeout <= 0 {
 		errs.Addf(p("timeout"), "must be positive")
 	}
-	if c.BatchSize <= 0 || c.BatchSize > 100000 {
-		errs.Addf(p("batch_size"), "must be between 1 and 100000, got %d", c.BatchSize)
+	if c.BatchSize < minBatchSize || c.BatchSize > maxBatchSize {
+		errs.Addf(p("batch_size"), "%s: must be between %s and %s (write 5MiB)", c.BatchSize, minBatchSize, maxBatchSize)
 	}
 	if c.FlushInterval <= 0 {
 		errs.Addf(p("flush_interval"), "must be positive")
@@ -239,6 +241,12 @@ func validName(s string) bool {
 	}
 	return true
 }
+
+// Bounds of Config.BatchSize.
+const (
+	minBatchSize ByteSize = 64 << 10
+	maxBatchSize ByteSize = 100 << 20
+)
 
 // ByteSize is a size in bytes; in YAML an integer or a string such as
 // "512MiB", "20GB", "1.5GiB".

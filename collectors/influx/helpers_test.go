@@ -72,7 +72,7 @@ func testConfig(srv *influxtest.Server) Config {
 	c.URL = srv.URL()
 	c.Bucket = influxtest.Database + "/autogen"
 	c.Precision = "ms"
-	c.BatchSize = 500
+	c.BatchSize = 500 << 10
 	c.FlushInterval = 100 * time.Millisecond
 	c.Timeout = 5 * time.Second
 	c.Spool.AckWait = 2 * time.Second

@@ -171,3 +171,24 @@ func TestAppendLines(t *testing.T) {
 		t.Errorf("UnixMilli rounds %d", got)
 	}
 }
+
+// batch_size is a size: "5MiB" reads as such, and a count of sample sets
+// as it was once documented (5000) is refused rather than read as bytes.
+func TestBatchSizeIsASize(t *testing.T) {
+	var c struct {
+		BatchSize ByteSize `yaml:"batch_size"`
+	}
+	if _, err := yamlconf.Decode("roomwatch.yaml", []byte("batch_size: 5MiB\n"), &c); err != nil || c.BatchSize != 5<<20 {
+		t.Fatalf("5MiB: %v, %d", err, c.BatchSize)
+	}
+	cfg := DefaultConfig()
+	cfg.URL, cfg.Bucket, cfg.BatchSize = "http://127.0.0.1:8086", "db/rp", 5000
+	errs := yamlconf.Errors{}
+	cfg.Validate(&errs, "influx")
+	if err := errs.Err(); err == nil || !strings.Contains(err.Error(), "influx.batch_size: 4.9KiB: must be between 64.0KiB and 100.0MiB (write 5MiB)") {
+		t.Fatalf("batch_size 5000: %v", err)
+	}
+	if n := DefaultBatchSize.messages(); n != 5000 {
+		t.Errorf("default fetches %d messages, want 5000 as before", n)
+	}
+}

@@ -30,7 +30,7 @@ const (
 )
 
 // Writer drains the spool into InfluxDB: a durable pull consumer that
-// fetches up to BatchSize KiB of spool messages (or what arrived within
+// fetches up to BatchSize bytes of spool messages (or what arrived within
 // FlushInterval), writes their lines as one gzip-compressed request and acknowledges them only
 // after InfluxDB accepted it. One Writer per spool consumer; Start
 // launches its loops and Stop ends them.
@@ -139,7 +139,7 @@ func ConsumerConfig(cfg Config) jetstream.ConsumerConfig {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cfg.Spool.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 4 * cfg.BatchSize,
+		MaxAckPending: 4 * cfg.BatchSize.messages(),
 	}
 }
 
@@ -277,7 +277,7 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 			// million entries (16 MB) per call. Under ctx, so that Stop
 			// does not wait out a flush interval.
 			fctx, cancel := context.WithTimeout(ctx, w.cfg.FlushInterval)
-			fb, err := w.cons.Fetch(w.cfg.BatchSize, jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
+			fb, err := w.cons.Fetch(w.cfg.BatchSize.messages(), jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
 				jetstream.FetchContext(fctx))
 			if err != nil {
 				cancel()
@@ -322,11 +322,14 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 	}
 }
 
-// fetchBytes is how much one fetch asks for (besides at most batchSize
-// messages, each at least one sample set): batchSize KiB, and never
-// less than two of the largest messages NATS carries by default, so that
-// a full spool message always fits.
-func fetchBytes(batchSize int) int { return max(batchSize<<10, 2<<20) }
+// fetchBytes is how much one fetch asks for: batchSize, and never less
+// than two of the largest messages NATS carries by default, so that a
+// full spool message always fits.
+func fetchBytes(batchSize ByteSize) int { return max(int(batchSize), 2<<20) }
+
+// messages is the most spool messages one fetch asks for: one per KiB of
+// the batch size, as a message holds at least one sample set.
+func (b ByteSize) messages() int { return max(1, int(b>>10)) }
 
 // item is one spool message and its lines in the batch buffer.
 type item struct {

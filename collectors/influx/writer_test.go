@@ -201,7 +201,7 @@ func TestRejectedLine(t *testing.T) {
 func TestSpoolBoundDrops(t *testing.T) {
 	srv := influxtest.Start(t)
 	cfg := testConfig(srv)
-	cfg.BatchSize = 100
+	cfg.BatchSize = 100 << 10
 	cfg.Spool.MaxBytes = 256 << 10
 	cfg.Spool.BatchBytes = 1 // a message per sample set: drops are counted in messages
 	srv.Stop()

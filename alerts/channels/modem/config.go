@@ -19,6 +19,9 @@ const (
 	// blindly.
 	DefaultSendTimeout = 60 * time.Second
 	DefaultMaxParts    = 6
+	// DefaultReadInterval is how often a receiving channel also lists the
+	// SIM, for messages whose +CMTI was lost or never sent.
+	DefaultReadInterval = time.Minute
 )
 
 // Config is one GSM modem (短信猫) on a serial port.
@@ -46,6 +49,9 @@ type Config struct {
 	// Init lists extra commands, without the AT prefix, run after the
 	// channel's own set-up (e.g. +CPMS="SM","SM","SM" or ^CURC=0).
 	Init []string `yaml:"init"`
+	// ReadInterval is how often Receive also lists the messages on the
+	// SIM (AT+CMGL), besides reading each one the modem announces.
+	ReadInterval time.Duration `yaml:"read_interval"`
 	// MaxParts bounds a long text: beyond it the text is cut and ends
 	// with "…".
 	MaxParts int `yaml:"max_parts"`
@@ -59,6 +65,7 @@ func DefaultConfig() Config {
 		CommandTimeout: DefaultCommandTimeout,
 		SendTimeout:    DefaultSendTimeout,
 		MaxParts:       DefaultMaxParts,
+		ReadInterval:   DefaultReadInterval,
 	}
 }
 
@@ -105,6 +112,9 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 		case strings.ContainsAny(cmd, "\r\n\x1a\x1b"):
 			errs.Addf(field, "%q: control characters are not allowed", cmd)
 		}
+	}
+	if c.ReadInterval < time.Second {
+		errs.Addf(p("read_interval"), "must be at least 1s")
 	}
 	if c.MaxParts < 1 || c.MaxParts > 255 {
 		errs.Addf(p("max_parts"), "must be between 1 and 255, got %d", c.MaxParts)

@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,6 +115,9 @@ func (m *Modem) Close() error {
 	return nil
 }
 
+// errClosed is what a closed channel answers.
+var errClosed = errors.New("channel closed")
+
 // errGone is the cause of a send while the modem is not reachable.
 type errGone struct {
 	after time.Duration
@@ -133,7 +137,7 @@ func (m *Modem) connect() (*conn, error) {
 	m.connMu.Lock()
 	defer m.connMu.Unlock()
 	if m.closed {
-		return nil, errors.New("channel closed")
+		return nil, errClosed
 	}
 	if c := m.c; c != nil {
 		select {
@@ -218,7 +222,27 @@ func (m *Modem) open() (*conn, error) {
 			return fail("AT"+cmd, err)
 		}
 	}
+	m.log.Info("modem set up", "signal", signal(c))
 	return c, nil
+}
+
+// signal is the received signal strength AT+CSQ reports, for the log:
+// "-67 dBm", or "unknown".
+func signal(c *conn) string {
+	info, err := c.at.Command("+CSQ")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range info {
+		if v, ok := strings.CutPrefix(l, "+CSQ:"); ok {
+			rssi, err := strconv.Atoi(strings.TrimSpace(strings.Split(v, ",")[0]))
+			if err != nil || rssi < 0 || rssi > 31 {
+				return "unknown"
+			}
+			return strconv.Itoa(-113+2*rssi) + " dBm"
+		}
+	}
+	return "unknown"
 }
 
 // unlock checks the SIM and enters the PIN when it asks for one, once:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts/channels"
+	"github.com/roomwatch/roomwatch/alerts/channels/channeltest"
 	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim"
 )
 
@@ -93,6 +94,8 @@ func TestCMSErrorIsReportedByCodeAndNotSent(t *testing.T) {
 func TestSlowModemIsNotReportedFailed(t *testing.T) {
 	s := startSim(t)
 	m := newModem(t, s)
+	log, logged := channeltest.Logger()
+	m.log = log
 	s.SetSendDelay(1500 * time.Millisecond) // beyond the AT driver's 1 s default
 	rc, err := m.Send(ctx30(t), to("n", "一号机房 UPS 电池放电", "13800138000"))
 	if err != nil {
@@ -100,6 +103,9 @@ func TestSlowModemIsNotReportedFailed(t *testing.T) {
 	}
 	if n := len(s.PDUs()); n != 1 {
 		t.Errorf("modem got %d PDUs, want 1", n)
+	}
+	if !strings.Contains(logged.String(), `signal="-67 dBm"`) {
+		t.Errorf("set-up not logged with the signal:\n%s", logged)
 	}
 }
 
@@ -221,6 +227,24 @@ func TestIncomingAckReachesTheHandler(t *testing.T) {
 	}
 }
 
+func TestUnannouncedMessagesAreReadToo(t *testing.T) {
+	s := startSim(t)
+	m := newModem(t, s, func(c *Config) {
+		c.Init = []string{"+CNMI=0,0,0,0,0"} // a modem that announces nothing
+		c.ReadInterval = time.Second
+	})
+	in := receive(t, m)
+	if _, err := m.Send(ctx30(t), to("n", "告警", "13800138000")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Inject("+8613800138000", "ACK 9999"); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, in); got.Text != "ACK 9999" {
+		t.Errorf("received %+v", got)
+	}
+}
+
 func TestDeliveryReportMatchesItsSend(t *testing.T) {
 	s := startSim(t)
 	m := newModem(t, s, func(c *Config) { c.DeliveryReports = true })
@@ -253,15 +277,15 @@ func TestDeliveryReportMatchesItsSend(t *testing.T) {
 func TestWrongPINIsNotTriedTwice(t *testing.T) {
 	s := startSim(t)
 	s.SetPIN("1234")
+	log, logged := channeltest.Logger()
 	m := newModem(t, s, func(c *Config) { c.PIN = "0000" })
+	m.log = log
 	for range 2 {
 		rc, err := m.Send(ctx30(t), to("n", "测试", "13800138000"))
 		if err == nil || !strings.Contains(err.Error(), "PIN") {
 			t.Fatalf("send with a wrong PIN: %v, %+v", err, rc)
 		}
-		if strings.Contains(err.Error(), "0000") {
-			t.Errorf("error shows the PIN: %v", err)
-		}
+		channeltest.NoLeak(t, []string{"0000"}, err.Error(), rc.Answer, logged.String())
 		m.connMu.Lock()
 		m.nextOpen = time.Time{} // no waiting for the back-off
 		m.connMu.Unlock()
@@ -318,5 +342,23 @@ func TestCancelledSendStopsAtOnce(t *testing.T) {
 	rc, err := m.Send(ctx, to("n1", "取消", "13800138000"))
 	if !errors.Is(err, context.Canceled) || !rc.Unknown {
 		t.Fatalf("cancelled after the PDU was written: %v, %+v; want Unknown", err, rc)
+	}
+}
+
+func TestUnplugMidSendIsUnknown(t *testing.T) {
+	s := startSim(t)
+	m := newModem(t, s)
+	if _, err := m.Send(ctx30(t), to("n0", "连接", "13800138000")); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSendDelay(time.Hour)
+	go func() {
+		if s.Wait(ctx30(t), func(v modemsim.View) bool { return len(v.PDUs) == 2 }) == nil {
+			_ = s.Unplug()
+		}
+	}()
+	rc, err := m.Send(ctx30(t), to("n1", "拔线", "13800138000"))
+	if err == nil || !rc.Unknown || rc.Retry {
+		t.Fatalf("unplugged after the PDU was written: %v, %+v; want Unknown", err, rc)
 	}
 }

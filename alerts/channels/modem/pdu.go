@@ -144,3 +144,24 @@ func parsePDU(hexs string, n int) (*tpdu.TPDU, error) {
 	}
 	return t, nil
 }
+
+// Parts splits text as this channel sends it, one string per SMS part: a
+// Chinese text fits 70 characters in one SMS, or 67 per part when it
+// takes several (the concatenation header takes the rest); plain ASCII
+// 160, or 153 per part. The notifier uses it to keep the worst line in
+// the first part.
+func Parts(text string) []string {
+	pdus, err := encode("10086", text, 1, false)
+	if err != nil {
+		return []string{text}
+	}
+	out := make([]string, 0, len(pdus))
+	for i := range pdus {
+		b, err := sms.Decode([]*tpdu.TPDU{&pdus[i]})
+		if err != nil {
+			return []string{text}
+		}
+		out = append(out, string(b))
+	}
+	return out
+}

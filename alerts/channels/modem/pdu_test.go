@@ -133,3 +133,32 @@ func TestReportBook(t *testing.T) {
 		t.Errorf("second report for a failed message: %+v", r.Report)
 	}
 }
+
+func TestParts(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		sizes []int
+	}{
+		{strings.Repeat("电", 70), []int{70}},
+		{strings.Repeat("电", 71), []int{67, 4}},
+		{chinese150, []int{67, 67, 16}},
+		{strings.Repeat("a", 160), []int{160}},
+		{strings.Repeat("a", 161), []int{153, 8}},
+	} {
+		parts := Parts(tc.text)
+		var sizes []int
+		for _, p := range parts {
+			sizes = append(sizes, utf8.RuneCountInString(p))
+		}
+		if strings.Join(parts, "") != tc.text || len(sizes) != len(tc.sizes) {
+			t.Errorf("%d characters: parts of %v, want %v", utf8.RuneCountInString(tc.text), sizes, tc.sizes)
+			continue
+		}
+		for i := range sizes {
+			if sizes[i] != tc.sizes[i] {
+				t.Errorf("%d characters: parts of %v, want %v", utf8.RuneCountInString(tc.text), sizes, tc.sizes)
+				break
+			}
+		}
+	}
+}

@@ -81,7 +81,8 @@ func (m *Modem) emit(in channels.Inbound) {
 // is reopened with back-off whenever it is lost. Messages that came while
 // nobody was receiving are read from the SIM when Receive starts. Each
 // message is deleted from the SIM once h returned; h is called by one
-// goroutine at a time and should not block.
+// goroutine at a time and should not block. Receive returns nil when
+// ctx ends or the channel is closed.
 func (m *Modem) Receive(ctx context.Context, h func(channels.Inbound)) error {
 	if !m.rx.start(h, m.log.Warn) {
 		return fmt.Errorf("modem %s: already receiving", m.name)
@@ -92,6 +93,9 @@ func (m *Modem) Receive(ctx context.Context, h func(channels.Inbound)) error {
 		c, err := m.connect()
 		if err != nil {
 			var g *errGone
+			if errors.Is(err, errClosed) {
+				return nil
+			}
 			if !errors.As(err, &g) {
 				return fmt.Errorf("modem %s: %w", m.name, err)
 			}
@@ -109,11 +113,25 @@ func (m *Modem) Receive(ctx context.Context, h func(channels.Inbound)) error {
 			continue
 		}
 		lastErr = ""
+		if done := m.watch(ctx, c); done {
+			return nil
+		}
+	}
+}
+
+// watch reads the SIM now and every read_interval until the connection
+// is lost (false) or ctx ends (true).
+func (m *Modem) watch(ctx context.Context, c *conn) bool {
+	tick := time.NewTicker(m.cfg.ReadInterval)
+	defer tick.Stop()
+	for {
 		m.readStored(c)
 		select {
 		case <-ctx.Done():
-			return nil
+			return true
 		case <-c.at.Closed():
+			return false
+		case <-tick.C:
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/warthog618/modem/at"
 )
 
-// Send sends m's text (its title when the text is empty) as SMS to every
+// Send sends msg's text (its title when the text is empty) as SMS to every
 // recipient with a mobile number, one at a time. The Receipt's Ref lists
 // the message references the modem gave (+CMGS), comma-separated, the
 // parts of each recipient in order; a delivery report carries the same
@@ -32,13 +32,10 @@ func (m *Modem) Send(ctx context.Context, msg *channels.Message) (channels.Recei
 		return channels.Receipt{}, fmt.Errorf("modem %s: message %s: empty text", m.name, msg.ID)
 	}
 	var numbers []string
-	for _, r := range msg.To {
-		if r.Mobile == "" {
-			continue
-		}
-		n, err := normalise(r.Mobile)
+	for _, mobile := range channels.Mobiles(msg.To) {
+		n, err := normalise(mobile)
 		if err != nil {
-			return channels.Receipt{}, fmt.Errorf("modem %s: recipient %s: %w", m.name, r.Name, err)
+			return channels.Receipt{}, fmt.Errorf("modem %s: message %s: %w", m.name, msg.ID, err)
 		}
 		numbers = append(numbers, n)
 	}

@@ -30,6 +30,8 @@ type state struct {
 	report   int
 }
 
+// newState is a modem fresh from the box: delivery reports on (TP-ST 0,
+// delivered) for the parts that ask for one.
 func newState() state {
 	return state{store: map[int]string{}, report: 0}
 }
@@ -81,7 +83,7 @@ func (s *Sim) answer(port *os.File, final string, info ...string) {
 	s.write(port, b.String())
 }
 
-// cmsLocked is the +CMS ERROR final result as AT+CMEE asks.
+// cms is the +CMS ERROR final result as AT+CMEE asks.
 func (st *state) cms(code int) string {
 	switch st.cmee {
 	case 0:
@@ -92,6 +94,7 @@ func (st *state) cms(code int) string {
 	return fmt.Sprintf("+CMS ERROR: %d", code)
 }
 
+// cme is the +CME ERROR final result as AT+CMEE asks.
 func (st *state) cme(code int) string {
 	switch st.cmee {
 	case 0:
