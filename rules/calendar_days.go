@@ -20,8 +20,18 @@ func (c *Calendar) Location() *time.Location {
 }
 
 // Holiday reports whether the calendar day of t (in the calendar's zone)
-// is a listed holiday.
+// is a holiday: listed, or a public holiday (public_holidays: true).
 func (c *Calendar) Holiday(t time.Time) bool {
 	y, m, d := t.In(c.Location()).Date()
-	return c.holidays[civil{y, m, d}]
+	day := civil{y, m, d}
+	return c.holidays[day] || c.public.holidays[day]
+}
+
+// UseHolidays takes the public holidays of a holidays file (over the
+// built-in list) when the calendar asks for them, as ApplyHolidays does
+// for the rules' calendars.
+func (c *Calendar) UseHolidays(h *Holidays) {
+	if c.PublicHolidays && h != nil {
+		c.public = h.over(builtinHolidays().set)
+	}
 }

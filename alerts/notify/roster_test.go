@@ -59,3 +59,12 @@ func TestRoutesAndGroups(t *testing.T) {
 		t.Errorf("major: %v, want all", r)
 	}
 }
+
+// TestRosterPublicHolidays: the rules' built-in public holidays give the
+// holiday duty (National Day 2026).
+func TestRosterPublicHolidays(t *testing.T) {
+	c := mustParse(t, strings.Replace(baseYAML, `calendar: {weekdays: [mon..fri], holidays: ["2026-10-01..2026-10-07"]}`, `calendar: {weekdays: [mon..fri], public_holidays: true}`, 1))
+	if people, why := c.Roster.OnDuty(at(t, "2026-10-05 10:00")); strings.Join(people, ",") != "王主任" {
+		t.Errorf("2026-10-05: %v (%s), want the holiday duty 王主任", people, why)
+	}
+}

@@ -58,6 +58,7 @@ type Config struct {
 	Notify *notify.Config `yaml:"notify"`
 
 	file     *yamlconf.File
+	holidays *rules.Holidays // the holidays file, for the duty roster's calendar too
 	profiles profiles.Set
 	rules    []rules.Rule
 }
@@ -252,6 +253,9 @@ func (c *Config) validate() error {
 			names = append(names, s.Name)
 		}
 		c.Notify.Validate(&errs, "notify", names)
+		if cal := c.Notify.Roster.Calendar; cal != nil {
+			cal.UseHolidays(c.holidays)
+		}
 	}
 	return errs.Err()
 }
@@ -293,6 +297,7 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 			return
 		}
 		rules.ApplyHolidays(c.rules, h)
+		c.holidays = h
 	}
 }
 
