@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
@@ -315,13 +316,7 @@ func TestPublisherRetriesUntilStreamExists(t *testing.T) {
 	p.Enqueue(FromTransition(firingTransition()))
 	// Wait until the publisher has failed at least once, then create
 	// the stream: the queued alarm must arrive.
-	deadline := time.Now().Add(20 * time.Second)
-	for p.Stats().Retries == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no retry seen")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 20*time.Second, "a failed publish retried", func() (bool, string) { return p.Stats().Retries > 0, "" })
 	if err := EnsureStreams(ctx, js, "main", DefaultConfig()); err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,10 @@ package collectors
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -16,9 +16,12 @@ type fakePoller struct {
 	delay     time.Duration // how long a poll takes, ignoring ctx when ignoreCtx
 	hang      bool          // block until ctx ends
 	ignoreCtx bool
+	polls     atomic.Int32
+	closed    atomic.Bool
 }
 
 func (p *fakePoller) Poll(ctx context.Context) (SampleSet, error) {
+	p.polls.Add(1)
 	start := time.Now()
 	switch {
 	case p.hang:
@@ -31,7 +34,7 @@ func (p *fakePoller) Poll(ctx context.Context) (SampleSet, error) {
 	return SampleSet{Device: p.dev, Time: start, Values: []Value{{Name: "temperature_c", Num: 22}}}, nil
 }
 
-func (p *fakePoller) Close() error { return nil }
+func (p *fakePoller) Close() error { p.closed.Store(true); return nil }
 
 type recorder struct {
 	mu      sync.Mutex
@@ -43,6 +46,11 @@ func (r *recorder) sink(s SampleSet) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sets[s.Device.Name] = append(r.sets[s.Device.Name], s)
+}
+func (r *recorder) get(device string) []SampleSet {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]SampleSet(nil), r.sets[device]...)
 }
 func (r *recorder) Polled(*SampleSet, error) {}
 func (r *recorder) Skipped(d Device, n int) {
@@ -137,28 +145,71 @@ func TestPanickingPollerBecomesCommsLost(t *testing.T) {
 	})
 }
 
+// TestSetKeepsUnchangedAndRestartsChanged: a reload with an unchanged
+// device keeps its running loop (its poller, its phase; the poller passed
+// again is closed unused); a changed device stops its old poller and
+// runs the new one on the new interval; a device left out stops.
 func TestSetKeepsUnchangedAndRestartsChanged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &recorder{sets: map[string][]SampleSet{}, skipped: map[string]int{}}
 		s := NewScheduler(rec.sink, 0, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		a := job("a", &fakePoller{}, time.Second, 0)
-		b := job("b", &fakePoller{}, time.Second, 0)
+		pa, pb := &fakePoller{}, &fakePoller{}
+		a, b := job("a", pa, time.Second, 0), job("b", pb, time.Second, 0)
 		s.Set([]Job{a, b})
-		time.Sleep(3 * time.Second)
-		b2 := job("b", &fakePoller{}, 2*time.Second, 0)
-		s.Set([]Job{a, b2})
+		time.Sleep(3500 * time.Millisecond) // polls at 0, 1, 2, 3 s
+
+		pa2, pb2 := &fakePoller{}, &fakePoller{}
+		s.Set([]Job{job("a", pa2, time.Second, 0), job("b", pb2, 2*time.Second, 0)})
 		if n := len(s.Devices()); n != 2 {
 			t.Fatalf("devices = %d, want 2", n)
 		}
-		s.Set([]Job{b2})
+		if !pa2.closed.Load() || pa.closed.Load() {
+			t.Fatalf("unchanged device: old poller closed %v, new one closed %v; want the old kept, the new closed", pa.closed.Load(), pa2.closed.Load())
+		}
+		if !pb.closed.Load() || pb2.closed.Load() {
+			t.Fatalf("changed device: old poller closed %v, new one closed %v; want the old closed, the new running", pb.closed.Load(), pb2.closed.Load())
+		}
+		time.Sleep(4 * time.Second) // until 7.5 s
+
+		// a kept its loop: eight polls by its first poller, one second
+		// apart across the reload.
+		if got := pa.polls.Load(); got != 8 || pa2.polls.Load() != 0 {
+			t.Errorf("a polled %d times by its first poller and %d by the second, want 8 and 0", got, pa2.polls.Load())
+		}
+		checkSpacing(t, rec.get("a"), time.Second)
+		// b restarted: its old poller stopped at the reload, the new one
+		// polls every 2 s.
+		if got := pb.polls.Load(); got != 4 {
+			t.Errorf("b's first poller polled %d times, want 4 (0-3 s)", got)
+		}
+		if got := pb2.polls.Load(); got != 2 {
+			t.Errorf("b's new poller polled %d times in 4 s, want 2 (every 2 s)", got)
+		}
+		bs := rec.get("b")
+		checkSpacing(t, bs[len(bs)-2:], 2*time.Second)
+
+		s.Set([]Job{job("b", &fakePoller{}, 2*time.Second, 0)})
 		if d := s.Devices(); len(d) != 1 || d[0].Name != "b" {
 			t.Fatalf("devices = %v, want only b", d)
 		}
+		if !pa.closed.Load() {
+			t.Error("a left the configuration but its poller is open")
+		}
 		s.Stop()
-		if len(rec.sets["a"]) == 0 {
-			t.Fatal(errors.New("a never polled"))
+		if !pb2.closed.Load() {
+			t.Error("Stop left b's poller open")
 		}
 	})
+}
+
+// checkSpacing fails unless consecutive sets are exactly d apart.
+func checkSpacing(t *testing.T, sets []SampleSet, d time.Duration) {
+	t.Helper()
+	for i := 1; i < len(sets); i++ {
+		if got := sets[i].Time.Sub(sets[i-1].Time); got != d {
+			t.Errorf("%s: poll %d came %v after the previous, want %v", sets[i].Device.Name, i, got, d)
+		}
+	}
 }
 
 func TestOffsetSlots(t *testing.T) {

@@ -4,7 +4,7 @@
 // the person on duty to sign.
 //
 // A Recorder folds every sample set (Observe) and alarm message
-// (ObserveAlarm, or SubscribeAlarms) into the record of its room and day,
+// (ObserveAlarm, or FollowAlarms) into the record of its room and day,
 // in memory and without I/O; Start loads the day's records from the
 // daily key-value bucket so a restart continues the day, and every
 // FlushInterval (and at Stop) changed records are put in the bucket and

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/alerts"
 )
@@ -231,21 +230,31 @@ func (r *Recorder) evict() {
 	}
 }
 
-// SubscribeAlarms folds every alarm message of site (firing, acknowledged
-// by a consumer, resolved) into the records; the caller unsubscribes.
+// FollowAlarms folds every alarm message stored in stream (one site's
+// alarm stream) from now on (firing, acknowledged by a consumer, resolved)
+// into the records, until the caller stops the returned context.
 // Messages that do not decode are logged and skipped.
-func (r *Recorder) SubscribeAlarms(nc *nats.Conn, site string) (*nats.Subscription, error) {
-	subj := alerts.SiteAlarmSubjects(site)
-	sub, err := nc.Subscribe(subj, func(m *nats.Msg) {
-		a, err := alerts.Unmarshal(m.Data)
+//
+// It reads through an ordered JetStream consumer, whose messages arrive
+// on an inbox, not through a subscription to the alarm subjects: nothing
+// in roomwatch listens on those subjects, so a push consumer that a
+// client points at them (to slip a message into the alarm stream) never
+// becomes active.
+func (r *Recorder) FollowAlarms(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.ConsumeContext, error) {
+	c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
+	if err != nil {
+		return nil, fmt.Errorf("daily: follow alarms of %s: %w", stream, err)
+	}
+	cc, err := c.Consume(func(m jetstream.Msg) {
+		a, err := alerts.Unmarshal(m.Data())
 		if err != nil {
-			r.log.Warn("alarm message skipped", "subject", m.Subject, "err", err)
+			r.log.Warn("alarm message skipped", "subject", m.Subject(), "err", err)
 			return
 		}
 		r.ObserveAlarm(a)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("daily: subscribe %s: %w", subj, err)
+		return nil, fmt.Errorf("daily: follow alarms of %s: %w", stream, err)
 	}
-	return sub, nil
+	return cc, nil
 }

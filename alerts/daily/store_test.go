@@ -3,6 +3,7 @@ package daily
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/roomwatch/roomwatch/alerts/natstest"
@@ -107,8 +109,8 @@ func TestPersistAndContinueAfterRestart(t *testing.T) {
 	if rec.Devices["di1"].Polls != 5 || rec.Summary.DoorOpenings != 2 {
 		t.Errorf("polls %d summary %+v", rec.Devices["di1"].Polls, rec.Summary)
 	}
-	for {
-		m, err := sub.NextMsg(10 * time.Second)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		m, err := sub.NextMsg(time.Until(deadline))
 		if err != nil {
 			t.Fatalf("second run's record not published: %v", err)
 		}
@@ -136,41 +138,38 @@ func TestFlushLoopWritesPeriodically(t *testing.T) {
 	if err := r.Start(loopCtx, js, kv, at(0, 9, 0, 0)); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		if err := r.Stop(ctx); err != nil {
-			t.Error(err)
-		}
-	}()
 	r.Observe(set(th1, at(0, 9, 0, 0), num("humidity_pct", "%", 50)))
-	for {
-		if rec, err := Load(ctx, kv, "main", "room1", "2026-11-25"); err == nil {
-			if rec.Devices["th1"].Analog["humidity_pct"].Last != 50 {
-				t.Errorf("stored %+v", rec.Devices["th1"])
-			}
-			time.Sleep(100 * time.Millisecond) // the flush's end
-			mu.Lock()
-			defer mu.Unlock()
-			if strings.Contains(logs.String(), "not written") {
-				t.Errorf("the flush loop complained:\n%s", logs.String())
-			}
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("record never written by the flush loop")
-		case <-time.After(50 * time.Millisecond):
-		}
+	var rec *Record
+	testutil.Eventually(t, 20*time.Second, "the record written by the flush loop", func() (bool, string) {
+		var err error
+		rec, err = Load(ctx, kv, "main", "room1", "2026-11-25")
+		return err == nil, fmt.Sprint(err)
+	})
+	if rec.Devices["th1"].Analog["humidity_pct"].Last != 50 {
+		t.Errorf("stored %+v", rec.Devices["th1"])
+	}
+	// Stop returns once the loop has ended, so any complaint of its
+	// flushes is in the log by then.
+	if err := r.Stop(ctx); err != nil {
+		t.Error(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "not written") {
+		t.Errorf("the flush loop complained:\n%s", logs.String())
 	}
 }
 
-func TestSubscribeAlarms(t *testing.T) {
-	nc, _, _ := setupJS(t)
+func TestFollowAlarms(t *testing.T) {
+	nc, js, _ := setupJS(t)
 	r := newRec(t)
-	sub, err := r.SubscribeAlarms(nc, "main")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cc, err := r.FollowAlarms(ctx, js, alerts.AlarmStreamName(alerts.DefaultConfig().StreamPrefix, "main"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = sub.Unsubscribe() }()
+	defer cc.Stop()
 	a := &alerts.Alarm{Schema: alerts.Schema, V: 1, Fingerprint: "fp", Rule: "smoke", Severity: alerts.Critical,
 		State: alerts.Firing, Site: "main", Room: "room1", StartedAt: at(0, 3, 0, 0), UpdatedAt: at(0, 3, 0, 0)}
 	a.ID = alerts.OccurrenceID(a.Fingerprint, a.StartedAt)
@@ -187,16 +186,10 @@ func TestSubscribeAlarms(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if rec, ok := r.Snapshot("main", "room1", "2026-11-25"); ok && len(rec.Alarms) == 1 && rec.Alarms[0].Rule == "smoke" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("alarm not recorded")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, "the alarm in the day's record", func() (bool, string) {
+		rec, ok := r.Snapshot("main", "room1", "2026-11-25")
+		return ok && len(rec.Alarms) == 1 && rec.Alarms[0].Rule == "smoke", fmt.Sprint(ok)
+	})
 }
 
 // lockedWriter serializes writes to w.

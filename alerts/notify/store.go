@@ -44,7 +44,7 @@ func DeliveryStreamConfig(c alerts.Config) jetstream.StreamConfig {
 
 // EnsureStreams creates, or updates, the notifier's streams and buckets:
 // ROOMWATCH_DELIVERIES, the dead letters, the sent and pending buckets;
-// and the acknowledgement stream when nobody made it yet.
+// and tries the acknowledgement stream when nobody made it yet.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, c alerts.Config) error {
 	c.Defaults()
 	if _, err := js.CreateOrUpdateStream(ctx, DeliveryStreamConfig(c)); err != nil {
@@ -59,9 +59,13 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, c alerts.Config)
 		return fmt.Errorf("dead letter stream %s: %w", DeadLetterStream, err)
 	}
 	if _, err := js.Stream(ctx, alerts.AckStream); errors.Is(err, jetstream.ErrStreamNotFound) {
-		if _, err := js.CreateStream(ctx, c.AckStreamConfig()); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return fmt.Errorf("ack stream %s: %w", alerts.AckStream, err)
-		}
+		// Best effort: where the notifier may not create it (its role's
+		// permissions), the monitor does, and the acknowledgement
+		// consumer waits for it. A refused request is not answered: a
+		// short wait of its own.
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, _ = js.CreateStream(actx, c.AckStreamConfig())
+		cancel()
 	}
 	for _, kv := range []jetstream.KeyValueConfig{
 		{Bucket: SentBucket, Description: "roomwatch notifications claimed and sent, by <alarm>.<step>.<person>.<channel>",

@@ -30,7 +30,7 @@ type alarmPipeline struct {
 	// daily is the day's inspection record per room, fed by every sample
 	// set and by the alarms on the site's subjects.
 	daily *daily.Recorder
-	subs  []*nats.Subscription
+	subs  []jetstream.ConsumeContext
 	// incidents, when configured, opens incidents and runs their clocks.
 	incidents *incident.Tracker
 }
@@ -87,7 +87,7 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 		return p, fmt.Errorf("daily record: %w", err)
 	}
 	for _, s := range cfg.Sites {
-		sub, err := p.daily.SubscribeAlarms(nc, s.Name)
+		sub, err := p.daily.FollowAlarms(pctx, js, alerts.AlarmStreamName(cfg.Alerts.StreamPrefix, s.Name))
 		if err != nil {
 			return p, fmt.Errorf("daily record: alarms of site %s: %w", s.Name, err)
 		}
@@ -196,7 +196,7 @@ func (p *alarmPipeline) Update(cfg *Config) error { return p.engine.Update(cfg.r
 // ends.
 func (p *alarmPipeline) Stop(ctx context.Context) {
 	for _, s := range p.subs {
-		_ = s.Unsubscribe()
+		s.Stop()
 	}
 	if p.incidents != nil {
 		if err := p.incidents.Stop(ctx); err != nil {

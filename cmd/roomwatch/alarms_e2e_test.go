@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 const upsDevice = `- {name: ups1, title: UPS1, profile: rfc1628-ups, url: sim}`
@@ -49,10 +51,11 @@ func newSims(t *testing.T, path string) (*simulators, map[string]string) {
 	return s, urls
 }
 
-// alarmLog reads every message of the site's alarm stream so far.
-func alarmLog(t *testing.T, url string) []*alerts.Alarm {
+// alarmLog reads every message of the site's alarm stream so far, as
+// the patrol screen may.
+func alarmLog(t *testing.T, a *app) []*alerts.Alarm {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleScreen, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +121,15 @@ func firstOnBattery(t *testing.T, lp []byte) (time.Time, bool) {
 func TestMainsLostAlarmWithinOnePoll(t *testing.T) {
 	inf := influxtest.Start(t)
 	path := writeConfig(t, t.TempDir(), inf.URL(), upsDevice)
+	// This test listens on the alarm subjects, which no role may (see
+	// rolePermissions): it runs the embedded server without keys.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), "nats: {", "nats: {auth: none, ", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	a := startTestApp(t, path, nil, nil)
 	defer a.Stop()
 
@@ -211,19 +223,17 @@ func TestRestartWhileFiring(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := startTestApp(t, path, sims, urls)
-	url := a.srv.ClientURL()
-	eventually(t, 15*time.Second, "ups-on-battery firing", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Firing) == 1
+	testutil.Eventually(t, 15*time.Second, "ups-on-battery firing", func() (bool, string) {
+		return count(alarmLog(t, a), "ups-on-battery", alerts.Firing) == 1, ""
 	})
 	a.Stop()
 
 	// Run 2: still on battery. Several polls, nothing new.
 	b := startTestApp(t, path, sims, urls)
-	url = b.srv.ClientURL()
 	polls := b.polled.Load
 	start := polls()
-	eventually(t, 15*time.Second, "five polls after the restart", func() bool { return polls() >= start+5 })
-	if got := alarmLog(t, url); count(got, "ups-on-battery", alerts.Firing) != 1 || len(got) != 1 {
+	testutil.Eventually(t, 15*time.Second, "five polls after the restart", func() (bool, string) { return polls() >= start+5, "" })
+	if got := alarmLog(t, b); count(got, "ups-on-battery", alerts.Firing) != 1 || len(got) != 1 {
 		for _, x := range got {
 			t.Logf("%s %s %s %v", x.Rule, x.State, x.Device, x.Text)
 		}
@@ -236,13 +246,12 @@ func TestRestartWhileFiring(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := startTestApp(t, path, sims, urls)
-	url = c.srv.ClientURL()
-	eventually(t, 15*time.Second, "the resolution after the second restart", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Resolved) == 1
+	testutil.Eventually(t, 15*time.Second, "the resolution after the second restart", func() (bool, string) {
+		return count(alarmLog(t, c), "ups-on-battery", alerts.Resolved) == 1, ""
 	})
 	start = c.polled.Load()
-	eventually(t, 15*time.Second, "five more polls", func() bool { return c.polled.Load() >= start+5 })
-	got := alarmLog(t, url)
+	testutil.Eventually(t, 15*time.Second, "five more polls", func() (bool, string) { return c.polled.Load() >= start+5, "" })
+	got := alarmLog(t, c)
 	c.Stop()
 	if count(got, "ups-on-battery", alerts.Firing) != 1 || count(got, "ups-on-battery", alerts.Resolved) != 1 {
 		t.Fatalf("alarm log = %d firing, %d resolved; want 1 and 1", count(got, "ups-on-battery", alerts.Firing), count(got, "ups-on-battery", alerts.Resolved))

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/notify"
 	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx"
@@ -46,8 +47,10 @@ type app struct {
 	spool  *influx.Spool
 	writer *influx.Writer
 	alarms *alarmPipeline
-	// notifier runs when the configuration has a notify section.
+	// notifier runs when the configuration has a notify section, on a
+	// connection of its own with the notifier's key.
 	notifier *notify.Notifier
+	notifyNC *nats.Conn
 
 	sched   *rwc.Scheduler
 	sims    *simulators
@@ -161,7 +164,7 @@ func (a *app) tick() {
 	defer close(a.done)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	var lastDropped float64
+	var lastDropped uint64
 	self := time.NewTicker(10 * time.Second)
 	defer self.Stop()
 	for {
@@ -172,7 +175,7 @@ func (a *app) tick() {
 			a.alarms.Tick(now)
 		case now := <-self.C:
 			dropped := a.im.Dropped()
-			a.alarms.ObserveSelf(now, a.sites(), dropped-lastDropped)
+			a.alarms.ObserveSelf(now, a.sites(), float64(dropped-lastDropped))
 			lastDropped = dropped
 		}
 	}
@@ -291,6 +294,9 @@ func (a *app) Stop() {
 	if a.notifier != nil {
 		a.notifier.Stop()
 	}
+	if a.notifyNC != nil {
+		a.notifyNC.Close()
+	}
 	if a.alarms != nil {
 		a.alarms.Stop(ctx)
 	}
@@ -306,15 +312,17 @@ func (a *app) Stop() {
 }
 
 // listen starts the HTTP listener: /metrics, /healthz, /debug/pprof/
-// (Go profiles, for the engineer chasing CPU or memory), and /sim/ when
-// simulated devices run.
+// (Go profiles, for the engineer chasing CPU or memory; on loopback or
+// with http.pprof only), and /sim/ when simulated devices run.
 func (a *app) listen() error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if a.cfg.HTTP.servesPprof() {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	if a.sims != nil {
 		mux.Handle("/sim/", http.StripPrefix("/sim", a.sims.Store.Handler()))
 	}
@@ -402,7 +410,20 @@ func (a *app) startNotifier() error {
 	if a.cfg.Notify == nil {
 		return nil
 	}
-	n, err := notify.New(a.cfg.Notify, a.nc, notify.Options{Alerts: a.cfg.Alerts}, a.log)
+	// The acknowledgement stream is the monitor's to make (the notifier's
+	// key may only read it).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, err := a.js.CreateOrUpdateStream(ctx, a.cfg.Alerts.AckStreamConfig())
+	cancel()
+	if err != nil {
+		return fmt.Errorf("ack stream %s: %w", alerts.AckStream, err)
+	}
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleNotifier, a.log)
+	if err != nil {
+		return err
+	}
+	a.notifyNC = nc
+	n, err := notify.New(a.cfg.Notify, nc, notify.Options{Alerts: a.cfg.Alerts}, a.log)
 	if err != nil {
 		return err
 	}

@@ -58,13 +58,13 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // benchValuesPerDevice is the workload's values per device (bench-ups12
@@ -117,27 +117,12 @@ func (s benchSettings) warmup() time.Duration { return max(5*time.Second, 3*s.in
 
 // ---------------------------------------------------------------- peers
 
-// peerMissing fails under CI=true and skips otherwise.
-func peerMissing(b testing.TB, msg string) {
-	b.Helper()
-	if os.Getenv("CI") == "true" {
-		b.Fatal(msg)
-	}
-	b.Skip(msg)
-}
-
 // benchSnmpd starts one net-snmp snmpd listening on n loopback UDP ports
 // (each port one device) serving testdata/bench/snmpd.conf, and returns
 // the device URLs. snmpd is killed at cleanup.
 func benchSnmpd(b *testing.B, n int) []string {
 	b.Helper()
-	bin, err := exec.LookPath("snmpd")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/snmpd"); serr != nil {
-			peerMissing(b, "snmpd (net-snmp) not found on PATH or in /usr/sbin: install snmpd")
-		}
-		bin = "/usr/sbin/snmpd"
-	}
+	bin := testutil.NeedProgram(b, "snmpd", "install the Debian package snmpd")
 	conf, err := filepath.Abs("testdata/bench/snmpd.conf")
 	if err != nil {
 		b.Fatal(err)
@@ -853,10 +838,14 @@ func BenchmarkAlarmLatency(b *testing.B) {
 	for i := range urls {
 		urls[i] = SimURL
 	}
-	cfg, natsAddr := writeMonitorConfig(b, dir, srv.URL(), "rfc1628-ups", urls, st, fmt.Sprintf("rule_files: [%q]\n", rulesFile))
+	cfg, _ := writeMonitorConfig(b, dir, srv.URL(), "rfc1628-ups", urls, st, fmt.Sprintf("rule_files: [%q]\n", rulesFile))
 	_, addr := startBenchMonitor(b, bin, cfg)
 
-	nc, err := nats.Connect("nats://" + natsAddr)
+	mc, err := loadConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc, err := dialNATS(mc.NATS, slog.New(slog.DiscardHandler)) // the screen's key, at natsAddr
 	if err != nil {
 		b.Fatalf("connect to the monitor's NATS: %v", err)
 	}

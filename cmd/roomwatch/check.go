@@ -28,7 +28,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: OK: %d sites, %d rooms, %d devices, %d profiles\n", *path, len(c.Sites), rooms, devices, len(c.profiles))
-	for _, w := range c.warnings(time.Now()) {
+	for _, w := range append(c.warnings(time.Now()), exposureWarnings(c)...) {
 		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
 	}
 	return 0

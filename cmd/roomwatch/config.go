@@ -66,6 +66,9 @@ type Config struct {
 // HTTPConfig is the self-monitoring listener (/metrics, /healthz).
 type HTTPConfig struct {
 	Listen string `yaml:"listen"`
+	// Pprof serves /debug/pprof/ on a listener that is not loopback (on
+	// loopback it is always served). See servesPprof.
+	Pprof bool `yaml:"pprof"`
 }
 
 // LogConfig sets structured logging.

@@ -2,14 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts/incident"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 const incidentsSection = `incidents:
@@ -29,7 +31,7 @@ func TestMainsLostOpensIncident(t *testing.T) {
 	a := startTestApp(t, path, nil, nil)
 	defer a.Stop()
 
-	nc, err := nats.Connect(a.srv.ClientURL())
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleScreen, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +49,13 @@ func TestMainsLostOpensIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	var in *incident.Incident
-	eventually(t, 15*time.Second, "an incident opened", func() bool {
+	testutil.Eventually(t, 15*time.Second, "an incident opened", func() (bool, string) {
 		all, err := store.List(ctx, "test")
 		if err != nil || len(all) == 0 {
-			return false
+			return false, fmt.Sprint(err)
 		}
 		in = all[0]
-		return true
+		return true, ""
 	})
 	if in.Class != "mains-lost" || in.Room != "dc1" || in.RoomTitle["zh"] != "一号机房" {
 		t.Errorf("incident %+v", in)
@@ -68,8 +70,8 @@ func TestMainsLostOpensIncident(t *testing.T) {
 	if err := a.sims.Store.Apply("mains-restore"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "the incident resolved", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the incident resolved", func() (bool, string) {
 		got, err := store.Get(ctx, "test", in.ID)
-		return err == nil && got.ResolvedAt != nil
+		return err == nil && got.ResolvedAt != nil, fmt.Sprint(err)
 	})
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,16 +63,21 @@ type NATSConfig struct {
 	TLSCA   string `yaml:"tls_ca"`
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
-	// Credentials: one of user/password, token, nkey seed file or creds
-	// file. With the embedded server, user/password or token are required
-	// of every client, the monitor included.
-	User      string          `yaml:"user"`
-	Password  yamlconf.Secret `yaml:"password"`
-	Token     yamlconf.Secret `yaml:"token"`
-	NKeyFile  string          `yaml:"nkey_file"`
-	CredsFile string          `yaml:"creds_file"`
+	// Credentials for an external server. The embedded server
+	// authenticates each role with its own key instead (see natsauth.go).
+	NATSCredentials `yaml:",inline"`
+	// Roles gives a role (monitor, screen, notifier) in this process its
+	// own credentials on an external server, so the server can hold each
+	// to its subjects; a role not listed uses the credentials above.
+	Roles map[string]NATSCredentials `yaml:"roles"`
 
 	// Embedded server only.
+	// Auth is "roles" (default: one generated nkey per role, each with
+	// its role's subjects) or "none" (no authentication: loopback only).
+	Auth string `yaml:"auth"`
+	// KeysDir holds the roles' nkey seeds (mode 0600), generated at first
+	// start. Default: nats-keys beside store_dir (<state_dir>/nats-keys).
+	KeysDir string `yaml:"keys_dir"`
 	// Listen is host:port where other processes on this host (notifier,
 	// patrol screen) reach the embedded server. Port 0 picks a free one.
 	Listen string `yaml:"listen"`
@@ -80,6 +87,58 @@ type NATSConfig struct {
 	// power loss can cost of samples. Everything else is fsynced on every
 	// write.
 	SyncInterval time.Duration `yaml:"sync_interval"`
+}
+
+// NATSCredentials are a client's credentials for an external server: one
+// of user/password, token, nkey seed file or creds file.
+type NATSCredentials struct {
+	User      string          `yaml:"user"`
+	Password  yamlconf.Secret `yaml:"password"`
+	Token     yamlconf.Secret `yaml:"token"`
+	NKeyFile  string          `yaml:"nkey_file"`
+	CredsFile string          `yaml:"creds_file"`
+}
+
+// validate records the problems of c under the field path p gives.
+func (c *NATSCredentials) validate(errs *yamlconf.Errors, p func(string) string) {
+	for _, f := range []struct{ field, name string }{{"nkey_file", c.NKeyFile}, {"creds_file", c.CredsFile}} {
+		if f.name != "" {
+			if _, err := os.Stat(f.name); err != nil {
+				errs.Addf(p(f.field), "%v", err)
+			}
+		}
+	}
+	methods := 0
+	for _, set := range []bool{c.User != "" || c.Password != "", c.Token != "", c.NKeyFile != "", c.CredsFile != ""} {
+		if set {
+			methods++
+		}
+	}
+	if methods > 1 {
+		errs.Addf(p("user"), "choose one of user/password, token, nkey_file, creds_file")
+	}
+	if (c.User == "") != (c.Password == "") {
+		errs.Addf(p("password"), "user and password go together")
+	}
+}
+
+// options are the connection options of c (none when c is empty).
+func (c *NATSCredentials) options() ([]nats.Option, error) {
+	switch {
+	case c.User != "":
+		return []nats.Option{nats.UserInfo(c.User, string(c.Password))}, nil
+	case c.Token != "":
+		return []nats.Option{nats.Token(string(c.Token))}, nil
+	case c.CredsFile != "":
+		return []nats.Option{nats.UserCredentials(c.CredsFile)}, nil
+	case c.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(c.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats: nkey_file %s: %w", c.NKeyFile, err)
+		}
+		return []nats.Option{o}, nil
+	}
+	return nil, nil
 }
 
 // defaultNATSConfig returns the defaults to decode a `nats:` block into.
@@ -109,22 +168,20 @@ func (c *NATSConfig) Validate(errs *yamlconf.Errors, path string) {
 	fileExists("tls_ca", c.TLSCA)
 	fileExists("tls_cert", c.TLSCert)
 	fileExists("tls_key", c.TLSKey)
-	fileExists("nkey_file", c.NKeyFile)
-	fileExists("creds_file", c.CredsFile)
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs.Addf(p("tls_cert"), "tls_cert and tls_key go together")
 	}
-	methods := 0
-	for _, set := range []bool{c.User != "" || c.Password != "", c.Token != "", c.NKeyFile != "", c.CredsFile != ""} {
-		if set {
-			methods++
+	c.NATSCredentials.validate(errs, p)
+	for _, role := range slices.Sorted(maps.Keys(c.Roles)) {
+		rc := c.Roles[role]
+		rp := func(f string) string { return p("roles." + role + "." + f) }
+		if !slices.Contains(roles, role) {
+			errs.Addf(p("roles."+role), "unknown role (monitor, screen, notifier)")
 		}
-	}
-	if methods > 1 {
-		errs.Addf(p("user"), "choose one of user/password, token, nkey_file, creds_file")
-	}
-	if (c.User == "") != (c.Password == "") {
-		errs.Addf(p("password"), "user and password go together")
+		if c.Embedded() {
+			errs.Addf(p("roles."+role), "per-role credentials are for an external server (url); the embedded server generates each role's key")
+		}
+		rc.validate(errs, rp)
 	}
 	if !c.Embedded() {
 		for i, u := range splitURLs(c.URL) {
@@ -135,8 +192,11 @@ func (c *NATSConfig) Validate(errs *yamlconf.Errors, path string) {
 		}
 		return
 	}
-	if c.NKeyFile != "" || c.CredsFile != "" {
-		errs.Addf(p("nkey_file"), "nkey_file and creds_file need an external server (url); the embedded server takes user/password or token")
+	if c.hasCredentials() {
+		errs.Addf(p("user"), "user, password, token, nkey_file and creds_file are for an external server (url); the embedded server gives each role its own key in keys_dir (auth: roles)")
+	}
+	if a := c.authMode(); a != authRoles && a != authNone {
+		errs.Addf(p("auth"), "%q is not roles or none", a)
 	}
 	if c.TLSCA != "" && c.TLSCert == "" {
 		errs.Addf(p("tls_ca"), "the embedded server needs tls_cert and tls_key to serve TLS")
@@ -188,38 +248,63 @@ func listenAddr(s string) (hostPort, error) {
 // process, or connects to the external servers. The server is nil when
 // external. Stop with stopNATS.
 func startNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, *nats.Conn, error) {
-	log = log.With("component", "nats")
-	opts, err := clientOptions(cfg, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !cfg.Embedded() {
-		nc, err := nats.Connect(strings.Join(splitURLs(cfg.URL), ","), opts...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("nats: connect %s: %w", redactURLs(cfg.URL), err)
+	var srv *server.Server
+	if cfg.Embedded() {
+		var err error
+		if srv, err = newEmbeddedNATS(cfg, log.With("component", "nats")); err != nil {
+			return nil, nil, err
 		}
-		log.Info("nats: connected", "server", nc.ConnectedUrlRedacted())
-		return nil, nc, nil
 	}
-	srv, err := newEmbeddedNATS(cfg, log)
+	nc, err := connectRole(cfg, srv, roleMonitor, log)
 	if err != nil {
+		if srv != nil {
+			srv.Shutdown()
+			srv.WaitForShutdown()
+		}
 		return nil, nil, err
 	}
-	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv))...)
-	if err != nil {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-		return nil, nil, fmt.Errorf("nats: connect to embedded server: %w", err)
+	if srv == nil {
+		log.Info("nats: connected", "server", nc.ConnectedUrlRedacted())
 	}
 	return srv, nc, nil
 }
 
+// connectRole opens another connection for role (a notifier or screen in
+// the monitor's process): to the embedded server srv in process with the
+// role's key, or to the external servers with the configured
+// credentials.
+func connectRole(cfg NATSConfig, srv *server.Server, role string, log *slog.Logger) (*nats.Conn, error) {
+	log = log.With("component", "nats", "role", role)
+	opts, err := clientOptions(cfg, role, log)
+	if err != nil {
+		return nil, err
+	}
+	if srv == nil {
+		nc, err := nats.Connect(strings.Join(splitURLs(cfg.URL), ","), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("nats: %s: connect %s: %w", role, redactURLs(cfg.URL), err)
+		}
+		return nc, nil
+	}
+	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv))...)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %s: connect to embedded server: %w", role, err)
+	}
+	return nc, nil
+}
+
 // dialNATS connects a client (a subcommand such as `roomwatch alarms`) to
 // the configured external servers, or to the running monitor's embedded
-// server at its listen address; extra options (a long-running role's
-// reconnects) come last.
-func dialNATS(cfg NATSConfig, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
-	opts, err := clientOptions(cfg, log)
+// server at its listen address, with the screen's (an operator's) key
+// from the state directory.
+func dialNATS(cfg NATSConfig, log *slog.Logger) (*nats.Conn, error) {
+	return dialAs(cfg, roleScreen, log)
+}
+
+// dialAs is dialNATS for role (`roomwatch notify`: the notifier's key);
+// extra options (a long-running role's reconnects) come last.
+func dialAs(cfg NATSConfig, role string, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
+	opts, err := clientOptions(cfg, role, log)
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +334,12 @@ func dialNATS(cfg NATSConfig, log *slog.Logger, extra ...nats.Option) (*nats.Con
 	return nc, nil
 }
 
-// clientOptions are the connection options of cfg: credentials, TLS for
-// external servers, reconnects and logging.
-func clientOptions(cfg NATSConfig, log *slog.Logger) ([]nats.Option, error) {
+// clientOptions are the connection options of cfg for role: credentials
+// (the role's key on the embedded server), TLS for external servers,
+// reconnects and logging.
+func clientOptions(cfg NATSConfig, role string, log *slog.Logger) ([]nats.Option, error) {
 	opts := []nats.Option{
-		nats.Name("roomwatch"),
+		nats.Name("roomwatch " + role),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(2 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -270,18 +356,20 @@ func clientOptions(cfg NATSConfig, log *slog.Logger) ([]nats.Option, error) {
 			log.Error("nats: async error", "subject", subj, "err", err)
 		}),
 	}
-	switch {
-	case cfg.User != "":
-		opts = append(opts, nats.UserInfo(cfg.User, string(cfg.Password)))
-	case cfg.Token != "":
-		opts = append(opts, nats.Token(string(cfg.Token)))
-	case cfg.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
-	case cfg.NKeyFile != "":
-		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("nats: nkey_file %s: %w", cfg.NKeyFile, err)
-		}
+	creds := cfg.NATSCredentials
+	if rc, ok := cfg.Roles[role]; ok && !cfg.Embedded() {
+		creds = rc
+	}
+	co, err := creds.options()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, co...)
+	o, err := roleAuth(cfg, role)
+	if err != nil {
+		return nil, err
+	}
+	if o != nil {
 		opts = append(opts, o)
 	}
 
@@ -328,11 +416,12 @@ func newEmbeddedNATS(cfg NATSConfig, log *slog.Logger) (*server.Server, error) {
 		NoLog:        false,
 		MaxPayload:   8 << 20,
 	}
-	switch {
-	case cfg.User != "":
-		o.Username, o.Password = cfg.User, string(cfg.Password)
-	case cfg.Token != "":
-		o.Authorization = string(cfg.Token)
+	if cfg.authMode() == authRoles {
+		users, err := ensureRoleKeys(cfg)
+		if err != nil {
+			return nil, err
+		}
+		o.Nkeys = users
 	}
 	if cfg.TLSCert != "" {
 		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CaFile: cfg.TLSCA})

@@ -22,7 +22,6 @@ func TestEmbeddedNATS(t *testing.T) {
 	cfg := defaultNATSConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.StoreDir = filepath.Join(t.TempDir(), "js")
-	cfg.Token = "s3cret"
 	srv, nc, err := startNATS(cfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -63,18 +62,23 @@ func TestEmbeddedNATS(t *testing.T) {
 		t.Fatalf("spool stream: %+v, %v", info, err)
 	}
 
-	// Other processes reach it on the listen address, with the token only.
+	// Other processes reach it on the listen address, with a role's key
+	// only.
 	url := srv.ClientURL()
 	if !strings.HasPrefix(url, "nats://127.0.0.1:") {
 		t.Errorf("client URL %s is not on loopback", url)
 	}
 	if c, err := nats.Connect(url); err == nil {
 		c.Close()
-		t.Error("connected without the token")
+		t.Error("connected without a key")
 	}
-	c, err := nats.Connect(url, nats.Token("s3cret"))
+	key, err := nats.NkeyOptionFromSeed(cfg.roleSeedFile(roleNotifier))
 	if err != nil {
-		t.Fatalf("connect with token: %v", err)
+		t.Fatal(err)
+	}
+	c, err := nats.Connect(url, key)
+	if err != nil {
+		t.Fatalf("connect with the notifier's key: %v", err)
 	}
 	c.Close()
 }
@@ -164,7 +168,20 @@ func TestNATSConfigValidate(t *testing.T) {
 		{"user without password", func(c *NATSConfig) { c.User = "u" }, "nats.password: user and password go together"},
 		{"cert without key", func(c *NATSConfig) { c.TLSCert = "/dev/null" }, "tls_cert and tls_key go together"},
 		{"missing file", func(c *NATSConfig) { c.URL = "nats://x:4222"; c.CredsFile = "/nonexistent/x.creds" }, "nats.creds_file:"},
-		{"creds with embedded", func(c *NATSConfig) { c.CredsFile = "/dev/null" }, "need an external server"},
+		{"creds with embedded", func(c *NATSConfig) { c.CredsFile = "/dev/null" }, "are for an external server"},
+		{"token with embedded", func(c *NATSConfig) { c.Token = "t" }, "nats.user: user, password, token"},
+		{"role credentials with embedded", func(c *NATSConfig) {
+			c.Roles = map[string]NATSCredentials{roleScreen: {User: "s", Password: "p"}}
+		}, "nats.roles.screen: per-role credentials are for an external server"},
+		{"unknown role", func(c *NATSConfig) {
+			c.URL = "nats://x:4222"
+			c.Roles = map[string]NATSCredentials{"admin": {Token: "t"}}
+		}, "nats.roles.admin: unknown role"},
+		{"role user without password", func(c *NATSConfig) {
+			c.URL = "nats://x:4222"
+			c.Roles = map[string]NATSCredentials{roleNotifier: {User: "n"}}
+		}, "nats.roles.notifier.password: user and password go together"},
+		{"unknown auth", func(c *NATSConfig) { c.Auth = "token" }, `nats.auth: "token" is not roles or none`},
 		{"bad listen", func(c *NATSConfig) { c.Listen = "localhost" }, "nats.listen:"},
 		{"no store", func(c *NATSConfig) { c.StoreDir = "" }, "nats.store_dir: required"},
 		{"lax sync", func(c *NATSConfig) { c.SyncInterval = 5 * time.Minute }, "nats.sync_interval:"},

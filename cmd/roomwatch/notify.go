@@ -43,7 +43,7 @@ func runNotify(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	nc, err := dialNATS(cfg.NATS, log, nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	nc, err := dialAs(cfg.NATS, roleNotifier, log, nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
 	if err != nil {
 		fmt.Fprintln(stderr, "roomwatch notify:", err)
 		return 1

@@ -2,23 +2,24 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // activeAlarms returns the active alarms of the state bucket, as
 // `roomwatch alarms` lists them.
-func activeAlarms(t *testing.T, url string) []*alerts.Alarm {
+func activeAlarms(t *testing.T, a *app) []*alerts.Alarm {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleScreen, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,11 +50,10 @@ func TestRemovedDeviceAlarmResolvesAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := startTestApp(t, path, sims, urls)
-	url := a.srv.ClientURL()
-	eventually(t, 15*time.Second, "ups-on-battery firing", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Firing) == 1
+	testutil.Eventually(t, 15*time.Second, "ups-on-battery firing", func() (bool, string) {
+		return count(alarmLog(t, a), "ups-on-battery", alerts.Firing) == 1, ""
 	})
-	eventually(t, 15*time.Second, "the firing alarm listed", func() bool { return len(activeAlarms(t, url)) == 1 })
+	testutil.Eventually(t, 15*time.Second, "the firing alarm listed", func() (bool, string) { return len(activeAlarms(t, a)) == 1, "" })
 	a.Stop()
 
 	// ups1 is taken out of the configuration; ups2 is new.
@@ -62,22 +62,21 @@ func TestRemovedDeviceAlarmResolvesAtStart(t *testing.T) {
 	defer sims2.Stop()
 	b := startTestApp(t, path, sims2, urls2)
 	defer b.Stop()
-	url = b.srv.ClientURL()
-	eventually(t, 15*time.Second, "ups1's alarm resolved", func() bool {
-		for _, x := range alarmLog(t, url) {
+	testutil.Eventually(t, 15*time.Second, "ups1's alarm resolved", func() (bool, string) {
+		for _, x := range alarmLog(t, b) {
 			if x.Rule == "ups-on-battery" && x.State == alerts.Resolved && x.Device == "ups1" {
-				return true
+				return true, ""
 			}
 		}
-		return false
+		return false, ""
 	})
-	eventually(t, 15*time.Second, "ups1's alarm no longer listed", func() bool {
-		for _, x := range activeAlarms(t, url) {
+	testutil.Eventually(t, 15*time.Second, "ups1's alarm no longer listed", func() (bool, string) {
+		for _, x := range activeAlarms(t, b) {
 			if x.Device == "ups1" {
-				return false
+				return false, ""
 			}
 		}
-		return true
+		return true, ""
 	})
 }
 
@@ -93,11 +92,10 @@ func TestRemovedSiteAlarmResolvesAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := startTestApp(t, path, sims, urls)
-	url := a.srv.ClientURL()
-	eventually(t, 15*time.Second, "the firing alarm listed", func() bool { return len(activeAlarms(t, url)) == 1 })
+	testutil.Eventually(t, 15*time.Second, "the firing alarm listed", func() (bool, string) { return len(activeAlarms(t, a)) == 1, "" })
 	// Its stream is gone too (an operator removed it with the site): the
 	// resolution must still be recorded, not wait for a stream forever.
-	deleteAlarmStream(t, url, "test")
+	deleteAlarmStream(t, a, "test")
 	a.Stop()
 
 	// The site "test" becomes "annex".
@@ -116,24 +114,23 @@ func TestRemovedSiteAlarmResolvesAtStart(t *testing.T) {
 	defer sims2.Stop()
 	b := startTestApp(t, path, sims2, urls2)
 	defer b.Stop()
-	url = b.srv.ClientURL()
-	eventually(t, 15*time.Second, "the old site's alarm resolved", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Resolved) == 1
+	testutil.Eventually(t, 15*time.Second, "the old site's alarm resolved", func() (bool, string) {
+		return count(alarmLog(t, b), "ups-on-battery", alerts.Resolved) == 1, ""
 	})
-	eventually(t, 15*time.Second, "the old site's alarm no longer listed", func() bool {
-		for _, x := range activeAlarms(t, url) {
+	testutil.Eventually(t, 15*time.Second, "the old site's alarm no longer listed", func() (bool, string) {
+		for _, x := range activeAlarms(t, b) {
 			if x.Site == "test" {
-				return false
+				return false, ""
 			}
 		}
-		return true
+		return true, ""
 	})
 }
 
 // deleteAlarmStream deletes the alarm stream of site.
-func deleteAlarmStream(t *testing.T, url, site string) {
+func deleteAlarmStream(t *testing.T, a *app, site string) {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleMonitor, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 func deviceNames(a *app) []string {
@@ -63,7 +64,7 @@ func TestReloadAddsAndRemovesDevices(t *testing.T) {
 		res, err := inf.Query(`SELECT count("reachable") FROM "roomwatch_poll" WHERE "device" = '` + dev + `' AND "reachable" = true`)
 		return err == nil && len(res) > 0 && len(res[0].Series) > 0
 	}
-	eventually(t, 20*time.Second, "ups1's samples in InfluxDB", func() bool { return seen("ups1") })
+	testutil.Eventually(t, 20*time.Second, "ups1's samples in InfluxDB", func() (bool, string) { return seen("ups1"), "" })
 
 	// A broken file is rejected and the running configuration stays.
 	if err := os.WriteFile(path, []byte("sites:\n  - name: test\n    rooms: [{name: dc1, devices: [{name: x, profile: nope, url: sim}]}]\n"), 0o600); err != nil {
@@ -85,13 +86,13 @@ func TestReloadAddsAndRemovesDevices(t *testing.T) {
 		t.Fatalf("after removing th1, devices = %v", got)
 	}
 	// Self-monitoring: healthy, and the metrics a dashboard needs.
-	eventually(t, 10*time.Second, "/healthz 200", func() bool {
+	testutil.Eventually(t, 10*time.Second, "/healthz 200", func() (bool, string) {
 		resp, err := http.Get("http://" + a.Addr() + "/healthz")
 		if err != nil {
-			return false
+			return false, err.Error()
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return resp.StatusCode == http.StatusOK, resp.Status
 	})
 	resp, err := http.Get("http://" + a.Addr() + "/metrics")
 	if err != nil {

@@ -17,10 +17,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim"
-	"github.com/roomwatch/roomwatch/collectors/modbus"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
-	"github.com/roomwatch/roomwatch/collectors/snmp"
+	"github.com/roomwatch/roomwatch/collectors/sim/modbussim"
+	"github.com/roomwatch/roomwatch/collectors/sim/snmpsim"
 )
 
 // simDevice is one device to simulate.
@@ -34,8 +34,8 @@ type simDevice struct {
 // TCP listener per device, all fed by one sim.Store.
 type simulators struct {
 	Store  *sim.Store
-	mb     *modbus.Simulator
-	agent  *snmp.Agent
+	mb     *modbussim.Simulator
+	agent  *snmpsim.Agent
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	conns  []net.PacketConn
@@ -46,8 +46,8 @@ type simulators struct {
 func startSimulators(devs []simDevice, host string, log *slog.Logger) (*simulators, map[string]string, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &simulators{Store: sim.NewStore(), cancel: cancel}
-	s.mb = modbus.NewSimulator(s.Store, log.With("sim", "modbus"))
-	s.agent = snmp.NewAgent(s.Store, log.With("sim", "snmp"))
+	s.mb = modbussim.NewSimulator(s.Store, log.With("sim", "modbus"))
+	s.agent = snmpsim.NewAgent(s.Store, log.With("sim", "snmp"))
 	urls := map[string]string{}
 	for _, d := range devs {
 		if err := s.Store.Add(d.ID, d.Profile, d.Invert...); err != nil {

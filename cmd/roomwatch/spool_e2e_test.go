@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // buildBinary builds roomwatch once per test into a temp dir.
@@ -146,17 +147,18 @@ func TestNoSampleLostAcrossOutageAndKill(t *testing.T) {
 	const interval = 200 * time.Millisecond
 
 	m := startMonitor(t, bin, config, logFile)
-	eventually(t, 20*time.Second, "first points in InfluxDB", func() bool { return len(pollTimes(t, inf, "th1")) >= 5 })
+	testutil.Eventually(t, 20*time.Second, "first points in InfluxDB", func() (bool, string) { return len(pollTimes(t, inf, "th1")) >= 5, "" })
 
+	published0, _ := m.metric(t, "roomwatch_spool_published_total")
 	inf.Stop()
 	outage := time.Now()
-	time.Sleep(3 * time.Second)
-	if n, _ := m.metric(t, "roomwatch_spool_messages"); n == 0 {
-		eventually(t, 10*time.Second, "samples waiting in the spool", func() bool {
-			n, _ := m.metric(t, "roomwatch_spool_messages")
-			return n > 0
-		})
-	}
+	// The outage lasts until ten more spool messages (a poll burst each)
+	// are waiting for InfluxDB.
+	testutil.Eventually(t, 20*time.Second, "samples of the outage waiting in the spool", func() (bool, string) {
+		published, _ := m.metric(t, "roomwatch_spool_published_total")
+		waiting, _ := m.metric(t, "roomwatch_spool_messages")
+		return published >= published0+10 && waiting > 0, fmt.Sprintf("%v published, %v waiting", published-published0, waiting)
+	})
 	if err := m.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -164,14 +166,18 @@ func TestNoSampleLostAcrossOutageAndKill(t *testing.T) {
 	killed := time.Now()
 
 	m2 := startMonitor(t, bin, config, logFile)
-	time.Sleep(2 * time.Second)
+	// The restarted monitor spools while InfluxDB is still down.
+	testutil.Eventually(t, 20*time.Second, "the restarted monitor's samples in the spool", func() (bool, string) {
+		published, _ := m2.metric(t, "roomwatch_spool_published_total")
+		return published >= 5, fmt.Sprint(published, " published")
+	})
 	inf.Start()
-	eventually(t, 60*time.Second, "the spool to drain", func() bool {
+	testutil.Eventually(t, 60*time.Second, "the spool to drain", func() (bool, string) {
 		// The backlog is gone when the oldest sample waiting is a
 		// fresh one and the newest point in InfluxDB is recent.
 		age, ok := m2.metric(t, "roomwatch_spool_oldest_age_seconds")
 		times := pollTimes(t, inf, "th1")
-		return ok && age < 2 && len(times) > 0 && times[len(times)-1].After(time.Now().Add(-2*time.Second))
+		return ok && age < 2 && len(times) > 0 && times[len(times)-1].After(time.Now().Add(-2*time.Second)), fmt.Sprintf("oldest waiting %.1fs", age)
 	})
 	if err := m2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // The benchmark workload of the collectors: 200 devices x 12 values.
@@ -52,10 +53,15 @@ func peakRSS(tb testing.TB) float64 {
 // publishWorkload feeds n UPS samples (benchDevices devices, one second apart per
 // device) starting at sample number from, keeping the in-memory queue
 // under half full as a real collector rate would.
-func publishWorkload(p *pipeline, from, n int) {
+func publishWorkload(b *testing.B, p *pipeline, from, n int) {
 	for i := from; i < from+n; i++ {
 		if i%256 == 0 {
-			for value(p.m.queued) > float64(DefaultQueue/2) {
+			// Not testutil.Eventually: its 10 ms step would slow the
+			// workload down.
+			for deadline := time.Now().Add(time.Minute); value(p.m.queued) > float64(DefaultQueue/2); {
+				if time.Now().After(deadline) {
+					b.Fatalf("the spool's queue stayed over half full for a minute")
+				}
 				time.Sleep(time.Millisecond)
 			}
 		}
@@ -85,16 +91,16 @@ func BenchmarkPipeline(b *testing.B) {
 	srv := influxtest.Start(b)
 	p := startPipeline(b, benchConfig(srv))
 	// Warm up: create the shards and series.
-	publishWorkload(p, 0, benchDevices)
-	waitFor(b, "warm-up", func() (bool, string) { return p.written() == benchDevices, fmt.Sprint(p.written()) })
+	publishWorkload(b, p, 0, benchDevices)
+	testutil.Eventually(b, time.Minute, "warm-up", func() (bool, string) { return p.written() == benchDevices, fmt.Sprint(p.written()) })
 
 	cpu0, icpu0 := cpuTime(b, 0), cpuTime(b, srv.Pid())
 	b.ResetTimer()
 	start := time.Now()
-	publishWorkload(p, benchDevices, b.N)
-	for p.written() < benchDevices+b.N {
-		time.Sleep(time.Millisecond)
-	}
+	publishWorkload(b, p, benchDevices, b.N)
+	testutil.Eventually(b, 10*time.Minute, "every sample written", func() (bool, string) {
+		return p.written() == benchDevices+b.N, fmt.Sprint(p.written())
+	})
 	el := time.Since(start)
 	b.StopTimer()
 	values := float64(b.N * 12)
@@ -124,15 +130,13 @@ func BenchmarkDrain(b *testing.B) {
 		srv := influxtest.Start(b)
 		p := startPipeline(b, benchConfig(srv))
 		srv.Stop()
-		publishWorkload(p, 0, n)
-		waitFor(b, "backlog in the spool", func() (bool, string) { return p.published() == n, fmt.Sprint(p.published()) })
+		publishWorkload(b, p, 0, n)
+		testutil.Eventually(b, time.Minute, "backlog in the spool", func() (bool, string) { return p.published() == n, fmt.Sprint(p.published()) })
 		b.StartTimer()
 		start := time.Now()
 		cpu0 := cpuTime(b, 0)
 		srv.Start()
-		for p.written() < n {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testutil.Eventually(b, 20*time.Minute, "the backlog written", func() (bool, string) { return p.written() >= n, fmt.Sprint(p.written()) })
 		el := time.Since(start)
 		b.ReportMetric(el.Seconds(), "drain-s")
 		b.ReportMetric(float64(n*12)/el.Seconds(), "values/s")

@@ -121,22 +121,6 @@ func upsSet(dev int, at time.Time) collectors.SampleSet {
 	return s
 }
 
-// waitFor polls cond until it holds or 60 s pass.
-func waitFor(t testing.TB, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s (%s)", what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func count(t testing.TB, srv *influxtest.Server, meas, field string) int64 {
 	t.Helper()
 	n, err := srv.Count(meas, field)
@@ -204,5 +188,5 @@ func value(c prometheus.Metric) float64 {
 func (p *pipeline) published() int { return int(value(p.m.published)) }
 func (p *pipeline) written() int   { return int(value(p.m.written)) }
 func (p *pipeline) dropped(reason string) int {
-	return int(value(p.m.dropped.WithLabelValues(reason)))
+	return int(p.m.drops.Of(reason))
 }

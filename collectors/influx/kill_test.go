@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 const kill9Env = "ROOMWATCH_TEST_KILL9_STORE"
@@ -60,15 +63,51 @@ func kill9Child(dir string) error {
 	for i := range n {
 		sp.Publish(envSet("th-1", i))
 	}
-	for value(m.published) < n {
+	for deadline := time.Now().Add(time.Minute); value(m.published) < n; {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%v of %d samples acknowledged after a minute", value(m.published), n)
+		}
 		time.Sleep(time.Millisecond)
 	}
-	// Give the async flusher its few milliseconds (see NATSConfig).
-	time.Sleep(50 * time.Millisecond)
+	// The spool persists asynchronously: an acknowledged message may wait
+	// a few milliseconds for the flusher (see NATSConfig). Wait until the
+	// stream's message blocks on disk hold every byte it accounts for.
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	st, err := js.Stream(context.Background(), DefaultStream)
+	if err != nil {
+		return err
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		return err
+	}
+	blocks := filepath.Join(dir, "jetstream", "$G", "streams", DefaultStream, "msgs", "*.blk")
+	for deadline := time.Now().Add(time.Minute); ; {
+		files, _ := filepath.Glob(blocks)
+		var onDisk int64
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil {
+				onDisk += fi.Size()
+			}
+		}
+		if onDisk >= int64(info.State.Bytes) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of the stream's %d bytes on disk after a minute (%s)", onDisk, info.State.Bytes, blocks)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	fmt.Printf("ACKED %d\n", n)
 	for i := n; ; i++ { // still polling when the kill comes
 		sp.Publish(envSet("th-1", i))
-		time.Sleep(100 * time.Microsecond)
+		if i == n+100 {
+			fmt.Println("PUBLISHING")
+		}
+		time.Sleep(100 * time.Microsecond) // a busy site's poll rate
 	}
 }
 
@@ -93,10 +132,11 @@ func TestKill9(t *testing.T) {
 	for sc.Scan() {
 		if n, ok := strings.CutPrefix(sc.Text(), "ACKED "); ok {
 			acked, _ = strconv.Atoi(n)
+		}
+		if sc.Text() == "PUBLISHING" { // kill it while it publishes
 			break
 		}
 	}
-	time.Sleep(20 * time.Millisecond) // kill it while it publishes
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	if acked == 0 {
@@ -120,7 +160,7 @@ func TestKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	waitFor(t, "the spool drained", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "the spool drained", func() (bool, string) {
 		return value(m.depthMsgs) == 0 && value(m.written) > 0, fmt.Sprint(value(m.depthMsgs))
 	})
 	res, err := srv.Query(fmt.Sprintf(`SELECT COUNT(temperature_c) FROM roomwatch_env WHERE time < %d`,

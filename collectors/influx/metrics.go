@@ -8,7 +8,7 @@ type Metrics struct {
 	queued        prometheus.Gauge
 	published     prometheus.Counter
 	publishErrors prometheus.Counter
-	dropped       *prometheus.CounterVec
+	drops         *Drops
 	depthMsgs     prometheus.Gauge
 	depthBytes    prometheus.Gauge
 	maxBytes      prometheus.Gauge
@@ -19,22 +19,6 @@ type Metrics struct {
 	writtenLines  prometheus.Counter
 	rejected      prometheus.Counter
 }
-
-// Reasons a sample is dropped, the "reason" label of
-// roomwatch_spool_dropped_messages_total.
-const (
-	// DropSpoolFull: the spool reached max_bytes or max_age and
-	// discarded its oldest messages before InfluxDB accepted them.
-	DropSpoolFull = "spool_full"
-	// DropQueueFull: the in-memory queue in front of the spool overflowed
-	// (NATS too slow or unreachable) and its oldest batch was discarded.
-	DropQueueFull = "queue_full"
-	// DropUndecodable: a spool message not in the spool's format.
-	DropUndecodable = "undecodable"
-)
-
-// dropReasons are the values of the "reason" label.
-var dropReasons = []string{DropSpoolFull, DropQueueFull, DropUndecodable}
 
 // NewMetrics creates the metrics and registers them on reg (nil: not
 // registered, for tests).
@@ -52,10 +36,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "roomwatch_spool_publish_errors_total",
 			Help: "Publishes to the spool stream that failed and were queued again.",
 		}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "roomwatch_spool_dropped_messages_total",
-			Help: "Spool messages (each a batch of sample sets) lost before InfluxDB accepted them, by reason (spool_full, queue_full, undecodable).",
-		}, []string{"reason"}),
+		drops: newDrops(),
 		depthMsgs: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "roomwatch_spool_messages",
 			Help: "Spool messages (each a batch of sample sets) not yet accepted by InfluxDB.",
@@ -94,15 +75,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Line protocol lines InfluxDB rejected as malformed (HTTP 400/422); logged and dropped.",
 		}),
 	}
-	for _, r := range dropReasons {
-		m.dropped.WithLabelValues(r)
-	}
 	for _, k := range []string{"transient", "rejected"} {
 		m.writeFailures.WithLabelValues(k)
 	}
 	if reg != nil {
-		reg.MustRegister(m.queued, m.published, m.publishErrors, m.dropped, m.depthMsgs, m.depthBytes,
+		reg.MustRegister(m.queued, m.published, m.publishErrors, m.drops.metric, m.depthMsgs, m.depthBytes,
 			m.maxBytes, m.oldestAge, m.writeLatency, m.writeFailures, m.written, m.writtenLines, m.rejected)
 	}
 	return m
 }
+
+// Dropped is how many spool messages were lost so far, all reasons
+// together; the monitor turns its increase into the spool-dropping alarm.
+func (m *Metrics) Dropped() uint64 { return m.drops.Total() }

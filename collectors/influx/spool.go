@@ -222,7 +222,7 @@ func (s *Spool) trim() {
 		s.sets -= s.sealed[0].sets
 		s.sealed[0] = spoolMsg{}
 		s.sealed = s.sealed[1:]
-		s.m.dropped.WithLabelValues(DropQueueFull).Inc()
+		s.m.drops.add(DropQueueFull, 1)
 		if time.Since(s.dropLog) > 10*time.Second {
 			s.dropLog = time.Now()
 			s.log.Error("spool: in-memory queue full, dropping the oldest samples: NATS is not accepting them",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // NATS gone: Publish never blocks, the queue keeps the newest samples,
@@ -27,7 +28,7 @@ func TestSpoolQueueOverflow(t *testing.T) {
 	}
 	sp.Start()
 	sp.Publish(envSet("th-1", 0))
-	waitFor(t, "first sample stored", func() (bool, string) { return value(m.published) == 1, "" })
+	testutil.Eventually(t, time.Minute, "first sample stored", func() (bool, string) { return value(m.published) == 1, "" })
 	if err := sp.Healthy(); err != nil {
 		t.Errorf("Healthy: %v", err)
 	}
@@ -45,11 +46,11 @@ func TestSpoolQueueOverflow(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Publish blocked")
 	}
-	waitFor(t, "overflow counted", func() (bool, string) {
-		d := value(m.dropped.WithLabelValues(DropQueueFull))
+	testutil.Eventually(t, time.Minute, "overflow counted", func() (bool, string) {
+		d := m.drops.Of(DropQueueFull)
 		return d == 15, fmt.Sprint(d)
 	})
-	waitFor(t, "Healthy to report the closed connection", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "Healthy to report the closed connection", func() (bool, string) {
 		return sp.Healthy() != nil, "healthy"
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

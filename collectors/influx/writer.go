@@ -13,7 +13,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -48,21 +47,11 @@ type Writer struct {
 	cons   jetstream.Consumer
 	cur    *batch // the batch being written (run goroutine only)
 
-	// Drop accounting. In a work-queue stream a message leaves by an ack
-	// (or term) or by the limits; so what left the stream since Start
-	// (LastSeq - Msgs - base) minus what this writer acknowledged
-	// (acked, counted once the server confirmed the batch's acks) is what
-	// the limits dropped before InfluxDB had it. A held batch that the
-	// limits removed and that is written anyway is rightly not a drop.
-	acked    atomic.Uint64
-	mu       sync.Mutex
-	base     uint64 // messages gone from the stream before Start
-	counted  uint64 // drops already counted
-	lastCand uint64 // drops seen by the previous observation
-	held     map[uint64]struct{}
-	dropLog  time.Time
-	dropWait uint64 // drops counted since the last log line
+	limits   limitDrops // what the stream's limits dropped (drops.go)
+	dropLog  time.Time  // monitor goroutine only
+	dropWait uint64     // drops counted since the last log line
 
+	mu                  sync.Mutex
 	rejWindow           time.Time
 	rejShown, rejHidden int
 
@@ -160,11 +149,7 @@ func (w *Writer) Start(ctx context.Context) error {
 		return fmt.Errorf("influx writer: stream %s: info: %w", w.cfg.Spool.Stream, err)
 	}
 	w.stream, w.cons = st, cons
-	w.mu.Lock()
-	w.base, w.counted, w.lastCand = si.State.LastSeq-si.State.Msgs, 0, 0
-	w.held = make(map[uint64]struct{})
-	w.mu.Unlock()
-	w.acked.Store(0)
+	w.limits.reset(si)
 	w.m.maxBytes.Set(float64(si.Config.MaxBytes))
 	w.observe(si, time.Now())
 
@@ -252,7 +237,7 @@ func (w *Writer) nakRest(b *batch) {
 			_ = it.msg.Nak()
 		}
 	}
-	w.release(b.items)
+	w.limits.release(b.items)
 }
 
 // fetchLoop fetches and encodes batches into free buffers and hands them
@@ -293,7 +278,7 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 				it := item{msg: msg}
 				if meta, err := msg.Metadata(); err == nil {
 					it.seq = meta.Sequence.Stream
-					w.hold(it.seq)
+					w.limits.hold(it.seq)
 				}
 				b.items = append(b.items, it)
 			}
@@ -353,11 +338,11 @@ func (w *Writer) encode(buf []byte, items []item) ([]byte, []item) {
 		if f := h.Get(HeaderFormat); f != FormatLineProtocol {
 			w.log.Error("influx writer: spool message of an unknown format, dropped",
 				"subject", msg.Subject(), "format", f, "bytes", len(msg.Data()))
-			w.m.dropped.WithLabelValues(DropUndecodable).Inc()
+			w.m.drops.add(DropUndecodable, 1)
 			if msg.Term() == nil {
-				w.acked.Add(1) // a term removes it like an ack
+				w.limits.acknowledged(1) // a term removes it like an ack
 			}
-			w.release([]item{it})
+			w.limits.release([]item{it})
 			continue
 		}
 		it.start = len(buf)
@@ -627,60 +612,24 @@ func (w *Writer) ack(items []item) {
 		w.log.Warn("influx writer: acknowledge batch", "err", err, "batch", len(items))
 		return
 	}
-	w.acked.Add(uint64(len(items)))
-	w.release(items) // after counting: never neither held nor acked
+	w.limits.acknowledged(len(items))
+	w.limits.release(items) // after counting: never neither held nor acked
 }
 
-// countDrops counts what the stream's limits removed before InfluxDB had
-// it, from si (read before this call). Messages this writer holds were
-// removed too if they are below the first sequence, but they will be
-// written: they are not drops. A message on its way to the writer at the
-// moment of si would look dropped, so a drop is only counted once two
-// observations agree.
+// countDrops counts and logs (at most every 10 s) what the stream's
+// limits removed before InfluxDB had it, from si (read before this call).
 func (w *Writer) countDrops(si *jetstream.StreamInfo) {
-	acked := w.acked.Load() // after si: includes every ack si reflects
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var heldGone uint64
-	for seq := range w.held {
-		if seq < si.State.FirstSeq {
-			heldGone++
-		}
-	}
-	var cand uint64
-	if gone := si.State.LastSeq - si.State.Msgs - w.base; gone > acked+heldGone {
-		cand = gone - acked - heldGone
-	}
-	sure := min(cand, w.lastCand)
-	w.lastCand = cand
-	if sure <= w.counted {
+	n := w.limits.observe(si)
+	if n == 0 {
 		return
 	}
-	n := sure - w.counted
-	w.counted = sure
-	w.m.dropped.WithLabelValues(DropSpoolFull).Add(float64(n))
+	w.m.drops.add(DropSpoolFull, n)
 	w.dropWait += n
 	if time.Since(w.dropLog) >= 10*time.Second {
 		w.log.Error("influx writer: SPOOL FULL: oldest samples dropped before InfluxDB accepted them",
-			"dropped", w.dropWait, "dropped_total", w.counted, "max_bytes", w.cfg.Spool.MaxBytes, "max_age", w.cfg.Spool.MaxAge)
+			"dropped", w.dropWait, "dropped_total", w.m.drops.Of(DropSpoolFull), "max_bytes", w.cfg.Spool.MaxBytes, "max_age", w.cfg.Spool.MaxAge)
 		w.dropLog, w.dropWait = time.Now(), 0
 	}
-}
-
-// hold records that the writer holds the message with stream sequence seq.
-func (w *Writer) hold(seq uint64) {
-	w.mu.Lock()
-	w.held[seq] = struct{}{}
-	w.mu.Unlock()
-}
-
-// release forgets held messages (acked, termed or handed back).
-func (w *Writer) release(items []item) {
-	w.mu.Lock()
-	for _, it := range items {
-		delete(w.held, it.seq)
-	}
-	w.mu.Unlock()
 }
 
 // monitor updates depth, age and drop metrics every MonitorInterval.

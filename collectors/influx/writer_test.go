@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 func TestWriteReadBack(t *testing.T) {
@@ -26,7 +27,7 @@ func TestWriteReadBack(t *testing.T) {
 	for _, s := range []collectors.SampleSet{ups, env, failed} {
 		p.spool.Publish(s)
 	}
-	waitFor(t, "3 samples written", func() (bool, string) { return p.written() == 3, fmt.Sprint(p.written()) })
+	testutil.Eventually(t, time.Minute, "3 samples written", func() (bool, string) { return p.written() == 3, fmt.Sprint(p.written()) })
 
 	res, err := srv.Query(`SELECT * FROM "roomwatch_ups"; SELECT * FROM "roomwatch_env"; SELECT * FROM "roomwatch_poll" WHERE device='th-1'`)
 	if err != nil {
@@ -77,24 +78,24 @@ func TestInfluxOutage(t *testing.T) {
 	for i := range before {
 		p.spool.Publish(envSet("th-1", i))
 	}
-	waitFor(t, "first samples written", func() (bool, string) { return p.written() == before, fmt.Sprint(p.written()) })
+	testutil.Eventually(t, time.Minute, "first samples written", func() (bool, string) { return p.written() == before, fmt.Sprint(p.written()) })
 
 	srv.Stop()
 	for i := before; i < before+during; i++ {
 		p.spool.Publish(envSet("th-1", i))
 	}
-	waitFor(t, "failed writes", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "failed writes", func() (bool, string) {
 		n := value(p.m.writeFailures.WithLabelValues("transient"))
 		return n >= 2, fmt.Sprint(n)
 	})
-	waitFor(t, "samples in the spool", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "samples in the spool", func() (bool, string) {
 		return p.published() == before+during, fmt.Sprint(p.published())
 	})
 	if p.written() != before {
 		t.Fatalf("written %d while InfluxDB was down", p.written())
 	}
 	srv.Start()
-	waitFor(t, "backlog written", func() (bool, string) { return p.written() == before+during, fmt.Sprint(p.written()) })
+	testutil.Eventually(t, time.Minute, "backlog written", func() (bool, string) { return p.written() == before+during, fmt.Sprint(p.written()) })
 
 	res, err := srv.Query(`SELECT temperature_c FROM roomwatch_env`)
 	if err != nil {
@@ -125,9 +126,9 @@ func TestWriterCrashRedelivers(t *testing.T) {
 	for i := range n {
 		p.spool.Publish(envSet("th-1", i))
 	}
-	waitFor(t, "samples in the spool", func() (bool, string) { return p.published() == n, fmt.Sprint(p.published()) })
+	testutil.Eventually(t, time.Minute, "samples in the spool", func() (bool, string) { return p.published() == n, fmt.Sprint(p.published()) })
 	js, _ := jetstream.New(p.nc)
-	waitFor(t, "the first writer to hold a batch", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "the first writer to hold a batch", func() (bool, string) {
 		ci, err := js.Consumer(context.Background(), cfg.Spool.Stream, cfg.Spool.Durable)
 		if err != nil {
 			return false, err.Error()
@@ -145,7 +146,7 @@ func TestWriterCrashRedelivers(t *testing.T) {
 	srv.Start()
 	nc2 := connect(t, p.nats)
 	p.startWriter(t, nc2, cfg)
-	waitFor(t, "all samples in InfluxDB", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "all samples in InfluxDB", func() (bool, string) {
 		c := count(t, srv, "roomwatch_env", "temperature_c")
 		return c == n, fmt.Sprint(c)
 	})
@@ -175,11 +176,11 @@ func TestRejectedLine(t *testing.T) {
 		}
 		p.spool.Publish(envSet("th-1", i))
 	}
-	waitFor(t, "the batch written", func() (bool, string) { return p.written() == 101, fmt.Sprint(p.written()) })
+	testutil.Eventually(t, time.Minute, "the batch written", func() (bool, string) { return p.written() == 101, fmt.Sprint(p.written()) })
 	for i := 100; i < 150; i++ {
 		p.spool.Publish(envSet("th-1", i))
 	}
-	waitFor(t, "later samples written", func() (bool, string) { return p.written() == 151, fmt.Sprint(p.written()) })
+	testutil.Eventually(t, time.Minute, "later samples written", func() (bool, string) { return p.written() == 151, fmt.Sprint(p.written()) })
 
 	if c := count(t, srv, "roomwatch_env", "temperature_c"); c != 150 {
 		t.Errorf("roomwatch_env has %d points, want 150", c)
@@ -210,13 +211,13 @@ func TestSpoolBoundDrops(t *testing.T) {
 	for i := range n {
 		p.spool.Publish(envSet("th-1", i))
 	}
-	waitFor(t, "samples in the spool", func() (bool, string) { return p.published() == n, fmt.Sprint(p.published()) })
-	waitFor(t, "drops counted", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "samples in the spool", func() (bool, string) { return p.published() == n, fmt.Sprint(p.published()) })
+	testutil.Eventually(t, time.Minute, "drops counted", func() (bool, string) {
 		d := p.dropped(DropSpoolFull)
 		return d > 0, fmt.Sprint(d)
 	})
 	srv.Start()
-	waitFor(t, "the spool drained", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "the spool drained", func() (bool, string) {
 		return value(p.m.depthMsgs) == 0 && p.written()+p.dropped(DropSpoolFull) == n,
 			fmt.Sprintf("depth %v written %d dropped %d", value(p.m.depthMsgs), p.written(), p.dropped(DropSpoolFull))
 	})
@@ -255,8 +256,8 @@ func TestUnknownFormatDropped(t *testing.T) {
 	for i := range 10 {
 		p.spool.Publish(envSet("th-1", i))
 	}
-	waitFor(t, "samples written", func() (bool, string) { return p.written() == 10, fmt.Sprint(p.written()) })
-	waitFor(t, "the foreign message dropped", func() (bool, string) {
+	testutil.Eventually(t, time.Minute, "samples written", func() (bool, string) { return p.written() == 10, fmt.Sprint(p.written()) })
+	testutil.Eventually(t, time.Minute, "the foreign message dropped", func() (bool, string) {
 		return p.dropped(DropUndecodable) == 1, fmt.Sprint(p.dropped(DropUndecodable))
 	})
 	if !strings.Contains(p.log.String(), "unknown format") {

@@ -1,4 +1,4 @@
-package modbus
+package modbus_test
 
 import (
 	"context"
@@ -8,31 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goburrow/modbus"
+	goburrow "github.com/goburrow/modbus"
 
-	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/modbus"
 )
-
-// BenchmarkDecode decodes the 12 values of the modbus-ups profile from
-// one 20-register block (the recorded on-battery dump), as a poll does.
-func BenchmarkDecode(b *testing.B) {
-	p := builtin(b, "modbus-ups")
-	words := []uint16{0x0009, 0x0003, 0x0041, 0x015E, 0x002A, 0x0000, 0x5F90, 0x0001,
-		0x4000, 0x43BE, 0x0000, 0x41DA, 0x0000, 0x0000, 0x199A, 0x4366, 0x0000, 0x0000, 0x0000, 0x4248}
-	values := make([]collectors.Value, len(p.Fields))
-	where := make([]string, len(p.Fields))
-	for i := range p.Fields {
-		where[i] = Where(&p.Fields[i])
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		for i := range p.Fields {
-			f := &p.Fields[i]
-			values[i] = decode(f, words[f.Address:int(f.Address)+width(f)], false, where[i])
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(p.Fields)), "ns/value")
-}
 
 // BenchmarkPollTCP is one poll of the 12-value modbus-ups profile against
 // the simulator over Modbus TCP on loopback (client and server in this
@@ -89,11 +68,11 @@ func cpuTime(b *testing.B) time.Duration {
 // request, without decoding, deadlines or bus sharing.
 func BenchmarkBareGoburrow(b *testing.B) {
 	addr := childSim(b, 1)[0]
-	h := modbus.NewTCPClientHandler(addr)
+	h := goburrow.NewTCPClientHandler(addr)
 	h.SlaveId = 1
 	h.IdleTimeout = 0
 	defer h.Close()
-	c := modbus.NewClient(h)
+	c := goburrow.NewClient(h)
 	if _, err := c.ReadHoldingRegisters(0, 20); err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +92,7 @@ func BenchmarkBareGoburrow(b *testing.B) {
 func BenchmarkPoll200Devices(b *testing.B) {
 	const n = 200
 	addrs := childSim(b, n)
-	pollers := make([]*Poller, n)
+	pollers := make([]*modbus.Poller, n)
 	for i, addr := range addrs {
 		pollers[i] = newPoller(b, fmt.Sprint("ups", i), tcpTarget(addr, 1), builtin(b, "modbus-ups"), 5*time.Second)
 	}

@@ -165,6 +165,17 @@ func exceptionName(code byte) string {
 
 var functionCodes = map[string]byte{TableCoil: 1, TableDiscrete: 2, TableHolding: 3, TableInput: 4}
 
+// TableOf is the table that read function code fc addresses, "" for any
+// other code.
+func TableOf(fc byte) string {
+	for table, code := range functionCodes {
+		if code == fc {
+			return table
+		}
+	}
+	return ""
+}
+
 // read performs one read on a held bus and returns one word per register
 // or bit, valid until the next read. A Modbus exception comes back as
 // *exceptionError; any other failure (timeout, wrong transaction id,
@@ -197,7 +208,7 @@ func (b *bus) read(ctx context.Context, unit uint8, table string, start, count u
 	}
 	if err == nil {
 		want := int(count) * 2
-		if isBitTable(table) {
+		if IsBitTable(table) {
 			want = (int(count) + 7) / 8
 		}
 		if len(res) != want {
@@ -211,7 +222,7 @@ func (b *bus) read(ctx context.Context, unit uint8, table string, start, count u
 		}
 		return nil, err
 	}
-	if isBitTable(table) {
+	if IsBitTable(table) {
 		b.scratch = unpackBits(res, int(count), b.scratch[:0])
 	} else {
 		b.scratch = unpackRegisters(res, b.scratch[:0])

@@ -17,9 +17,9 @@ const (
 	TableInput    = "input"    // function code 4
 )
 
-// isBitTable reports whether table holds single bits (coils, discrete
+// IsBitTable reports whether table holds single bits (coils, discrete
 // inputs) rather than 16-bit registers.
-func isBitTable(table string) bool { return table == TableCoil || table == TableDiscrete }
+func IsBitTable(table string) bool { return table == TableCoil || table == TableDiscrete }
 
 // tableNoun names one address of a table the way error texts and the
 // Modbus specification do ("input register", "discrete input").
@@ -42,9 +42,9 @@ func Where(f *profiles.Field) string {
 	return fmt.Sprintf("%s %d", tableNoun(f.Table), f.Address)
 }
 
-// width is how many table entries (registers or bits) a field spans.
-func width(f *profiles.Field) int {
-	if isBitTable(f.Table) {
+// Width is how many table entries (registers or bits) a field spans.
+func Width(f *profiles.Field) int {
+	if IsBitTable(f.Table) {
 		return 1
 	}
 	return f.Registers()
@@ -73,14 +73,14 @@ func swapsBytes(order string) bool { return order == "BADC" || order == "DCBA" }
 // spans (words[0] is the register at f.Address). For coils and discrete
 // inputs each word is one bit, 0 or 1. It is the inverse of Encode.
 func RawValue(f *profiles.Field, words []uint16) (float64, error) {
-	n := width(f)
+	n := Width(f)
 	if n == 0 {
 		return 0, fmt.Errorf("%s: type %q has no Modbus width", Where(f), f.Type)
 	}
 	if len(words) < n {
 		return 0, fmt.Errorf("%s: want %d registers for %s, got %d", Where(f), n, f.Type, len(words))
 	}
-	if isBitTable(f.Table) {
+	if IsBitTable(f.Table) {
 		if words[0] != 0 {
 			return 1, nil
 		}
@@ -115,11 +115,11 @@ func RawValue(f *profiles.Field, words []uint16) (float64, error) {
 // sends for the raw number raw. A bit field yields its register with only
 // that bit set, for the caller to OR with the register's other bits.
 func Encode(f *profiles.Field, raw float64) ([]uint16, error) {
-	n := width(f)
+	n := Width(f)
 	if n == 0 {
 		return nil, fmt.Errorf("%s: type %q has no Modbus width", Where(f), f.Type)
 	}
-	if isBitTable(f.Table) || f.Bit != nil {
+	if IsBitTable(f.Table) || f.Bit != nil {
 		var w uint16
 		if raw != 0 {
 			w = 1

@@ -191,7 +191,7 @@ func TestRecordedDumps(t *testing.T) {
 			got := map[string]collectors.Value{}
 			for i := range p.Fields {
 				f := &p.Fields[i]
-				words := make([]uint16, width(f))
+				words := make([]uint16, Width(f))
 				for w := range words {
 					v, ok := d.regs[f.Table][f.Address+uint16(w)]
 					if !ok {
@@ -385,4 +385,29 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%s %s: %04X -> %v -> %04X", fd.Type, fd.Order, words, raw, back)
 		}
 	})
+}
+
+// BenchmarkDecode decodes the 12 values of the modbus-ups profile from
+// one 20-register block (the recorded on-battery dump), as a poll does.
+func BenchmarkDecode(b *testing.B) {
+	set, err := profiles.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := set["modbus-ups"]
+	words := []uint16{0x0009, 0x0003, 0x0041, 0x015E, 0x002A, 0x0000, 0x5F90, 0x0001,
+		0x4000, 0x43BE, 0x0000, 0x41DA, 0x0000, 0x0000, 0x199A, 0x4366, 0x0000, 0x0000, 0x0000, 0x4248}
+	values := make([]collectors.Value, len(p.Fields))
+	where := make([]string, len(p.Fields))
+	for i := range p.Fields {
+		where[i] = Where(&p.Fields[i])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range p.Fields {
+			f := &p.Fields[i]
+			values[i] = decode(f, words[f.Address:int(f.Address)+Width(f)], false, where[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(p.Fields)), "ns/value")
 }

@@ -1,4 +1,4 @@
-package modbus
+package modbus_test
 
 import (
 	"bufio"
@@ -18,8 +18,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/modbus"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
+	"github.com/roomwatch/roomwatch/collectors/sim/modbussim"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -48,7 +51,7 @@ func runChildSim() int {
 		return 1
 	}
 	store := sim.NewStore()
-	s := NewSimulator(store, nil)
+	s := modbussim.NewSimulator(store, nil)
 	var addrs []string
 	for i := range n {
 		name := fmt.Sprint("ups", i)
@@ -145,9 +148,9 @@ func newStore(t testing.TB, devs ...simDevice) *sim.Store {
 }
 
 // serveTCP starts a simulator on a random loopback port.
-func serveTCP(t testing.TB, src Source, units map[uint8]string) string {
+func serveTCP(t testing.TB, src modbussim.Source, units map[uint8]string) string {
 	t.Helper()
-	s := NewSimulator(src, nil)
+	s := modbussim.NewSimulator(src, nil)
 	addr, err := s.ListenTCP("127.0.0.1:0", units)
 	if err != nil {
 		t.Fatal(err)
@@ -161,9 +164,9 @@ func tcpTarget(addr string, unit uint8) collectors.Target {
 }
 
 // newPoller builds a poller that is closed at the end of the test.
-func newPoller(t testing.TB, name string, tgt collectors.Target, p *profiles.Profile, timeout time.Duration, invert ...string) *Poller {
+func newPoller(t testing.TB, name string, tgt collectors.Target, p *profiles.Profile, timeout time.Duration, invert ...string) *modbus.Poller {
 	t.Helper()
-	pl, err := New(collectors.DeviceConfig{
+	pl, err := modbus.New(collectors.DeviceConfig{
 		Device: collectors.Device{Site: "s", Room: "r", Name: name},
 		Target: tgt, Timeout: timeout, Invert: invert,
 	}, p, nil)
@@ -174,24 +177,11 @@ func newPoller(t testing.TB, name string, tgt collectors.Target, p *profiles.Pro
 	return pl
 }
 
-// needPeer fails under CI=true and skips otherwise when a program is missing.
-func needPeer(t testing.TB, prog string) string {
-	t.Helper()
-	path, err := exec.LookPath(prog)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is needed for this test (CI=true): %v", prog, err)
-		}
-		t.Skipf("%s not installed: %v", prog, err)
-	}
-	return path
-}
-
 // ptyPair starts socat joining two pseudo-terminals and returns their
 // paths: what one side writes, the other reads, like two ends of a cable.
 func ptyPair(t testing.TB) (a, b string) {
 	t.Helper()
-	socat := needPeer(t, "socat")
+	socat := testutil.NeedProgram(t, "socat", "install the Debian package socat")
 	dir := t.TempDir()
 	a, b = filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	cmd := exec.Command(socat, "pty,raw,echo=0,link="+a, "pty,raw,echo=0,link="+b)
@@ -202,18 +192,12 @@ func ptyPair(t testing.TB) (a, b string) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, 10*time.Second, "socat's ptys", func() (bool, string) {
 		_, errA := os.Stat(a)
 		_, errB := os.Stat(b)
-		if errA == nil && errB == nil {
-			return a, b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("socat made no ptys: %v %v", errA, errB)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errA == nil && errB == nil, fmt.Sprint(errA, " ", errB)
+	})
+	return a, b
 }
 
 // proxy sits between pollers and a Modbus TCP server. It counts

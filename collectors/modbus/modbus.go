@@ -84,7 +84,7 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 	}
 	for i := range p.Fields {
 		f := &p.Fields[i]
-		if width(f) == 0 || functionCodes[f.Table] == 0 {
+		if Width(f) == 0 || functionCodes[f.Table] == 0 {
 			return nil, fmt.Errorf("device %q: profile %q: value %s: type %q in table %q cannot be read", name, p.Name, f.Name, f.Type, f.Table)
 		}
 	}
@@ -214,7 +214,7 @@ func (p *Poller) decodeBlock(b *block, words []uint16, values []collectors.Value
 	for _, fi := range b.Fields {
 		f := &p.profile.Fields[fi]
 		off := int(f.Address - b.Start)
-		values[fi] = decode(f, words[off:off+width(f)], p.invert[fi], p.where[fi])
+		values[fi] = decode(f, words[off:off+Width(f)], p.invert[fi], p.where[fi])
 	}
 }
 

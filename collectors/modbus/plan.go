@@ -45,9 +45,9 @@ func plan(fields []profiles.Field) []block {
 	var out []block
 	for _, i := range idx {
 		f := &fields[i]
-		start, end := int(f.Address), int(f.Address)+width(f)
+		start, end := int(f.Address), int(f.Address)+Width(f)
 		limit, gap := MaxRegisters, MaxRegisterGap
-		if isBitTable(f.Table) {
+		if IsBitTable(f.Table) {
 			limit, gap = MaxBits, MaxBitGap
 		}
 		if n := len(out); n > 0 {
@@ -67,5 +67,5 @@ func plan(fields []profiles.Field) []block {
 // single is the block that reads field i alone.
 func single(fields []profiles.Field, i int) block {
 	f := &fields[i]
-	return block{Table: f.Table, Start: f.Address, Count: uint16(width(f)), Fields: []int{i}}
+	return block{Table: f.Table, Start: f.Address, Count: uint16(Width(f)), Fields: []int{i}}
 }

@@ -1,4 +1,4 @@
-package modbus
+package modbus_test
 
 import (
 	"context"
@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/modbus"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
+	"github.com/roomwatch/roomwatch/collectors/sim/modbussim"
 )
 
 // allTypes has every register type in every order, bit fields, coils
@@ -104,11 +106,11 @@ var testUnits = map[uint8]string{1: "th", 2: "di", 3: "ups", 4: "all", 5: "gappy
 // unitProfile is the built-in profile of units 1-3.
 var unitProfile = map[uint8]string{1: "modbus-th", 2: "modbus-di", 3: "modbus-ups"}
 
-func poll(t *testing.T, p *Poller) collectors.SampleSet {
+func poll(t *testing.T, p *modbus.Poller) collectors.SampleSet {
 	t.Helper()
 	s, err := p.Poll(context.Background())
 	if err != nil {
-		t.Fatalf("poll %s: %v", p.dev.Name, err)
+		t.Fatalf("poll: %v", err)
 	}
 	return s
 }
@@ -121,7 +123,7 @@ func checkSet(t *testing.T, s collectors.SampleSet, want map[string]string) {
 	}
 	for name, w := range want {
 		v, _ := s.Get(name)
-		checkValue(t, v, name, w)
+		modbus.CheckValue(t, v, name, w)
 	}
 }
 
@@ -199,7 +201,7 @@ func exercise(t *testing.T, store *sim.Store, target func(unit uint8) collectors
 		}
 	})
 	t.Run("units on one line take turns", func(t *testing.T) {
-		var pollers []*Poller
+		var pollers []*modbus.Poller
 		for _, u := range []uint8{1, 2, 3, 4} {
 			p := parseProfile(t, allTypes)
 			if u != 4 {
@@ -208,7 +210,7 @@ func exercise(t *testing.T, store *sim.Store, target func(unit uint8) collectors
 			pollers = append(pollers, newPoller(t, fmt.Sprint("unit", u), target(u), p, 10*time.Second))
 		}
 		for _, p := range pollers[1:] {
-			if p.bus != pollers[0].bus {
+			if !modbus.SameBus(p, pollers[0]) {
 				t.Fatal("devices on one line do not share its bus")
 			}
 		}
@@ -224,7 +226,7 @@ func exercise(t *testing.T, store *sim.Store, target func(unit uint8) collectors
 					}
 					for _, v := range s.Values {
 						if v.Quality != collectors.Good {
-							errs <- fmt.Errorf("%s %s: %v %s", p.dev.Name, v.Name, v.Quality, v.Err)
+							errs <- fmt.Errorf("%s %s: %v %s", s.Device.Name, v.Name, v.Quality, v.Err)
 						}
 					}
 				}
@@ -247,7 +249,7 @@ func TestPollTCP(t *testing.T) {
 func TestPollRTU(t *testing.T) {
 	a, b := ptyPair(t)
 	store := testStore(t)
-	s := NewSimulator(store, nil)
+	s := modbussim.NewSimulator(store, nil)
 	line := collectors.Target{Scheme: collectors.SchemeModbusRTU, Port: b, Baud: 115200, DataBits: 8, Parity: "N", StopBits: 1}
 	if err := s.ServeRTU(line, testUnits); err != nil {
 		t.Fatal(err)
@@ -279,7 +281,7 @@ func TestPollRTU(t *testing.T) {
 		_ = keep
 		bad := target(2)
 		bad.Baud = 9600
-		_, err := New(collectors.DeviceConfig{Device: collectors.Device{Name: "di"}, Target: bad}, builtin(t, "modbus-di"), nil)
+		_, err := modbus.New(collectors.DeviceConfig{Device: collectors.Device{Name: "di"}, Target: bad}, builtin(t, "modbus-di"), nil)
 		if err == nil || !strings.Contains(err.Error(), "other devices use it at 115200 8N1") {
 			t.Errorf("err = %v", err)
 		}
@@ -407,7 +409,7 @@ func TestNewRejects(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.cfg.Device.Name = "d"
-			p, err := New(c.cfg, c.p, nil)
+			p, err := modbus.New(c.cfg, c.p, nil)
 			if err == nil {
 				_ = p.Close()
 				t.Fatal("accepted")
@@ -422,25 +424,25 @@ func TestNewRejects(t *testing.T) {
 func TestReadRaw(t *testing.T) {
 	store := testStore(t)
 	addr := serveTCP(t, store, testUnits)
-	regs, err := ReadRaw(context.Background(), tcpTarget(addr, 4), TableHolding, 22, 2)
+	regs, err := modbus.ReadRaw(context.Background(), tcpTarget(addr, 4), modbus.TableHolding, 22, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if regs[0] != 0x4000 || regs[1] != 0x43BE { // 380.5, CDAB
 		t.Errorf("regs = %04X", regs)
 	}
-	bits, err := ReadRaw(context.Background(), tcpTarget(addr, 4), TableDiscrete, 0, 2)
+	bits, err := modbus.ReadRaw(context.Background(), tcpTarget(addr, 4), modbus.TableDiscrete, 0, 2)
 	if err != nil || bits[0] != 0 || bits[1] != 1 {
 		t.Errorf("bits = %v, %v", bits, err)
 	}
-	_, err = ReadRaw(context.Background(), tcpTarget(addr, 4), TableHolding, 100, 2)
+	_, err = modbus.ReadRaw(context.Background(), tcpTarget(addr, 4), modbus.TableHolding, 100, 2)
 	if err == nil || !strings.HasSuffix(err.Error(), "holding register 100..101: exception 2 (illegal data address)") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := ReadRaw(context.Background(), tcpTarget(addr, 4), "holdings", 0, 1); err == nil {
+	if _, err := modbus.ReadRaw(context.Background(), tcpTarget(addr, 4), "holdings", 0, 1); err == nil {
 		t.Error("unknown table accepted")
 	}
-	if _, err := ReadRaw(context.Background(), tcpTarget(addr, 4), TableInput, 0, 126); err == nil {
+	if _, err := modbus.ReadRaw(context.Background(), tcpTarget(addr, 4), modbus.TableInput, 0, 126); err == nil {
 		t.Error("126 registers accepted")
 	}
 }

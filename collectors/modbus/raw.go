@@ -23,7 +23,7 @@ func ReadRaw(ctx context.Context, t collectors.Target, table string, address, co
 		return nil, fmt.Errorf("read raw %s: unknown table %q: want coil, discrete, holding or input", t, table)
 	}
 	limit := MaxRegisters
-	if isBitTable(table) {
+	if IsBitTable(table) {
 		limit = MaxBits
 	}
 	if count == 0 || int(count) > limit || int(address)+int(count) > 0x10000 {

@@ -1,6 +1,6 @@
 // Package sim holds the state of simulated devices: the values that the
-// SNMP agent and Modbus server simulators (in collectors/snmp and
-// collectors/modbus) serve, and an HTTP control surface to change them
+// SNMP agent and Modbus server simulators (the sub-packages snmpsim and
+// modbussim) serve, and an HTTP control surface to change them
 // while running — a power cut, a hot room, an open door.
 package sim
 

@@ -149,7 +149,7 @@ func TestCompareOID(t *testing.T) {
 		{"1.3.6.2", "1.3.6.1.99", 1},
 	}
 	for _, tc := range tests {
-		if got := compareOID(tc.a, tc.b); got != tc.want {
+		if got := CompareOID(tc.a, tc.b); got != tc.want {
 			t.Errorf("compareOID(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}

@@ -47,7 +47,7 @@ func newFakeAgent(t testing.TB, walkFile string) *fakeAgent {
 		a.objs[trimDot(p.Name)] = p
 		a.sorted = append(a.sorted, trimDot(p.Name))
 	}
-	sort.Slice(a.sorted, func(i, j int) bool { return compareOID(a.sorted[i], a.sorted[j]) < 0 })
+	sort.Slice(a.sorted, func(i, j int) bool { return CompareOID(a.sorted[i], a.sorted[j]) < 0 })
 	return a
 }
 
@@ -62,7 +62,7 @@ func (a *fakeAgent) record(op string, oids []string) error {
 }
 
 func (a *fakeAgent) next(oid string) (gosnmp.SnmpPDU, bool) {
-	i := sort.Search(len(a.sorted), func(i int) bool { return compareOID(a.sorted[i], trimDot(oid)) > 0 })
+	i := sort.Search(len(a.sorted), func(i int) bool { return CompareOID(a.sorted[i], trimDot(oid)) > 0 })
 	if i == len(a.sorted) {
 		return gosnmp.SnmpPDU{Name: oid, Type: gosnmp.EndOfMibView}, false
 	}

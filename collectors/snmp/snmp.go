@@ -321,7 +321,7 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 				continue
 			}
 			name := trimDot(vb.Name)
-			if vb.Type == gosnmp.EndOfMibView || !strings.HasPrefix(name, roots[j]) || compareOID(name, cursor[j]) <= 0 {
+			if vb.Type == gosnmp.EndOfMibView || !strings.HasPrefix(name, roots[j]) || CompareOID(name, cursor[j]) <= 0 {
 				done[j] = true
 				continue
 			}
@@ -335,8 +335,8 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 	}
 }
 
-// compareOID orders two numeric OIDs (without leading dots) arc by arc.
-func compareOID(a, b string) int {
+// CompareOID orders two numeric OIDs (without leading dots) arc by arc.
+func CompareOID(a, b string) int {
 	for a != "" && b != "" {
 		x, ra := arc(a)
 		y, rb := arc(b)

@@ -17,24 +17,8 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
-
-// findSnmpd returns net-snmp's snmpd, failing under CI=true and skipping
-// otherwise when it is not installed.
-func findSnmpd(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("snmpd"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/snmpd"); err == nil {
-		return "/usr/sbin/snmpd"
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("snmpd (net-snmp) not found on PATH or in /usr/sbin: install snmpd")
-	}
-	t.Skip("snmpd (net-snmp) not installed")
-	return ""
-}
 
 // overrides turns a recorded walk into snmpd `override` lines, so snmpd
 // serves exactly the recorded values; skip lists OIDs to leave out.
@@ -74,7 +58,7 @@ func runSnmpd(t testing.TB, conf string) string { return runSnmpdPorts(t, conf, 
 // runSnmpdPorts is runSnmpd listening on n ports (each port a device).
 func runSnmpdPorts(t testing.TB, conf string, n int) []string {
 	t.Helper()
-	bin := findSnmpd(t)
+	bin := testutil.NeedProgram(t, "snmpd", "install the Debian package snmpd")
 	dir := t.TempDir()
 	conf = "rocommunity ready 127.0.0.1\n" + conf
 	if err := os.WriteFile(filepath.Join(dir, "snmpd.conf"), []byte(conf), 0o600); err != nil {

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // Database is the database Start creates.
@@ -74,10 +76,7 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Find()
 	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("influxd not found (set ROOMWATCH_INFLUXD, put it on PATH or go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10)")
-		}
-		t.Skip("influxd not found; go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10")
+		testutil.PeerMissing(t, "influxd not found (set ROOMWATCH_INFLUXD, put it on PATH or go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10)")
 	}
 	dir := t.TempDir()
 	s := &Server{t: t, bin: bin, dir: dir, conf: filepath.Join(dir, "influxdb.conf"), logf: filepath.Join(dir, "influxd.log")}

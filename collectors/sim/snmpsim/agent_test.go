@@ -1,7 +1,8 @@
-package snmp
+package snmpsim
 
 import (
 	"context"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -11,9 +12,50 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
+	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/sim"
+	"github.com/roomwatch/roomwatch/collectors/snmp"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func builtin(t testing.TB, name string) *profiles.Profile {
+	t.Helper()
+	set, err := profiles.Builtin()
+	if err != nil {
+		t.Fatalf("built-in profiles: %v", err)
+	}
+	p, ok := set[name]
+	if !ok {
+		t.Fatalf("no built-in profile %q", name)
+	}
+	return p
+}
+
+// testConfig polls the device at addr over SNMP version.
+func testConfig(addr, version string) collectors.DeviceConfig {
+	return collectors.DeviceConfig{
+		Device:  collectors.Device{Site: "h1", Room: "mr1", Name: "ups1"},
+		Target:  collectors.Target{Scheme: collectors.SchemeSNMP, Host: addr, Version: version, Community: "public"},
+		Timeout: 2 * time.Second,
+		Retries: 1,
+	}
+}
+
+// pollOnce polls the device of cfg once with a built-in profile.
+func pollOnce(t *testing.T, cfg collectors.DeviceConfig, profile string) (collectors.SampleSet, error) {
+	t.Helper()
+	pl, err := snmp.New(cfg, builtin(t, profile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	return pl.Poll(context.Background())
+}
 
 var _ Values = (*sim.Store)(nil)
 
@@ -75,9 +117,7 @@ func TestAgentServesProfiles(t *testing.T) {
 		for dev, name := range map[string]string{"ups1": "rfc1628-ups", "apc1": "apc-ups", "env1": "apc-env"} {
 			t.Run(version+"/"+name, func(t *testing.T) {
 				p := withExtra(builtin(t, name), extra)
-				cfg := testConfig(version)
-				cfg.Target.Host = addrs[dev]
-				pl, err := New(cfg, p, nil)
+				pl, err := snmp.New(testConfig(addrs[dev], version), p, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -86,20 +126,34 @@ func TestAgentServesProfiles(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var want []wantValue
-				for _, f := range p.Fields[:len(p.Fields)-1] {
-					v, err := f.Parse(f.Sim)
+				if len(s.Values) != len(p.Fields) {
+					t.Fatalf("%d values, want %d", len(s.Values), len(p.Fields))
+				}
+				for i, f := range p.Fields[:len(p.Fields)-1] {
+					want, err := f.Parse(f.Sim)
 					if err != nil {
 						t.Fatal(err)
 					}
-					want = append(want, wantValue{Name: f.Name, Value: v, Quality: "good"})
+					g := s.Values[i]
+					if g.Name != f.Name || g.Quality != collectors.Good {
+						t.Errorf("value %d: %s %s (%s), want %s good", i, g.Name, g.Quality, g.Err, f.Name)
+						continue
+					}
+					if w, ok := want.(float64); ok {
+						if math.Abs(g.Num-w) > 1e-6 {
+							t.Errorf("%s = %v, want %v", g.Name, g.Num, w)
+						}
+					} else if g.Any() != want {
+						t.Errorf("%s = %v, want %v", g.Name, g.Any(), want)
+					}
 				}
 				errText := extra + ": noSuchObject (the agent does not implement this object)"
 				if version == "1" {
 					errText = extra + ": agent answered noSuchName (error-index " + strconv.Itoa(len(p.Fields)-countWalks(p)) + ")"
 				}
-				want = append(want, wantValue{Name: "extra", Quality: "sensor-fault", Err: errText})
-				checkValues(t, s.Values, want)
+				if g := s.Values[len(s.Values)-1]; g.Name != "extra" || g.Quality != collectors.SensorFault || g.Err != errText {
+					t.Errorf("extra = %s %s %q, want a sensor fault %q", g.Name, g.Quality, g.Err, errText)
+				}
 			})
 		}
 	}
@@ -111,8 +165,7 @@ func TestAgentServesProfiles(t *testing.T) {
 	if err := store.Set("ups1", "runtime_min", "12"); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig("2c")
-	cfg.Target.Host = addrs["ups1"]
+	cfg := testConfig(addrs["ups1"], "2c")
 	s, err := pollOnce(t, cfg, "rfc1628-ups")
 	if err != nil {
 		t.Fatal(err)
@@ -146,17 +199,8 @@ func countWalks(p *profiles.Profile) int {
 // snmpwalk (GETBULK, v2c) and snmpget (v1): its BER encoding is what a
 // real SNMP manager reads.
 func TestAgentWithNetSnmpTools(t *testing.T) {
-	walk, err := exec.LookPath("snmpwalk")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("snmpwalk (net-snmp client tools) not installed")
-		}
-		t.Skip("snmpwalk not installed")
-	}
-	get, err := exec.LookPath("snmpget")
-	if err != nil {
-		t.Fatal("snmpwalk without snmpget")
-	}
+	walk := testutil.NeedProgram(t, "snmpwalk", "install the Debian package snmp")
+	get := testutil.NeedProgram(t, "snmpget", "install the Debian package snmp")
 	store := simStore(t, map[string]string{"apc1": "apc-ups"})
 	addr := simAgent(t, store, "public", "apc1")["apc1"]
 	env := append(os.Environ(), "MIBS=", "MIBDIRS="+t.TempDir())

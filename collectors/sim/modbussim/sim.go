@@ -1,4 +1,8 @@
-package modbus
+// Package modbussim is the Modbus simulator: a Modbus TCP server and an
+// RTU slave on a serial line answering reads from simulated devices
+// (collectors/sim holds their values). It serves `roomwatch sim`, demos
+// and the Modbus poller's tests.
+package modbussim
 
 import (
 	"errors"
@@ -15,6 +19,7 @@ import (
 	mbserver "github.com/simonvetter/modbus"
 
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/modbus"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 )
 
@@ -73,7 +78,7 @@ func (s *Simulator) layoutOf(p *profiles.Profile) layout {
 		if l[f.Table] == nil {
 			l[f.Table] = map[uint16][]slot{}
 		}
-		for w := 0; w < width(f); w++ {
+		for w := 0; w < modbus.Width(f); w++ {
 			a := f.Address + uint16(w)
 			l[f.Table][a] = append(l[f.Table][a], slot{field: f, word: w})
 		}
@@ -119,7 +124,7 @@ func (s *Simulator) Read(device, table string, address, count uint16) ([]uint16,
 			if !ok {
 				return nil, 4
 			}
-			words, err := Encode(sl.field, raw)
+			words, err := modbus.Encode(sl.field, raw)
 			if err != nil {
 				s.log.Warn("modbus simulator: cannot encode value", "device", device, "err", err)
 				return nil, 4
@@ -170,22 +175,22 @@ func (h *tcpHandler) HandleCoils(r *mbserver.CoilsRequest) ([]bool, error) {
 	if r.IsWrite {
 		return nil, mbserver.ErrIllegalFunction
 	}
-	return bits(h.read(r.UnitId, TableCoil, r.Addr, r.Quantity))
+	return bits(h.read(r.UnitId, modbus.TableCoil, r.Addr, r.Quantity))
 }
 
 func (h *tcpHandler) HandleDiscreteInputs(r *mbserver.DiscreteInputsRequest) ([]bool, error) {
-	return bits(h.read(r.UnitId, TableDiscrete, r.Addr, r.Quantity))
+	return bits(h.read(r.UnitId, modbus.TableDiscrete, r.Addr, r.Quantity))
 }
 
 func (h *tcpHandler) HandleHoldingRegisters(r *mbserver.HoldingRegistersRequest) ([]uint16, error) {
 	if r.IsWrite {
 		return nil, mbserver.ErrIllegalFunction
 	}
-	return h.read(r.UnitId, TableHolding, r.Addr, r.Quantity)
+	return h.read(r.UnitId, modbus.TableHolding, r.Addr, r.Quantity)
 }
 
 func (h *tcpHandler) HandleInputRegisters(r *mbserver.InputRegistersRequest) ([]uint16, error) {
-	return h.read(r.UnitId, TableInput, r.Addr, r.Quantity)
+	return h.read(r.UnitId, modbus.TableInput, r.Addr, r.Quantity)
 }
 
 // ListenTCP serves units (unit id → device) as a Modbus TCP server on
@@ -343,13 +348,13 @@ func (r *rtuSlave) answer(req []byte) []byte {
 	}
 	addr := uint16(req[2])<<8 | uint16(req[3])
 	qty := uint16(req[4])<<8 | uint16(req[5])
-	table := tableOf(fc)
+	table := modbus.TableOf(fc)
 	var words []uint16
 	ex := byte(0)
 	switch {
 	case table == "":
 		ex = 1
-	case qty == 0 || (isBitTable(table) && qty > MaxBits) || (!isBitTable(table) && qty > MaxRegisters):
+	case qty == 0 || (modbus.IsBitTable(table) && qty > modbus.MaxBits) || (!modbus.IsBitTable(table) && qty > modbus.MaxRegisters):
 		ex = 3
 	default:
 		words, ex = r.s.Read(dev, table, addr, qty)
@@ -358,7 +363,7 @@ func (r *rtuSlave) answer(req []byte) []byte {
 	switch {
 	case ex != 0:
 		out = append(out[:1], fc|0x80, ex)
-	case isBitTable(table):
+	case modbus.IsBitTable(table):
 		data := make([]byte, (len(words)+7)/8)
 		for i, w := range words {
 			if w != 0 {
@@ -375,17 +380,6 @@ func (r *rtuSlave) answer(req []byte) []byte {
 	}
 	c := crc16(out)
 	return append(out, byte(c), byte(c>>8))
-}
-
-// tableOf is the table that read function code fc addresses, "" for any
-// other code.
-func tableOf(fc byte) string {
-	for table, code := range functionCodes {
-		if code == fc {
-			return table
-		}
-	}
-	return ""
 }
 
 // crc16 is the Modbus RTU CRC (polynomial 0xA001, initial 0xFFFF).

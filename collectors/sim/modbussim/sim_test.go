@@ -1,4 +1,4 @@
-package modbus
+package modbussim
 
 import (
 	"errors"
@@ -6,7 +6,45 @@ import (
 	"testing"
 
 	"github.com/goburrow/modbus"
+	"go.uber.org/goleak"
+
+	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/collectors/sim"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// twoRegisters is a device with a holding register and a float32 in
+// word order CDAB.
+const twoRegisters = `
+name: two
+class: test
+protocol: modbus
+values:
+  - {name: u16, table: holding, address: 0, type: uint16, sim: "65000"}
+  - {name: f32_cdab, table: holding, address: 22, type: float32, order: CDAB, sim: "380.5"}
+`
+
+// testStore serves "th" (modbus-th) and "all" (twoRegisters).
+func testStore(t *testing.T) *sim.Store {
+	t.Helper()
+	set, err := profiles.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := profiles.Parse("two.yaml", []byte(twoRegisters))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sim.NewStore()
+	if err := s.Add("th", set["modbus-th"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add("all", two); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 func TestSimulator(t *testing.T) {
 	store := testStore(t)
@@ -64,7 +102,7 @@ func TestSimulator(t *testing.T) {
 	if _, err := client(b, 1).WriteSingleRegister(0, 1); exception(err) != 1 {
 		t.Errorf("write: %v, want exception 1 (roomwatch never writes)", err)
 	}
-	if got, _ := store.Raw("all", "u16"); got != allTypesRaw["u16"] {
+	if got, _ := store.Raw("all", "u16"); got != 65000 {
 		t.Errorf("write changed the store: %v", got)
 	}
 }

@@ -1,4 +1,7 @@
-package snmp
+// Package snmpsim is the SNMP agent simulator (v1 and v2c): one UDP
+// socket per simulated device, answering from collectors/sim's values.
+// It serves `roomwatch sim`, demos and the SNMP poller's tests.
+package snmpsim
 
 import (
 	"context"
@@ -9,11 +12,13 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/collectors/snmp"
 )
 
 // Values is what the agent simulator serves from: the simulated devices'
@@ -72,7 +77,7 @@ func buildMIB(p *profiles.Profile) *mib {
 		}
 		objs = append(objs, obj{oid, f})
 	}
-	sort.Slice(objs, func(i, j int) bool { return compareOID(objs[i].oid, objs[j].oid) < 0 })
+	sort.Slice(objs, func(i, j int) bool { return snmp.CompareOID(objs[i].oid, objs[j].oid) < 0 })
 	for _, o := range objs {
 		if _, dup := m.byOID[o.oid]; dup {
 			continue
@@ -87,7 +92,7 @@ func buildMIB(p *profiles.Profile) *mib {
 
 // next returns the index of the first object after oid, or -1.
 func (m *mib) next(oid string) int {
-	i := sort.Search(len(m.oids), func(i int) bool { return compareOID(m.oids[i], oid) > 0 })
+	i := sort.Search(len(m.oids), func(i int) bool { return snmp.CompareOID(m.oids[i], oid) > 0 })
 	if i == len(m.oids) {
 		return -1
 	}
@@ -289,3 +294,5 @@ func (a *Agent) handle(dec *gosnmp.GoSNMP, m **mib, device, community string, in
 	}
 	return out, true, nil
 }
+
+func trimDot(oid string) string { return strings.TrimPrefix(oid, ".") }
