@@ -63,7 +63,7 @@ func (c Config) AckStreamConfig() jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      c.MaxAge,
-		MaxMsgSize:  c.MaxMsgSize,
+		MaxMsgSize:  int32(c.MaxMsgSize),
 		MaxMsgs:     -1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.Replicas,

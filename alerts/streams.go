@@ -18,10 +18,12 @@ type Config struct {
 	// MaxAge is how long alarm messages are kept. Alarms are audit
 	// records: the default is 400 days (a year and an inspection).
 	MaxAge time.Duration `yaml:"max_age"`
-	// MaxBytes bounds the alarm stream; the oldest messages go first.
-	MaxBytes int64 `yaml:"max_bytes"`
-	// MaxMsgSize bounds one alarm message.
-	MaxMsgSize int32 `yaml:"max_msg_size"`
+	// MaxBytes bounds each site's alarm stream (64MiB, 2GiB); the oldest
+	// messages go first. On an external NATS server the stream reserves
+	// it up front (see DefaultAlarmMaxBytes).
+	MaxBytes yamlconf.Size `yaml:"max_bytes"`
+	// MaxMsgSize bounds one alarm message (64KiB).
+	MaxMsgSize yamlconf.Size `yaml:"max_msg_size"`
 	// Duplicates is the window within which a message with the same
 	// Nats-Msg-Id is stored once.
 	Duplicates time.Duration `yaml:"duplicates"`
@@ -42,13 +44,13 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: ROOMWATCH_ALARMS_<site>, 400 days,
-// 1 GiB, 64 KiB messages, a 2 h duplicate window, 1 replica, buckets
+// DefaultAlarmMaxBytes per site, 64 KiB messages, a 2 h duplicate window, 1 replica, buckets
 // roomwatch_alarm_state (history 5) and roomwatch_daily (history 2).
 func DefaultConfig() Config {
 	return Config{
 		StreamPrefix: "ROOMWATCH_ALARMS",
-		MaxAge:       400 * 24 * time.Hour,
-		MaxBytes:     1 << 30,
+		MaxAge:       AlarmRetentionDays * 24 * time.Hour,
+		MaxBytes:     DefaultAlarmMaxBytes,
 		MaxMsgSize:   64 << 10,
 		Duplicates:   2 * time.Hour,
 		Replicas:     1,
@@ -106,8 +108,8 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	if c.MaxBytes < 0 {
 		errs.Addf(path+".max_bytes", "must not be negative")
 	}
-	if c.MaxMsgSize < 1024 {
-		errs.Addf(path+".max_msg_size", "must be at least 1024 bytes")
+	if c.MaxMsgSize < 1024 || c.MaxMsgSize > 8<<20 {
+		errs.Addf(path+".max_msg_size", "%s: want 1KiB to 8MiB", c.MaxMsgSize)
 	}
 	if c.Duplicates <= 0 {
 		errs.Addf(path+".duplicates", "must be positive")
@@ -146,8 +148,8 @@ func (c Config) StreamConfig(site string) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      c.MaxAge,
-		MaxBytes:    c.MaxBytes,
-		MaxMsgSize:  c.MaxMsgSize,
+		MaxBytes:    int64(c.MaxBytes),
+		MaxMsgSize:  int32(c.MaxMsgSize),
 		MaxMsgs:     -1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.Replicas,
@@ -163,7 +165,7 @@ func (c Config) StateBucketConfig() jetstream.KeyValueConfig {
 		Bucket:       c.StateBucket,
 		Description:  "roomwatch alarm states by <site>.<fingerprint>",
 		History:      c.StateHistory,
-		MaxValueSize: c.MaxMsgSize,
+		MaxValueSize: int32(c.MaxMsgSize),
 		Storage:      jetstream.FileStorage,
 		Replicas:     c.Replicas,
 	}

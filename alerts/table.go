@@ -6,8 +6,9 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/roomwatch/roomwatch/internal/termtable"
 )
 
 // PrintTable writes alarms as a table for `roomwatch alarms`, with
@@ -15,12 +16,12 @@ import (
 // time zone of their values (the caller converts them, e.g. to the
 // site's zone, with In).
 func PrintTable(w io.Writer, alarms []*Alarm, lang string) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var t termtable.Table
 	head := []string{"SEVERITY", "STATE", "SITE", "ROOM", "DEVICE", "RULE", "STARTED", "ENDED", "ACK", "VALUES", "MESSAGE"}
 	if lang == "zh" {
 		head = []string{"级别", "状态", "院区", "机房", "设备", "规则", "开始", "结束", "确认", "数值", "内容"}
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	t.Row(head...)
 	for _, a := range alarms {
 		ended, ack := "-", "-"
 		if a.EndedAt != nil {
@@ -33,18 +34,21 @@ func PrintTable(w io.Writer, alarms []*Alarm, lang string) error {
 		if dev == "" {
 			dev = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			a.Severity.Label(lang), a.State.Label(lang), a.Site, a.Room, dev, a.Rule,
+		t.Row(a.Severity.Label(lang), a.State.Label(lang), a.Site, a.Room, dev, a.Rule,
 			a.StartedAt.Format(time.DateTime), ended, ack, formatValues(a.Values), oneLine(a.Message(lang)))
 	}
-	if len(alarms) == 0 {
-		if lang == "zh" {
-			fmt.Fprintln(tw, "（无告警）")
-		} else {
-			fmt.Fprintln(tw, "(no alarms)")
-		}
+	if _, err := t.WriteTo(w); err != nil {
+		return err
 	}
-	return tw.Flush()
+	if len(alarms) == 0 {
+		none := "(no alarms)"
+		if lang == "zh" {
+			none = "（无告警）"
+		}
+		_, err := fmt.Fprintln(w, none)
+		return err
+	}
+	return nil
 }
 
 // WriteJSON writes alarms as one JSON array of alarm messages (the form

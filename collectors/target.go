@@ -160,6 +160,11 @@ func ParseTarget(raw string) (Target, error) {
 	if t.Scheme != SchemeModbusRTU && (t.Host == "" || strings.HasPrefix(t.Host, ":")) {
 		return Target{}, fmt.Errorf("device URL %q: no host", redact(u))
 	}
+	if port := u.Port(); port != "" {
+		if err := yamlconf.CheckPort(port); err != nil {
+			return Target{}, fmt.Errorf("device URL %q: %w", redact(u), err)
+		}
+	}
 	return t, nil
 }
 

@@ -24,7 +24,8 @@ const (
 func DeadLetterSubject(site string) string { return DeadLetterPrefix + "." + alerts.Token(site) }
 
 // DeliveryStreamConfig is the stream of delivery records: kept as long as
-// alarms (who was told is part of the record), no deletes.
+// alarms (who was told is part of the record), no deletes; bounded by age
+// like the acknowledgements, so it reserves no space up front.
 func DeliveryStreamConfig(c alerts.Config) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        alerts.DeliveryStream,
@@ -33,8 +34,7 @@ func DeliveryStreamConfig(c alerts.Config) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      c.MaxAge,
-		MaxBytes:    c.MaxBytes,
-		MaxMsgSize:  c.MaxMsgSize,
+		MaxMsgSize:  int32(c.MaxMsgSize),
 		MaxMsgs:     -1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.Replicas,

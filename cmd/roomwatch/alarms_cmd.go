@@ -22,21 +22,17 @@ func runAlarms(args []string, stdout, stderr io.Writer) int {
 	all := fs.Bool("all", false, "include resolved alarms")
 	asJSON := fs.Bool("json", false, "print a JSON array of alarm messages")
 	lang := fs.String("lang", "zh", "language of the table: zh or en")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *lang != "zh" && *lang != "en" {
 		fmt.Fprintf(stderr, "roomwatch alarms: --lang %q: want zh or en\n", *lang)
 		return 2
 	}
+	fail := func(err error) int { return report(stderr, "alarms", err) }
 	cfg, err := loadConfig(*path)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "roomwatch alarms:", err)
-		return 1
+		return fail(err)
 	}
 	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
 	if err != nil {

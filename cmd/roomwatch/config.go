@@ -1,8 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -22,7 +23,8 @@ import (
 // Config is the whole roomwatch.yaml.
 type Config struct {
 	// ProfilesDir holds user device profiles (*.yaml) added to the
-	// built-in ones.
+	// built-in ones; relative to the configuration file's folder, as
+	// RuleFiles are.
 	ProfilesDir string `yaml:"profiles_dir"`
 	// StateDir holds the embedded NATS server's JetStream store.
 	StateDir string      `yaml:"state_dir"`
@@ -160,18 +162,32 @@ func defaultInfluxConfig() influx.Config {
 
 // loadConfig reads, decodes and validates a configuration file.
 func loadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return parseConfig(path, data)
 }
 
+// readConfigFile reads a file given on the command line; a missing one
+// is named with the path tried and what to do.
+func readConfigFile(path string) ([]byte, error) {
+	data, err := yamlconf.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		abs, _ := filepath.Abs(path)
+		return nil, fmt.Errorf("%s: no such configuration file (looked for %s): give its path with --config FILE, or start from deploy/single-room.yaml", path, abs)
+	}
+	return data, err
+}
+
 func parseConfig(path string, data []byte) (*Config, error) {
 	c := defaultConfig()
 	f, err := yamlconf.Decode(path, data, &c)
 	if err != nil {
-		return nil, err
+		return nil, hintRuleKeys(err)
+	}
+	if f.Empty() {
+		return nil, yamlconf.List{{File: path, Msg: "the file is empty: a configuration names at least its sites, rooms and devices (start from deploy/single-room.yaml)"}}
 	}
 	c.file = f
 	if c.NATS.StoreDir == defaultNATSStoreDir && c.StateDir != "" {
@@ -183,15 +199,36 @@ func parseConfig(path string, data []byte) (*Config, error) {
 	return &c, nil
 }
 
+// hintRuleKeys adds to an unknown top-level "calendars" or "rules" that
+// they belong in a rules file.
+func hintRuleKeys(err error) error {
+	var l yamlconf.List
+	if errors.As(err, &l) {
+		for i, p := range l {
+			if p.Path == "" && (p.Msg == `unknown field "calendars"` || p.Msg == `unknown field "rules"`) {
+				l[i].Msg += " (calendars and rules go in a rules file listed under rule_files; roomwatch check FILE checks one)"
+			}
+		}
+	}
+	return err
+}
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 func (c *Config) validate() error {
 	errs := yamlconf.Errors{File: c.file}
-	set, err := profiles.Load(c.ProfilesDir)
+	set, err := profiles.Load(c.relative(c.ProfilesDir))
 	if err != nil {
-		errs.Addf("profiles_dir", "%v", err)
+		errs.Add("profiles_dir", err)
+		set, _ = profiles.Builtin()
 	}
 	c.profiles = set
+	if err := yamlconf.CheckHostPort(c.HTTP.Listen); err != nil {
+		errs.Addf("http.listen", "%v", err)
+	}
+	if len(c.Sites) == 0 {
+		errs.Addf("sites", "missing: a configuration lists at least one site with its rooms and devices")
+	}
 	if c.Defaults.Interval <= 0 {
 		errs.Addf("defaults.interval", "must be positive")
 	}
@@ -275,41 +312,33 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 	}
 	for i, f := range c.RuleFiles {
 		path := c.relative(f)
-		data, err := os.ReadFile(path)
+		data, err := yamlconf.ReadFile(path)
 		if err != nil {
-			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "%v", err)
+			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "%v (a relative path starts at the configuration's folder)", err)
 			continue
 		}
 		more, err := rules.Parse(path, data)
 		if err != nil {
-			errs.Addf(fmt.Sprintf("rule_files[%d]", i), "\n%v", err)
+			errs.Add(fmt.Sprintf("rule_files[%d]", i), err)
 			continue
 		}
 		c.rules = rules.Merge(c.rules, more)
 	}
 	if c.HolidaysFile != "" {
 		path := c.relative(c.HolidaysFile)
-		data, err := os.ReadFile(path)
+		data, err := yamlconf.ReadFile(path)
 		if err != nil {
 			errs.Addf("holidays_file", "%v", err)
 			return
 		}
 		h, err := rules.ParseHolidays(path, data)
 		if err != nil {
-			errs.Addf("holidays_file", "%v", err)
+			errs.Add("holidays_file", err)
 			return
 		}
 		rules.ApplyHolidays(c.rules, h)
 		c.holidays = h
 	}
-}
-
-// relative resolves path relative to the configuration file's folder.
-func (c *Config) relative(path string) string {
-	if !filepath.IsAbs(path) && c.file != nil {
-		return filepath.Join(filepath.Dir(c.file.Name), path)
-	}
-	return path
 }
 
 // calendarAhead is how far ahead `check` wants the calendars' public
@@ -342,6 +371,15 @@ func thresholdOverrides(th map[string]float64) map[string]rules.Override {
 		out[name] = rules.Override{Threshold: &v}
 	}
 	return out
+}
+
+// relative resolves a path given in the configuration file against the
+// file's folder (an absolute path stays as it is).
+func (c *Config) relative(path string) string {
+	if path == "" || filepath.IsAbs(path) || c.file == nil {
+		return path
+	}
+	return filepath.Join(filepath.Dir(c.file.Name), path)
 }
 
 // checkName records a problem with a site, room or device name: missing,
@@ -404,6 +442,22 @@ func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry
 			}
 		}
 	}
+}
+
+// loads is what the configured devices put into the spool, by the value
+// count of their profiles (for sizing it before any poller exists).
+func (c *Config) loads() []influx.Load {
+	var out []influx.Load
+	for _, s := range c.Sites {
+		for _, r := range s.Rooms {
+			for _, d := range r.Devices {
+				if p, ok := c.profiles[d.Profile]; ok {
+					out = append(out, influx.Load{Values: len(p.Fields), Interval: d.Interval})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // device is the identity of a configured device, its class taken from

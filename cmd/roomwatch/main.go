@@ -7,6 +7,7 @@
 //	roomwatch alarms  --config FILE     list active alarms
 //	roomwatch notify  --config FILE     the notifier (SMS, WeCom, modem); notify who, notify log
 //	roomwatch sink    [--listen ADDR]   print what the notifier's HTTP channels send (demo)
+//	roomwatch version                   print the version
 package main
 
 import (
@@ -32,20 +33,28 @@ func commands() []command {
 		{"alarms", "list active alarms", runAlarms},
 		{"notify", "tell people of alarms (notify who: who is paged; notify log: what was sent)", runNotify},
 		{"sink", "print what the notifier's HTTP channels send (a local webhook sink)", runSink},
+		{"version", "print the version and exit", runVersion},
 	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
 		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	case "-version", "--version":
+		return runVersion(nil, stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "roomwatch: unknown command %q\n", args[0])
+	fmt.Fprintf(stderr, "roomwatch: unknown command %q (roomwatch --help lists them)\n", args[0])
 	usage(stderr)
 	return 2
 }
@@ -55,4 +64,5 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.help)
 	}
+	fmt.Fprintln(w, "\nroomwatch COMMAND --help shows a command's flags.")
 }

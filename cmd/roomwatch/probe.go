@@ -15,6 +15,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // probeJSON is the --json form of a probe: one object.
@@ -55,8 +56,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	}
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
+		if code, ok := parseFlags(fs, args); !ok {
+			return code
 		}
 		if fs.NArg() == 0 {
 			break
@@ -64,10 +65,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "roomwatch probe:", strings.ReplaceAll(err.Error(), "\n", "; "))
-		return 1
-	}
+	fail := func(err error) int { return report(stderr, "probe", err) }
 	set, err := profiles.Load(*dir)
 	if err != nil {
 		return fail(err)
@@ -91,9 +89,9 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if *raw != "" {
 		return probeRaw(ctx, t, *raw, *timeout, stdout, stderr)
 	}
-	p, ok := set[*profile]
-	if !ok {
-		return fail(fmt.Errorf("unknown profile %q (have %s)", *profile, strings.Join(set.Names(), ", ")))
+	p, err := pickProfile(set, *profile)
+	if err != nil {
+		return fail(err)
 	}
 	if p.Protocol != t.Protocol() {
 		return fail(fmt.Errorf("profile %s speaks %s but the URL is %s", p.Name, p.Protocol, t.Scheme))
@@ -122,6 +120,22 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return 0
+}
+
+// pickProfile returns the profile --profile names, or says what to give.
+func pickProfile(set profiles.Set, name string) (*profiles.Profile, error) {
+	if name == "" {
+		return nil, fmt.Errorf("--profile is required: one of %s (roomwatch probe --list describes them)", strings.Join(set.Names(), ", "))
+	}
+	p, ok := set[name]
+	if !ok {
+		hint := ""
+		if near := yamlconf.Suggest(name, set.Names()); near != "" {
+			hint = fmt.Sprintf("did you mean %q? ", near)
+		}
+		return nil, fmt.Errorf("--profile %q: no such profile (%shave %s; roomwatch probe --list describes them)", name, hint, strings.Join(set.Names(), ", "))
+	}
+	return p, nil
 }
 
 func printProbeJSON(w io.Writer, s *collectors.SampleSet, profile string, err error) {

@@ -104,23 +104,21 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	control := fs.String("control", "127.0.0.1:9560", "HTTP control address (POST /scenario/mains-fail …)")
 	dir := fs.String("profiles-dir", "", "directory of user profiles")
 	modemPath := fs.String("modem", "", "also simulate a GSM modem whose port is this path (a pty made with socat) and print every SMS it is given")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var devs []simDevice
 	if *cfgPath != "" {
 		c, err := loadConfig(*cfgPath)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
+			return report(stderr, "sim", err)
 		}
 		devs = c.simDevices()
 	} else {
 		set, err := profiles.Load(*dir)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
+			return report(stderr, "sim", err)
 		}
 		for _, name := range set.Names() {
 			if *profile != "" && name != *profile {

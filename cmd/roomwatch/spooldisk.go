@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors/influx"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // diskShare is the part of the store's disk (free space plus what the
@@ -19,7 +20,7 @@ const diskShare = 0.6
 // configured devices), cut down to what the embedded server's disk can
 // hold, with a warning saying how many hours that is. Only for the
 // embedded server: an external server's disk is not ours to see.
-func fitSpool(want influx.ByteSize, storeDir string, log *slog.Logger) influx.ByteSize {
+func fitSpool(want yamlconf.Size, storeDir string, log *slog.Logger) yamlconf.Size {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(storeDir, &st); err != nil {
 		return want
@@ -33,7 +34,7 @@ func fitSpool(want influx.ByteSize, storeDir string, log *slog.Logger) influx.By
 		}
 		return nil
 	})
-	room := influx.ByteSize(float64(int64(st.Bavail)*int64(st.Bsize)+held) * diskShare)
+	room := yamlconf.Size(float64(int64(st.Bavail)*int64(st.Bsize)+held) * diskShare)
 	if want <= room {
 		return want
 	}

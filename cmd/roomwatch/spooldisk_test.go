@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/roomwatch/roomwatch/collectors/influx"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 func TestFitSpoolCutsToTheDisk(t *testing.T) {
@@ -13,7 +13,7 @@ func TestFitSpoolCutsToTheDisk(t *testing.T) {
 	if got := fitSpool(256<<20, dir, log); got != 256<<20 {
 		t.Errorf("a bound that fits changed to %v", got)
 	}
-	huge := influx.ByteSize(1 << 60) // an exabyte: no disk here holds it
+	huge := yamlconf.Size(1 << 60) // an exabyte: no disk here holds it
 	got := fitSpool(huge, dir, log)
 	if got <= 0 || got >= huge {
 		t.Errorf("an exabyte bound became %v, want a part of the free disk", got)

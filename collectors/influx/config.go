@@ -23,14 +23,11 @@
 package influx
 
 import (
-	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
-	yaml "go.yaml.in/yaml/v3"
 )
 
 // Defaults of Config and SpoolConfig.
@@ -38,7 +35,7 @@ const (
 	DefaultPrecision = "ms"
 	// DefaultBatchSize is about 5000 sample sets of 12 values (under
 	// 1 KiB of line protocol each).
-	DefaultBatchSize ByteSize = 5000 << 10
+	DefaultBatchSize yamlconf.Size = 5000 << 10
 	// DefaultFlushInterval is Telegraf's: every write to InfluxDB (fetch,
 	// request, acknowledgement, consumer state on disk) costs about 2 ms
 	// of CPU, so a write a second is a fifth of an idle monitor's CPU.
@@ -86,7 +83,7 @@ type Config struct {
 	// BatchSize is the most spool messages, in bytes, the writer fetches
 	// and writes in one request ("5MiB"; a sample set of 12 values is
 	// under 1 KiB of line protocol, so 5MiB is about 5000 sample sets).
-	BatchSize ByteSize `yaml:"batch_size"`
+	BatchSize yamlconf.Size `yaml:"batch_size"`
 	// FlushInterval is the longest a sample waits in the spool for a
 	// batch to fill: how far InfluxDB may lag behind the polls.
 	FlushInterval time.Duration `yaml:"flush_interval"`
@@ -102,7 +99,7 @@ type SpoolConfig struct {
 	SubjectPrefix string `yaml:"subject_prefix"`
 	// MaxBytes bounds the spool on disk; 0 means DefaultMaxBytes of the
 	// configured devices (set by the caller, which knows them).
-	MaxBytes ByteSize `yaml:"max_bytes"`
+	MaxBytes yamlconf.Size `yaml:"max_bytes"`
 	// MaxAge drops samples older than this.
 	MaxAge time.Duration `yaml:"max_age"`
 	// Queue is about how many SampleSets wait in memory while the spool
@@ -115,7 +112,7 @@ type SpoolConfig struct {
 	Linger time.Duration `yaml:"linger"`
 	// BatchBytes bounds one spool message; a batch that reaches it is
 	// published without waiting for Linger.
-	BatchBytes ByteSize `yaml:"-"`
+	BatchBytes yamlconf.Size `yaml:"-"`
 	// Persist is "async" (default: the stream is written to disk by a
 	// background flusher within milliseconds and fsynced every
 	// sync_interval of the NATS server, which lets the rest of the server
@@ -167,6 +164,10 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 		errs.Addf(p("url"), "required (e.g. http://127.0.0.1:8086)")
 	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs.Addf(p("url"), "%q is not an http:// or https:// URL", c.URL)
+	} else if port := u.Port(); port != "" {
+		if err := yamlconf.CheckPort(port); err != nil {
+			errs.Addf(p("url"), "%q: %v", c.URL, err)
+		}
 	}
 	if c.Bucket == "" {
 		errs.Addf(p("bucket"), `required ("database/retention-policy" or "database" for InfluxDB 1.8, the bucket for 2.x/3.x)`)
@@ -244,65 +245,6 @@ func validName(s string) bool {
 
 // Bounds of Config.BatchSize.
 const (
-	minBatchSize ByteSize = 64 << 10
-	maxBatchSize ByteSize = 100 << 20
+	minBatchSize yamlconf.Size = 64 << 10
+	maxBatchSize yamlconf.Size = 100 << 20
 )
-
-// ByteSize is a size in bytes; in YAML an integer or a string such as
-// "512MiB", "20GB", "1.5GiB".
-type ByteSize int64
-
-var byteUnits = []struct {
-	suffix string
-	mult   float64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40},
-	{"B", 1},
-}
-
-// ParseByteSize parses "1073741824", "1GiB", "1.5 GB".
-func ParseByteSize(s string) (ByteSize, error) {
-	t := strings.TrimSpace(s)
-	mult := 1.0
-	for _, u := range byteUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 {
-		return 0, fmt.Errorf("%q is not a size such as 512MiB or 20GB", s)
-	}
-	return ByteSize(f * mult), nil
-}
-
-// UnmarshalYAML accepts an integer or a size string.
-func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: a size is a number or a string such as 512MiB", n.Line)
-	}
-	v, err := ParseByteSize(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
-	}
-	*b = v
-	return nil
-}
-
-// String prints the size in the largest binary unit that keeps it exact
-// to one decimal.
-func (b ByteSize) String() string {
-	f := float64(b)
-	for _, u := range []struct {
-		s string
-		m float64
-	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if f >= u.m {
-			return strconv.FormatFloat(f/u.m, 'f', 1, 64) + u.s
-		}
-	}
-	return strconv.FormatInt(int64(b), 10) + "B"
-}

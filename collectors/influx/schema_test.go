@@ -113,18 +113,6 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestByteSize(t *testing.T) {
-	for in, want := range map[string]ByteSize{"1024": 1024, "512MiB": 512 << 20, "1.5 GiB": 3 << 29, "20GB": 20e9, "8K": 8192} {
-		got, err := ParseByteSize(in)
-		if err != nil || got != want {
-			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	if _, err := ParseByteSize("lots"); err == nil {
-		t.Error("ParseByteSize(lots) accepted")
-	}
-}
-
 func TestDefaultMaxBytes(t *testing.T) {
 	// The benchmark workload: 200 devices x 12 values every second.
 	loads := make([]Load, 200)
@@ -138,13 +126,13 @@ func TestDefaultMaxBytes(t *testing.T) {
 	data, _ := (&encoder{}).Append(nil, &s)
 	real := int64(len(data)) * 200 * 72 * 3600
 	if int64(got) < real {
-		t.Errorf("DefaultMaxBytes = %s, less than 72h of real messages (%s)", got, ByteSize(real))
+		t.Errorf("DefaultMaxBytes = %s, less than 72h of real messages (%s)", got, yamlconf.Size(real))
 	}
 	if int64(got) > 3*real {
-		t.Errorf("DefaultMaxBytes = %s, far more than 72h of real messages (%s)", got, ByteSize(real))
+		t.Errorf("DefaultMaxBytes = %s, far more than 72h of real messages (%s)", got, yamlconf.Size(real))
 	}
 	if got := DefaultMaxBytes([]Load{{Values: 2, Interval: time.Minute}}, DefaultHold); got != MinMaxBytes {
-		t.Errorf("one slow device: %s, want the floor %s", got, ByteSize(MinMaxBytes))
+		t.Errorf("one slow device: %s, want the floor %s", got, yamlconf.Size(MinMaxBytes))
 	}
 	t.Logf("200 x 12 values/s for 72h: %s (%d bytes per message)", got, MessageBytes(12))
 }
@@ -176,7 +164,7 @@ func TestAppendLines(t *testing.T) {
 // as it was once documented (5000) is refused rather than read as bytes.
 func TestBatchSizeIsASize(t *testing.T) {
 	var c struct {
-		BatchSize ByteSize `yaml:"batch_size"`
+		BatchSize yamlconf.Size `yaml:"batch_size"`
 	}
 	if _, err := yamlconf.Decode("roomwatch.yaml", []byte("batch_size: 5MiB\n"), &c); err != nil || c.BatchSize != 5<<20 {
 		t.Fatalf("5MiB: %v, %d", err, c.BatchSize)
@@ -188,7 +176,7 @@ func TestBatchSizeIsASize(t *testing.T) {
 	if err := errs.Err(); err == nil || !strings.Contains(err.Error(), "influx.batch_size: 4.9KiB: must be between 64.0KiB and 100.0MiB (write 5MiB)") {
 		t.Fatalf("batch_size 5000: %v", err)
 	}
-	if n := DefaultBatchSize.messages(); n != 5000 {
+	if n := batchMessages(DefaultBatchSize); n != 5000 {
 		t.Errorf("default fetches %d messages, want 5000 as before", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Load is what one configured device puts into the spool: a SampleSet of
@@ -48,7 +49,7 @@ func MessageBytes(n int) int64 {
 // longer-than-typical names and error texts, and never below MinMaxBytes.
 // 200 devices of 12 values polled every second need about 77 GiB for 72
 // hours; 20 devices every 10 s need under 1 GiB.
-func DefaultMaxBytes(devices []Load, hold time.Duration) ByteSize {
+func DefaultMaxBytes(devices []Load, hold time.Duration) yamlconf.Size {
 	var total float64
 	for _, d := range devices {
 		if d.Interval <= 0 {
@@ -61,5 +62,5 @@ func DefaultMaxBytes(devices []Load, hold time.Duration) ByteSize {
 	if total < MinMaxBytes {
 		return MinMaxBytes
 	}
-	return ByteSize(total)
+	return yamlconf.Size(total)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // maxPublishPending bounds the publishes awaiting the stream's ack.
@@ -86,7 +87,7 @@ func NewSpool(nc *nats.Conn, cfg SpoolConfig, log *slog.Logger, m *Metrics) (*Sp
 	}
 	// A batch is sealed once it passes BatchBytes, so it may be one
 	// sample set longer: keep it well under what the server accepts.
-	if mp := ByteSize(nc.MaxPayload()); mp > 0 && cfg.BatchBytes > mp/2 {
+	if mp := yamlconf.Size(nc.MaxPayload()); mp > 0 && cfg.BatchBytes > mp/2 {
 		cfg.BatchBytes = mp / 2
 	}
 	s := &Spool{cfg: cfg, log: log.With("stream", cfg.Stream), m: m,

@@ -20,6 +20,7 @@ import (
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Backoff bounds of a failing InfluxDB.
@@ -128,7 +129,7 @@ func ConsumerConfig(cfg Config) jetstream.ConsumerConfig {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cfg.Spool.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 4 * cfg.BatchSize.messages(),
+		MaxAckPending: 4 * batchMessages(cfg.BatchSize),
 	}
 }
 
@@ -262,7 +263,7 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 			// million entries (16 MB) per call. Under ctx, so that Stop
 			// does not wait out a flush interval.
 			fctx, cancel := context.WithTimeout(ctx, w.cfg.FlushInterval)
-			fb, err := w.cons.Fetch(w.cfg.BatchSize.messages(), jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
+			fb, err := w.cons.Fetch(batchMessages(w.cfg.BatchSize), jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
 				jetstream.FetchContext(fctx))
 			if err != nil {
 				cancel()
@@ -310,11 +311,11 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 // fetchBytes is how much one fetch asks for: batchSize, and never less
 // than two of the largest messages NATS carries by default, so that a
 // full spool message always fits.
-func fetchBytes(batchSize ByteSize) int { return max(int(batchSize), 2<<20) }
+func fetchBytes(batchSize yamlconf.Size) int { return max(int(batchSize), 2<<20) }
 
-// messages is the most spool messages one fetch asks for: one per KiB of
-// the batch size, as a message holds at least one sample set.
-func (b ByteSize) messages() int { return max(1, int(b>>10)) }
+// batchMessages is the most spool messages one fetch asks for: one per
+// KiB of the batch size, as a message holds at least one sample set.
+func batchMessages(b yamlconf.Size) int { return max(1, int(b>>10)) }
 
 // item is one spool message and its lines in the batch buffer.
 type item struct {

@@ -8,8 +8,10 @@ package profiles
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
@@ -270,8 +273,14 @@ var builtin embed.FS
 // Set is a collection of profiles by name.
 type Set map[string]*Profile
 
-// Builtin returns the embedded profiles.
+// Builtin returns the embedded profiles. They are parsed once; each
+// call returns a new Set of the same (read-only) profiles.
 func Builtin() (Set, error) {
+	set, err := builtinOnce()
+	return maps.Clone(set), err
+}
+
+var builtinOnce = sync.OnceValues(func() (Set, error) {
 	set := Set{}
 	err := fs.WalkDir(builtin, "builtin", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
@@ -284,14 +293,25 @@ func Builtin() (Set, error) {
 		return set.add(path, data)
 	})
 	return set, err
-}
+})
 
 // Load returns the built-in profiles plus every *.yaml in dir (if dir is
-// not empty); a user profile with a built-in's name replaces it.
+// not empty); a user profile with a built-in's name replaces it. A dir
+// that does not exist or is not a directory is an error (a mistyped
+// profiles_dir would otherwise leave every user profile out); the
+// problems of all user profiles are reported together.
 func Load(dir string) (Set, error) {
 	set, err := Builtin()
 	if err != nil || dir == "" {
 		return set, err
+	}
+	if st, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("directory %s does not exist (create it, or leave profiles_dir out to use the built-in profiles only)", dir)
+		}
+		return nil, err
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory (profiles_dir names a directory of *.yaml profiles)", dir)
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
@@ -301,14 +321,17 @@ func Load(dir string) (Set, error) {
 	paths = append(paths, more...)
 	sort.Strings(paths)
 	user := Set{}
+	errs := yamlconf.Errors{File: &yamlconf.File{Name: dir}}
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
+		data, err := yamlconf.ReadFile(path)
 		if err != nil {
-			return nil, err
+			errs.Add("", err)
+			continue
 		}
-		if err := user.add(path, data); err != nil {
-			return nil, err
-		}
+		errs.Add("", user.add(path, data))
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	for k, v := range user {
 		set[k] = v
@@ -336,7 +359,7 @@ func (s Set) add(file string, data []byte) error {
 		return err
 	}
 	if old, ok := s[p.Name]; ok {
-		return fmt.Errorf("%s: profile %q is already defined in %s", file, p.Name, old.File)
+		return yamlconf.List{{File: file, Path: "name", Msg: fmt.Sprintf("profile %q is already defined in %s", p.Name, old.File)}}
 	}
 	s[p.Name] = p
 	return nil

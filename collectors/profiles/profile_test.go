@@ -35,7 +35,7 @@ func TestBuiltinProfilesLoad(t *testing.T) {
 func TestParseErrorsNameFileLineField(t *testing.T) {
 	cases := []struct{ name, yaml, want string }{
 		{"unknown key", "name: x\nclass: env\nprotocol: modbus\nvalues:\n  - name: t\n    regster: 3\n",
-			"x.yaml: line 6: field regster not found"},
+			`x.yaml:6: values[0]: unknown field "regster"`},
 		{"bad type", "name: x\nclass: env\nprotocol: modbus\nvalues:\n  - name: t\n    table: input\n    type: float\n",
 			`x.yaml:7: values[0].type: "float": want int16`},
 		{"bool on registers", "name: x\nclass: di\nprotocol: modbus\nvalues:\n  - name: d\n    table: holding\n    type: bool\n",

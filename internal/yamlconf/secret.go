@@ -38,26 +38,29 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 		Env  string `yaml:"env"`
 		File string `yaml:"file"`
 	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("a secret is a text, {env: NAME} or {file: PATH}")
+	}
 	if err := n.Decode(&ref); err != nil {
-		return err
+		return fmt.Errorf("a secret is a text, {env: NAME} or {file: PATH}")
 	}
 	switch {
 	case ref.Env != "" && ref.File != "":
-		return fmt.Errorf("line %d: a secret takes env or file, not both", n.Line)
+		return fmt.Errorf("a secret takes env or file, not both")
 	case ref.Env != "":
 		v, ok := os.LookupEnv(ref.Env)
 		if !ok {
-			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, ref.Env)
+			return fmt.Errorf("environment variable %s is not set (set it in the service's environment, or give the secret as {file: PATH})", ref.Env)
 		}
 		*s = Secret(v)
 	case ref.File != "":
-		b, err := os.ReadFile(ref.File)
+		b, err := ReadFile(ref.File)
 		if err != nil {
-			return fmt.Errorf("line %d: secret file: %w", n.Line, err)
+			return fmt.Errorf("secret file: %w", err)
 		}
 		*s = Secret(strings.TrimRight(string(b), "\r\n"))
 	default:
-		return fmt.Errorf("line %d: a secret is a string, {env: NAME} or {file: PATH}", n.Line)
+		return fmt.Errorf("a secret is a text, {env: NAME} or {file: PATH}")
 	}
 	return nil
 }

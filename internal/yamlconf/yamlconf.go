@@ -1,20 +1,24 @@
 // Package yamlconf is the configuration format every part of roomwatch
 // shares (monitor, rules, profiles, alarms, records): it decodes YAML files
-// strictly, reports problems as "file:line: field: message" so that the
-// person who edits the file is sent to the right line, and holds the Secret
-// type for passwords read from the file, the environment or a file.
+// strictly, reports every problem as "FILE:LINE: field.path: problem
+// (hint)" in words rather than Go types, sorted by line, so that the
+// person who edits the file is sent to the right line; it bounds the work
+// a file can cause (size, alias expansion, what a file may name), and
+// holds the types every file shares: Secret (passwords from the file, the
+// environment or a file) and Size (64MiB, 1GiB, 500MB or bytes).
 package yamlconf
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
+
+// MaxFileSize bounds a configuration, rules or profile file: the largest
+// real one is a few tens of kilobytes.
+const MaxFileSize = 1 << 20
 
 // File is a decoded YAML document that can locate a field path.
 type File struct {
@@ -22,33 +26,44 @@ type File struct {
 	root *yaml.Node
 }
 
-// Decode decodes data into out, rejecting unknown keys, and returns a File
-// for locating fields in later validation errors.
+// Empty reports whether the document holds nothing (an empty file or
+// only comments).
+func (f *File) Empty() bool { return f == nil || f.root == nil || isNull(f.root) }
+
+// Decode decodes data into out and returns a File for locating fields in
+// later validation errors. Problems come back as a List, each with its
+// line and field path, in words rather than Go types: a key out does not
+// have ("unknown field \"adress\" (did you mean \"address\"?)"), a value
+// that does not fit its field ("\"5\" is not a duration"), a secret whose
+// variable is not set. A file over MaxFileSize, or whose aliases expand
+// past MaxValues, is refused before any work that grows with it.
 func Decode(name string, data []byte, out any) (*File, error) {
 	f := &File{Name: name}
+	errs := &Errors{File: f}
+	if len(data) > MaxFileSize {
+		errs.AddAt(0, "", "the file is %s; a configuration file is at most %s", Size(len(data)), Size(MaxFileSize))
+		return nil, errs.Err()
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, trimYAML(err))
+		line, msg := syntaxProblem(err)
+		errs.AddAt(line, "", "%s", msg)
+		return nil, errs.Err()
 	}
-	if len(doc.Content) > 0 {
-		f.root = doc.Content[0]
+	if len(doc.Content) == 0 {
+		return f, nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", name, trimYAML(err))
+	f.root = doc.Content[0]
+	c := checker{errs: errs}
+	c.walk(f.root, reflect.TypeOf(out).Elem(), "")
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if err := f.root.Decode(out); err != nil {
+		errs.AddAt(0, "", "%s", cleanMessage(err))
+		return nil, errs.Err()
 	}
 	return f, nil
-}
-
-// trimYAML turns "yaml: line 3: field x not found in type T" into
-// "line 3: field x not found in type T"; several errors join with "; ".
-func trimYAML(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return strings.Join(te.Errors, "; ")
-	}
-	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
 // Line returns the line of the node at path, such as
@@ -116,35 +131,4 @@ func child(n *yaml.Node, part string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// Errors collects validation problems for one file.
-type Errors struct {
-	File *File
-	list []string
-}
-
-// Addf records a problem with the field at path.
-func (e *Errors) Addf(path, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	name := "<config>"
-	if e.File != nil {
-		name = e.File.Name
-	}
-	if line := e.File.Line(path); line > 0 {
-		name = fmt.Sprintf("%s:%d", name, line)
-	}
-	if path != "" {
-		msg = path + ": " + msg
-	}
-	e.list = append(e.list, name+": "+msg)
-}
-
-// Err returns nil when nothing was recorded, or one error listing every
-// problem on its own line.
-func (e *Errors) Err() error {
-	if len(e.list) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(e.list, "\n"))
 }
