@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/notify"
 	"github.com/roomwatch/roomwatch/alerts/patrol"
 	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx"
@@ -46,7 +48,11 @@ type app struct {
 	spool  *influx.Spool
 	writer *influx.Writer
 	alarms *alarmPipeline
-	patrol *patrol.Server // the patrol screen, when configured
+	// notifier runs when the configuration has a notify section, on a
+	// connection of its own with the notifier's key.
+	notifier *notify.Notifier
+	notifyNC *nats.Conn
+	patrol   *patrol.Server // the patrol screen, when configured
 
 	sched   *rwc.Scheduler
 	sims    *simulators
@@ -117,6 +123,10 @@ func (a *app) Start() error {
 
 	a.alarms, err = startAlarmPipeline(a.cfg, a.nc, a.js, a.reg, a.log)
 	if err != nil {
+		return err
+	}
+
+	if err := a.startNotifier(); err != nil {
 		return err
 	}
 
@@ -291,6 +301,12 @@ func (a *app) Stop() {
 	if a.sims != nil && a.ownSims {
 		a.sims.Stop()
 	}
+	if a.notifier != nil {
+		a.notifier.Stop()
+	}
+	if a.notifyNC != nil {
+		a.notifyNC.Close()
+	}
 	if a.alarms != nil {
 		a.alarms.Stop(ctx)
 	}
@@ -396,4 +412,34 @@ func titles(zh, en, name string) map[string]string {
 		en = name
 	}
 	return map[string]string{"zh": zh, "en": en}
+}
+
+// startNotifier runs the notifier in the monitor's process when the
+// configuration has a notify section (a single room needs one process).
+func (a *app) startNotifier() error {
+	if a.cfg.Notify == nil {
+		return nil
+	}
+	// The acknowledgement stream is the monitor's to make (the notifier's
+	// key may only read it).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, err := a.js.CreateOrUpdateStream(ctx, a.cfg.Alerts.AckStreamConfig())
+	cancel()
+	if err != nil {
+		return fmt.Errorf("ack stream %s: %w", alerts.AckStream, err)
+	}
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleNotifier, a.log)
+	if err != nil {
+		return err
+	}
+	a.notifyNC = nc
+	n, err := notify.New(a.cfg.Notify, nc, notify.Options{Alerts: a.cfg.Alerts}, a.log)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(context.Background()); err != nil {
+		return err
+	}
+	a.notifier = n
+	return nil
 }

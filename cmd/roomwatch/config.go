@@ -11,6 +11,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/daily"
 	"github.com/roomwatch/roomwatch/alerts/incident"
+	"github.com/roomwatch/roomwatch/alerts/notify"
 	"github.com/roomwatch/roomwatch/alerts/patrol"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/rules"
@@ -58,8 +59,12 @@ type Config struct {
 	// Patrol is the patrol sign-off screen; `roomwatch run` serves it
 	// when the section is present.
 	Patrol *patrol.Config `yaml:"patrol"`
+	// Notify, when present, runs the notifier in `roomwatch run` and
+	// configures `roomwatch notify`.
+	Notify *notify.Config `yaml:"notify"`
 
 	file     *yamlconf.File
+	holidays *rules.Holidays // the holidays file, for the duty roster's calendar too
 	profiles profiles.Set
 	rules    []rules.Rule
 }
@@ -290,6 +295,16 @@ func (c *Config) validate() error {
 			}
 		}
 	}
+	if c.Notify != nil {
+		var names []string
+		for _, s := range c.Sites {
+			names = append(names, s.Name)
+		}
+		c.Notify.Validate(&errs, "notify", names)
+		if cal := c.Notify.Roster.Calendar; cal != nil {
+			cal.UseHolidays(c.holidays)
+		}
+	}
 	return errs.Err()
 }
 
@@ -330,6 +345,7 @@ func (c *Config) loadRules(errs *yamlconf.Errors) {
 			return
 		}
 		rules.ApplyHolidays(c.rules, h)
+		c.holidays = h
 	}
 }
 

@@ -5,6 +5,8 @@
 //	roomwatch probe   URL --profile P   poll one device once and print its values
 //	roomwatch sim     [--config FILE]   serve simulated devices (SNMP agent, Modbus server)
 //	roomwatch alarms  --config FILE     list active alarms
+//	roomwatch notify  --config FILE     the notifier (SMS, WeCom, modem); notify who, notify log
+//	roomwatch sink    [--listen ADDR]   print what the notifier's HTTP channels send (demo)
 //	roomwatch version                   print the version
 //	roomwatch patrol  --config FILE     the patrol sign-off screen
 //	roomwatch user    add NAME --role R add or change a patrol screen user
@@ -32,6 +34,8 @@ func commands() []command {
 		{"probe", "poll one device once and print its decoded values", runProbe},
 		{"sim", "serve simulated devices over SNMP and Modbus", runSim},
 		{"alarms", "list active alarms", runAlarms},
+		{"notify", "tell people of alarms (notify who: who is paged; notify log: what was sent)", runNotify},
+		{"sink", "print what the notifier's HTTP channels send (a local webhook sink)", runSink},
 		{"version", "print the version and exit", runVersion},
 		{"patrol", "serve the patrol sign-off screen", runPatrol},
 		{"user", "add or change a patrol screen user", runUser},

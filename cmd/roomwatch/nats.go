@@ -299,7 +299,13 @@ func connectRole(cfg NATSConfig, srv *server.Server, role string, log *slog.Logg
 // from the state directory. extra options come last (a long-running
 // client such as the patrol screen sets reconnects).
 func dialNATS(cfg NATSConfig, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
-	opts, err := clientOptions(cfg, roleScreen, log)
+	return dialAs(cfg, roleScreen, log, extra...)
+}
+
+// dialAs is dialNATS for role (`roomwatch notify`: the notifier's key);
+// extra options (a long-running role's reconnects) come last.
+func dialAs(cfg NATSConfig, role string, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
+	opts, err := clientOptions(cfg, role, log)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,10 @@ func rolePermissions(role string) *server.Permissions {
 		sub = []string{"_INBOX.>", "roomwatch.daily.>", "roomwatch.delivery.>",
 			alerts.AckSubjectPrefix + ".>", "roomwatch.patrol.>", "roomwatch.audit.>", "roomwatch.heartbeat.>"}
 	case roleNotifier:
-		pub = []string{alerts.DeliverySubjectPrefix + ".>", "roomwatch.notify.>", alerts.AckSubjectPrefix + ".>"}
+		// Its own alarm (notify-channel-failing) goes on the site's
+		// alarm stream under the room "notify", and only there.
+		pub = []string{alerts.DeliverySubjectPrefix + ".>", "roomwatch.notify.>", alerts.AckSubjectPrefix + ".>",
+			alerts.AlarmSubjectPrefix + ".*.notify.>"}
 		sub = []string{"_INBOX.>", alerts.AckSubjectPrefix + ".>", "roomwatch.heartbeat.>",
 			alerts.DeliverySubjectPrefix + ".>", "roomwatch.notify.>"}
 	default:

@@ -38,6 +38,15 @@ curl -fsS -XPOST "http://$influx_http/query" --data-urlencode "q=CREATE DATABASE
 printf 'roomwatch-demo\n' | bin/roomwatch user add demo --role admin --title 演示管理员 --config deploy/local/demo.yaml >/dev/null 2>&1
 printf 'roomwatch-duty\n' | bin/roomwatch user add duty --role operator --title 值班员 --config deploy/local/demo.yaml >/dev/null 2>&1
 
+# The notifier's channels go to a local webhook sink and a simulated GSM
+# modem (on a socat pty pair), both printing what they get.
+bin/roomwatch sink --listen 127.0.0.1:9561 &
+sink_pid=$!
+rm -f /tmp/roomwatch-demo-modem
+bin/roomwatch sim --profile rfc1628-ups --control 127.0.0.1:9562 --modem /tmp/roomwatch-demo-modem 2>"$state/modem-sim.log" &
+modem_pid=$!
+trap 'kill $influx_pid $sink_pid $modem_pid 2>/dev/null; wait $influx_pid $sink_pid $modem_pid 2>/dev/null' EXIT
+
 cat <<MSG
 roomwatch demo
   InfluxDB      http://$influx_http  (database roomwatch, written every 10 s; log $state/influxd.log)
@@ -48,5 +57,10 @@ roomwatch demo
   patrol screen http://127.0.0.1:9560   login demo / roomwatch-demo (admin: prints room QR codes),
                 duty / roomwatch-duty (operator: ticks, scans, signs, acknowledges)
   simulators    curl -X POST http://127.0.0.1:9550/sim/scenario/mains-fail   (and mains-restore, hot-room, door-open, normal)
+  notifier      the sink below prints each SMS and robot message; who is paged and what was sent:
+                bin/roomwatch notify who --config deploy/local/demo.yaml --room dc1
+                bin/roomwatch notify log --config deploy/local/demo.yaml
+  modem         SMS to the simulated modem are printed below ("短信 → …"); answer one:
+                curl -X POST 'http://127.0.0.1:9562/modem/inject?from=%2B8613800138001&text=确认+<code>'
 MSG
 bin/roomwatch run --config deploy/local/demo.yaml

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/notify"
+	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+)
+
+// TestRunWithNotify: `roomwatch run` with a notify section tells the
+// person of a mains cut through the HTTP SMS gateway channel, and records
+// the delivery; a channel that fails raises notify-channel-failing, told
+// over the other one (the notifier's key may publish that alarm).
+func TestRunWithNotify(t *testing.T) {
+	inf := influxtest.Start(t)
+	var mu sync.Mutex
+	var got []string
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"code":0}`))
+	}))
+	defer sink.Close()
+	path := writeConfig(t, t.TempDir(), inf.URL(), upsDevice, `notify:
+  storm: {window: 0s}
+  deadman: {silence: 0s}
+  retry: {min: 10ms, max: 20ms, attempts: 1}
+  channels:
+    - name: broken
+      kind: httpsms
+      httpsms: {url: "http://127.0.0.1:1/", body: '{{.Text}}'}
+    - name: sms
+      kind: httpsms
+      httpsms:
+        url: `+sink.URL+`
+        body: '{"mobile": {{json .Mobile}}, "text": {{json .Text}}}'
+  people:
+    - {name: 张三, mobile: "13800138001", channels: [sms, broken]}
+  routes:
+    - levels: [{after: 0s, to: [张三]}]
+`)
+	a := startTestApp(t, path, nil, nil)
+	defer a.Stop()
+	if err := a.sims.Store.Apply("mains-fail"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		found := len(got) > 0 && strings.Contains(got[0], "13800138001") && strings.Contains(got[0], "市电")
+		mu.Unlock()
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no SMS gateway request for the mains cut; got %q", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		mu.Lock()
+		failing := strings.Contains(strings.Join(got, "\n"), "通知渠道 broken 发送失败")
+		mu.Unlock()
+		if failing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notify-channel-failing not told over sms; got %q", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		list, err := notify.ReadLog(ctx, a.js, time.Time{})
+		cancel()
+		if err == nil && slices.ContainsFunc(list, func(d alerts.Delivery) bool {
+			return d.Result == alerts.DeliverySent && d.Person == "张三" && d.Channel == "sms"
+		}) && slices.ContainsFunc(list, func(d alerts.Delivery) bool { return d.Result == alerts.DeliveryDead && d.Channel == "broken" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery record: %v %+v", err, list)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
