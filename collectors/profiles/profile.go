@@ -31,7 +31,7 @@ type Profile struct {
 	Name string `yaml:"name"`
 	// Class groups profiles for storage and rules: ups, env, di.
 	Class string `yaml:"class"`
-	// Protocol is snmp or modbus.
+	// Protocol is snmp, modbus or nut.
 	Protocol    string `yaml:"protocol"`
 	Description string `yaml:"description"`
 	// Source says where the OIDs or registers come from (MIB, manual).
@@ -57,6 +57,9 @@ type Field struct {
 	// (input_voltage_v, input_voltage_v_l2, input_voltage_v_l3).
 	Walk bool `yaml:"walk"`
 
+	// NUT: the upsd variable (battery.charge, ups.status).
+	Var string `yaml:"var"`
+
 	// Modbus: table is coil (FC1), discrete (FC2), holding (FC3) or
 	// input (FC4); Address is the zero-based register or bit address.
 	Table   string `yaml:"table"`
@@ -70,7 +73,9 @@ type Field struct {
 
 	// Type is the wire type. SNMP: integer, gauge32, counter32,
 	// counter64, timeticks, octetstring. Modbus: int16, uint16, int32,
-	// uint32, float32, bool (coils and discrete inputs).
+	// uint32, float32, bool (coils and discrete inputs). NUT: number,
+	// text, or status (ups.status words read as the code the field's
+	// true or enum list names; collectors/nut says which).
 	Type string `yaml:"type"`
 
 	// Value = raw*Scale + Offset (Scale 0 means 1).
@@ -101,7 +106,7 @@ func (f *Field) Kind() collectors.Kind {
 		return collectors.Bool
 	case len(f.Enum) > 0:
 		return collectors.Enum
-	case f.Type == "octetstring":
+	case f.Type == "octetstring" || f.Type == "text":
 		return collectors.Text
 	}
 	return collectors.Number
@@ -378,6 +383,7 @@ func (s Set) Names() []string {
 var (
 	snmpTypes   = map[string]bool{"integer": true, "gauge32": true, "counter32": true, "counter64": true, "timeticks": true, "octetstring": true}
 	modbusTypes = map[string]int{"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2, "bool": 0}
+	nutTypes    = map[string]bool{"number": true, "text": true, "status": true}
 	tables      = map[string]bool{"coil": true, "discrete": true, "holding": true, "input": true}
 	orders      = map[string]bool{"ABCD": true, "CDAB": true, "BADC": true, "DCBA": true}
 )
@@ -394,8 +400,8 @@ func (p *Profile) validate(file *yamlconf.File) error {
 	if p.Class == "" {
 		errs.Addf("class", "missing (ups, env, di…)")
 	}
-	if p.Protocol != "snmp" && p.Protocol != "modbus" {
-		errs.Addf("protocol", "%q: want snmp or modbus", p.Protocol)
+	if p.Protocol != "snmp" && p.Protocol != "modbus" && p.Protocol != "nut" {
+		errs.Addf("protocol", "%q: want snmp, modbus or nut", p.Protocol)
 	}
 	if len(p.Fields) == 0 {
 		errs.Addf("values", "a profile needs at least one value")
@@ -423,6 +429,16 @@ func (p *Profile) validate(file *yamlconf.File) error {
 			}
 			if f.Table != "" || f.Order != "" || f.Bit != nil {
 				errs.Addf(at, "table, order and bit are for Modbus profiles")
+			}
+		case "nut":
+			if f.Var == "" {
+				errs.Addf(at+".var", "missing: the NUT variable, such as battery.charge")
+			}
+			if !nutTypes[f.Type] {
+				errs.Addf(at+".type", "%q: want number, text or status", f.Type)
+			}
+			if f.OID != "" || f.Walk || f.Table != "" || f.Order != "" || f.Bit != nil {
+				errs.Addf(at, "oid, walk, table, order and bit are for SNMP and Modbus profiles")
 			}
 		case "modbus":
 			if f.OID != "" || f.Walk {
