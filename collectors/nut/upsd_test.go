@@ -3,6 +3,7 @@ package nut
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/nut/nuttest"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -55,17 +57,13 @@ func poller(t *testing.T, url string, timeout time.Duration) *Poller {
 // pollUntil polls until ok accepts the values, or fails after 15 s.
 func pollUntil(t *testing.T, p *Poller, ok func(s *collectors.SampleSet) bool) collectors.SampleSet {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		s, err := p.Poll(context.Background())
-		if err == nil && ok(&s) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("values not as expected within 15s: err %v, last %+v", err, s.Values)
-		}
-		time.Sleep(200 * time.Millisecond) // dummy-ups reads its file every second
-	}
+	var s collectors.SampleSet
+	testutil.Eventually(t, 15*time.Second, "the UPS's values through upsd", func() (bool, string) {
+		var err error
+		s, err = p.Poll(context.Background())
+		return err == nil && ok(&s), fmt.Sprintf("err %v, values %+v", err, s.Values)
+	})
+	return s
 }
 
 func onBatteryIs(want bool) func(s *collectors.SampleSet) bool {

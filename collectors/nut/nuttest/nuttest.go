@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // UPS is the name the dummy UPS has in upsd.
@@ -40,8 +42,8 @@ type Server struct {
 // the binary in /lib/nut comes first).
 var dirs = []string{"/lib/nut", "/usr/lib/nut", "/usr/libexec/nut", "/usr/lib/nut/bin", "/usr/sbin", "/sbin"}
 
-// find returns the path of a NUT program, failing under CI=true and
-// skipping otherwise when it is missing.
+// find returns the path of a NUT program; a missing one fails the test
+// under CI=true and skips it otherwise.
 func find(t testing.TB, name string) string {
 	t.Helper()
 	for _, d := range dirs {
@@ -53,10 +55,7 @@ func find(t testing.TB, name string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("NUT %s not found (install nut-server: .ci/install-peers)", name)
-	}
-	t.Skipf("NUT %s not found (install nut-server)", name)
+	testutil.PeerMissing(t, "NUT %s not found in %v or on PATH: install nut-server (.ci/install-peers)", name, dirs)
 	return ""
 }
 
@@ -146,19 +145,22 @@ func (s *Server) run(path string, env []string, logFile string, args ...string) 
 // WAIT (the driver has read the .dev file and upsd is connected to it).
 func (s *Server) waitServing(dir string) {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
-		status, err := s.status()
-		if err == nil && status != "" && status != "WAIT" {
-			return
+	served := false
+	defer func() {
+		if !served {
+			logs, _ := os.ReadFile(filepath.Join(dir, "upsd.log"))
+			dlogs, _ := os.ReadFile(filepath.Join(dir, "dummy-ups.log"))
+			s.t.Logf("upsd: %s\ndummy-ups: %s", logs, dlogs)
 		}
-		last = fmt.Sprint(status, err)
-		time.Sleep(100 * time.Millisecond) // polling with a deadline: upsd has no readiness signal
-	}
-	logs, _ := os.ReadFile(filepath.Join(dir, "upsd.log"))
-	dlogs, _ := os.ReadFile(filepath.Join(dir, "dummy-ups.log"))
-	s.t.Fatalf("upsd on %s did not serve %s within 20s (last: %s)\nupsd: %s\ndummy-ups: %s", s.Addr, UPS, last, logs, dlogs)
+	}()
+	testutil.Eventually(s.t, 20*time.Second, "upsd to serve "+UPS+" on "+s.Addr, func() (bool, string) {
+		status, err := s.status()
+		if err != nil {
+			return false, err.Error()
+		}
+		return status != "" && status != "WAIT", "ups.status " + status
+	})
+	served = true
 }
 
 // status asks upsd for ups.status over a fresh connection.
