@@ -52,6 +52,13 @@ type Field struct {
 
 	// SNMP: numeric OID, without a leading dot.
 	OID string `yaml:"oid"`
+	// Fallback lists other objects for the same value, tried in order
+	// when the one in use does not answer (noSuchObject,
+	// noSuchInstance, noSuchName): an older firmware's object with its
+	// own type and scale. The poller remembers per device which source
+	// answered, and looks again (from OID on) when it stops answering.
+	// SNMP scalars only.
+	Fallback []Source `yaml:"fallback"`
 	// Walk reads a table column (GETBULK) instead of one scalar; row i
 	// (from 1) is named Name for row 1 and Name_l<i> for the others
 	// (input_voltage_v, input_voltage_v_l2, input_voltage_v_l3).
@@ -97,6 +104,30 @@ type Field struct {
 	// Sim is the value the simulator serves by default, as text
 	// ("230", "true", "normal").
 	Sim string `yaml:"sim"`
+}
+
+// Source is another object a value can be read from: its OID, wire type
+// and scale (the value's enum, range and sentinels still apply).
+type Source struct {
+	OID    string  `yaml:"oid"`
+	Type   string  `yaml:"type"`
+	Scale  float64 `yaml:"scale"`
+	Offset float64 `yaml:"offset"`
+}
+
+// Sources is how many objects the value can be read from: 1 + fallbacks.
+func (f *Field) Sources() int { return 1 + len(f.Fallback) }
+
+// Source returns the field as read from source k: k = 0 is the field
+// itself, k >= 1 the field with Fallback[k-1]'s OID, type and scale.
+func (f *Field) Source(k int) *Field {
+	if k <= 0 || k > len(f.Fallback) {
+		return f
+	}
+	c := *f
+	fb := f.Fallback[k-1]
+	c.OID, c.Type, c.Scale, c.Offset, c.Fallback = fb.OID, fb.Type, fb.Scale, fb.Offset, nil
+	return &c
 }
 
 // Kind is the kind of value the field decodes to.
@@ -430,7 +461,22 @@ func (p *Profile) validate(file *yamlconf.File) error {
 			if f.Table != "" || f.Order != "" || f.Bit != nil {
 				errs.Addf(at, "table, order and bit are for Modbus profiles")
 			}
+			if len(f.Fallback) > 0 && f.Walk {
+				errs.Addf(at+".fallback", "a walked table column takes no fallback")
+			}
+			for k, fb := range f.Fallback {
+				fat := fmt.Sprintf("%s.fallback[%d]", at, k)
+				if !snmpTypes[fb.Type] {
+					errs.Addf(fat+".type", "%q: want integer, gauge32, counter32, counter64, timeticks or octetstring", fb.Type)
+				}
+				if err := checkOID(fb.OID); err != nil {
+					errs.Addf(fat+".oid", "%v", err)
+				}
+			}
 		case "nut":
+			if len(f.Fallback) > 0 {
+				errs.Addf(at+".fallback", "fallbacks are for SNMP profiles")
+			}
 			if f.Var == "" {
 				errs.Addf(at+".var", "missing: the NUT variable, such as battery.charge")
 			}
@@ -441,8 +487,8 @@ func (p *Profile) validate(file *yamlconf.File) error {
 				errs.Addf(at, "oid, walk, table, order and bit are for SNMP and Modbus profiles")
 			}
 		case "modbus":
-			if f.OID != "" || f.Walk {
-				errs.Addf(at, "oid and walk are for SNMP profiles")
+			if f.OID != "" || f.Walk || len(f.Fallback) > 0 {
+				errs.Addf(at, "oid, walk and fallback are for SNMP profiles")
 			}
 			if !tables[f.Table] {
 				errs.Addf(at+".table", "%q: want coil, discrete, holding or input", f.Table)
