@@ -16,6 +16,7 @@ const (
 	SchemeSNMP      = "snmp"
 	SchemeModbusTCP = "modbus+tcp"
 	SchemeModbusRTU = "modbus+rtu"
+	SchemeNUT       = "nut"
 )
 
 // Target is where and how to reach a device, parsed from a URL:
@@ -24,12 +25,14 @@ const (
 //	snmp://user@host:161?version=3&auth=SHA&authpass=…&priv=AES&privpass=…
 //	modbus+tcp://host:502?unit=1
 //	modbus+rtu:///dev/ttyUSB0?baud=9600&parity=N&unit=1
+//	nut://host:3493/upsname
+//	nut://user:password@host:3493/upsname?login=true
 //
 // The same form serves the configuration file (device "url") and
 // `roomwatch probe`.
 type Target struct {
 	Scheme string `json:"scheme"`
-	// Host is host:port for SNMP and Modbus TCP.
+	// Host is host:port for SNMP, Modbus TCP and NUT.
 	Host string `json:"host,omitempty"`
 	// Port is the serial device for Modbus RTU.
 	Port string `json:"port,omitempty"`
@@ -50,6 +53,14 @@ type Target struct {
 	DataBits int    `json:"data_bits,omitempty"`
 	Parity   string `json:"parity,omitempty"` // N, E, O
 	StopBits int    `json:"stop_bits,omitempty"`
+
+	// NUT: the UPS name upsd knows; User and Password, when set, are
+	// sent as USERNAME and PASSWORD, and Login (login=true) sends LOGIN
+	// too, which checks the password but makes upsmon's shutdown wait
+	// for roomwatch (HOSTSYNC), so it is off by default.
+	UPS      string          `json:"ups,omitempty"`
+	Password yamlconf.Secret `json:"-"`
+	Login    bool            `json:"login,omitempty"`
 }
 
 // Environment variables that supply SNMP secrets left out of a URL.
@@ -57,6 +68,9 @@ const (
 	EnvCommunity = "ROOMWATCH_SNMP_COMMUNITY"
 	EnvAuthPass  = "ROOMWATCH_SNMP_AUTHPASS"
 	EnvPrivPass  = "ROOMWATCH_SNMP_PRIVPASS"
+	// EnvNUTPassword is the upsd password when a nut:// URL names a
+	// user but no password.
+	EnvNUTPassword = "ROOMWATCH_NUT_PASSWORD"
 )
 
 // ParseTarget parses a device URL. Secrets missing from the URL are taken
@@ -147,10 +161,34 @@ func ParseTarget(raw string) (Target, error) {
 		default:
 			return Target{}, fmt.Errorf("device URL %q: parity=%q: want N, E or O", redact(u), t.Parity)
 		}
+	case SchemeNUT:
+		t.Host = withPort(u.Host, "3493")
+		t.UPS = strings.Trim(u.Path, "/")
+		if t.UPS == "" || strings.ContainsAny(t.UPS, "/ \"\\") {
+			return Target{}, fmt.Errorf("device URL %q: want the UPS name upsd knows: nut://host:3493/upsname", redact(u))
+		}
+		if u.User != nil {
+			t.User = u.User.Username()
+			pw, _ := u.User.Password()
+			t.Password = yamlconf.Secret(pw)
+			if t.Password == "" {
+				t.Password = yamlconf.Secret(os.Getenv(EnvNUTPassword))
+			}
+		}
+		switch get("login") {
+		case "", "false":
+		case "true":
+			if t.User == "" {
+				return Target{}, fmt.Errorf("device URL %q: login=true needs a user: nut://user:password@host/ups", redact(u))
+			}
+			t.Login = true
+		default:
+			return Target{}, fmt.Errorf("device URL %q: login=%q: want true or false", redact(u), q.Get("login"))
+		}
 	case "":
-		return Target{}, fmt.Errorf("device URL %q: no scheme: want snmp://, modbus+tcp:// or modbus+rtu://", raw)
+		return Target{}, fmt.Errorf("device URL %q: no scheme: want snmp://, modbus+tcp://, modbus+rtu:// or nut://", raw)
 	default:
-		return Target{}, fmt.Errorf("device URL %q: unknown scheme %q: want snmp, modbus+tcp or modbus+rtu", redact(u), u.Scheme)
+		return Target{}, fmt.Errorf("device URL %q: unknown scheme %q: want snmp, modbus+tcp, modbus+rtu or nut", redact(u), u.Scheme)
 	}
 	for k := range q {
 		if !known[k] {
@@ -168,10 +206,11 @@ func ParseTarget(raw string) (Target, error) {
 	return t, nil
 }
 
-// Protocol is "snmp" or "modbus", the protocol a profile must match.
+// Protocol is "snmp", "modbus" or "nut", the protocol a profile must match.
 func (t Target) Protocol() string {
-	if t.Scheme == SchemeSNMP {
-		return "snmp"
+	switch t.Scheme {
+	case SchemeSNMP, SchemeNUT:
+		return t.Scheme
 	}
 	return "modbus"
 }
@@ -183,6 +222,11 @@ func (t Target) String() string {
 		return fmt.Sprintf("%s://%s?unit=%d", t.Scheme, t.Port, t.Unit)
 	case SchemeModbusTCP:
 		return fmt.Sprintf("%s://%s?unit=%d", t.Scheme, t.Host, t.Unit)
+	case SchemeNUT:
+		if t.User != "" {
+			return fmt.Sprintf("%s://%s@%s/%s", t.Scheme, t.User, t.Host, t.UPS)
+		}
+		return fmt.Sprintf("%s://%s/%s", t.Scheme, t.Host, t.UPS)
 	default:
 		if t.User != "" {
 			return fmt.Sprintf("%s://%s@%s?version=%s", t.Scheme, t.User, t.Host, t.Version)

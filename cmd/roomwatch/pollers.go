@@ -6,6 +6,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/modbus"
+	"github.com/roomwatch/roomwatch/collectors/nut"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/snmp"
 )
@@ -17,6 +18,9 @@ var pollerKinds = map[string]func(collectors.DeviceConfig, *profiles.Profile, *s
 	},
 	"modbus": func(c collectors.DeviceConfig, p *profiles.Profile, l *slog.Logger) (collectors.Poller, error) {
 		return modbus.New(c, p, l)
+	},
+	"nut": func(c collectors.DeviceConfig, p *profiles.Profile, l *slog.Logger) (collectors.Poller, error) {
+		return nut.New(c, p, l)
 	},
 }
 

@@ -51,6 +51,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: roomwatch probe URL --profile NAME [--json] [--raw TABLE:START:COUNT]")
 		fmt.Fprintln(stderr, "  URL: snmp://host:161?version=2c&community=public | snmp://user@host?version=3&auth=SHA&priv=AES")
 		fmt.Fprintln(stderr, "       modbus+tcp://host:502?unit=1 | modbus+rtu:///dev/ttyUSB0?baud=9600&parity=N&unit=1")
+		fmt.Fprintln(stderr, "       nut://[user:password@]host:3493/upsname (profile nut-ups by default)")
 		fmt.Fprintf(stderr, "  SNMP secrets may come from %s, %s, %s\n", collectors.EnvCommunity, collectors.EnvAuthPass, collectors.EnvPrivPass)
 		fs.PrintDefaults()
 	}
@@ -89,6 +90,12 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if *raw != "" {
 		return probeRaw(ctx, t, *raw, *timeout, stdout, stderr)
 	}
+	if err := serialPortMissing(t); err != nil {
+		return fail(err)
+	}
+	if *profile == "" && t.Scheme == collectors.SchemeNUT {
+		*profile = "nut-ups"
+	}
 	p, err := pickProfile(set, *profile)
 	if err != nil {
 		return fail(err)
@@ -107,9 +114,17 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer poller.Close()
+	url := t.String()
+	failPoll := func(err error) int {
+		fail(errors.New(oneURL(err.Error(), url)))
+		if h := probeHint(t, err); h != "" {
+			fmt.Fprintln(stderr, h)
+		}
+		return 1
+	}
 	s, err := poller.Poll(ctx)
 	if err != nil && !s.Reachable() {
-		return fail(err)
+		return failPoll(err)
 	}
 	if *asJSON {
 		printProbeJSON(stdout, &s, p.Name, err)
@@ -117,7 +132,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		printProbeTable(stdout, &s)
 	}
 	if err != nil {
-		return fail(err)
+		return failPoll(err)
+	}
+	if noneGood(&s) {
+		return fail(fmt.Errorf("设备有应答，但没有一个值有效：配置文件 %s 可能与设备不符（roomwatch probe --list 列出全部）\n"+
+			"the device answered, but no value of profile %s is good: the profile may not fit the device (roomwatch probe --list)", p.Name, p.Name))
 	}
 	return 0
 }

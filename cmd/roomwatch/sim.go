@@ -50,6 +50,10 @@ func startSimulators(devs []simDevice, host string, log *slog.Logger) (*simulato
 	s.agent = snmpsim.NewAgent(s.Store, log.With("sim", "snmp"))
 	urls := map[string]string{}
 	for _, d := range devs {
+		if !simulated(d.Profile.Protocol) {
+			s.Stop()
+			return nil, nil, fmt.Errorf("simulator %s: no simulator speaks %s (profile %s); NUT's own dummy-ups driver simulates a UPS behind upsd", d.ID, d.Profile.Protocol, d.Profile.Name)
+		}
 		if err := s.Store.Add(d.ID, d.Profile, d.Invert...); err != nil {
 			s.Stop()
 			return nil, nil, err
@@ -121,7 +125,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 			return report(stderr, "sim", err)
 		}
 		for _, name := range set.Names() {
-			if *profile != "" && name != *profile {
+			if (*profile != "" && name != *profile) || (*profile == "" && !simulated(set[name].Protocol)) {
 				continue
 			}
 			for i := 1; i <= *count; i++ {
@@ -206,3 +210,6 @@ func (c *Config) simDevices() []simDevice {
 	}
 	return out
 }
+
+// simulated reports whether roomwatch simulates devices of a protocol.
+func simulated(protocol string) bool { return protocol == "snmp" || protocol == "modbus" }

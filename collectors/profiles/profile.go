@@ -31,7 +31,7 @@ type Profile struct {
 	Name string `yaml:"name"`
 	// Class groups profiles for storage and rules: ups, env, di.
 	Class string `yaml:"class"`
-	// Protocol is snmp or modbus.
+	// Protocol is snmp, modbus or nut.
 	Protocol    string `yaml:"protocol"`
 	Description string `yaml:"description"`
 	// Source says where the OIDs or registers come from (MIB, manual).
@@ -52,10 +52,20 @@ type Field struct {
 
 	// SNMP: numeric OID, without a leading dot.
 	OID string `yaml:"oid"`
+	// Fallback lists other objects for the same value, tried in order
+	// when the one in use does not answer (noSuchObject,
+	// noSuchInstance, noSuchName): an older firmware's object with its
+	// own type and scale. The poller remembers per device which source
+	// answered, and looks again (from OID on) when it stops answering.
+	// SNMP scalars only.
+	Fallback []Source `yaml:"fallback"`
 	// Walk reads a table column (GETBULK) instead of one scalar; row i
 	// (from 1) is named Name for row 1 and Name_l<i> for the others
 	// (input_voltage_v, input_voltage_v_l2, input_voltage_v_l3).
 	Walk bool `yaml:"walk"`
+
+	// NUT: the upsd variable (battery.charge, ups.status).
+	Var string `yaml:"var"`
 
 	// Modbus: table is coil (FC1), discrete (FC2), holding (FC3) or
 	// input (FC4); Address is the zero-based register or bit address.
@@ -70,7 +80,9 @@ type Field struct {
 
 	// Type is the wire type. SNMP: integer, gauge32, counter32,
 	// counter64, timeticks, octetstring. Modbus: int16, uint16, int32,
-	// uint32, float32, bool (coils and discrete inputs).
+	// uint32, float32, bool (coils and discrete inputs). NUT: number,
+	// text, or status (ups.status words read as the code the field's
+	// true or enum list names; collectors/nut says which).
 	Type string `yaml:"type"`
 
 	// Value = raw*Scale + Offset (Scale 0 means 1).
@@ -94,6 +106,30 @@ type Field struct {
 	Sim string `yaml:"sim"`
 }
 
+// Source is another object a value can be read from: its OID, wire type
+// and scale (the value's enum, range and sentinels still apply).
+type Source struct {
+	OID    string  `yaml:"oid"`
+	Type   string  `yaml:"type"`
+	Scale  float64 `yaml:"scale"`
+	Offset float64 `yaml:"offset"`
+}
+
+// Sources is how many objects the value can be read from: 1 + fallbacks.
+func (f *Field) Sources() int { return 1 + len(f.Fallback) }
+
+// Source returns the field as read from source k: k = 0 is the field
+// itself, k >= 1 the field with Fallback[k-1]'s OID, type and scale.
+func (f *Field) Source(k int) *Field {
+	if k <= 0 || k > len(f.Fallback) {
+		return f
+	}
+	c := *f
+	fb := f.Fallback[k-1]
+	c.OID, c.Type, c.Scale, c.Offset, c.Fallback = fb.OID, fb.Type, fb.Scale, fb.Offset, nil
+	return &c
+}
+
 // Kind is the kind of value the field decodes to.
 func (f *Field) Kind() collectors.Kind {
 	switch {
@@ -101,7 +137,7 @@ func (f *Field) Kind() collectors.Kind {
 		return collectors.Bool
 	case len(f.Enum) > 0:
 		return collectors.Enum
-	case f.Type == "octetstring":
+	case f.Type == "octetstring" || f.Type == "text":
 		return collectors.Text
 	}
 	return collectors.Number
@@ -378,6 +414,7 @@ func (s Set) Names() []string {
 var (
 	snmpTypes   = map[string]bool{"integer": true, "gauge32": true, "counter32": true, "counter64": true, "timeticks": true, "octetstring": true}
 	modbusTypes = map[string]int{"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2, "bool": 0}
+	nutTypes    = map[string]bool{"number": true, "text": true, "status": true}
 	tables      = map[string]bool{"coil": true, "discrete": true, "holding": true, "input": true}
 	orders      = map[string]bool{"ABCD": true, "CDAB": true, "BADC": true, "DCBA": true}
 )
@@ -394,8 +431,8 @@ func (p *Profile) validate(file *yamlconf.File) error {
 	if p.Class == "" {
 		errs.Addf("class", "missing (ups, env, di…)")
 	}
-	if p.Protocol != "snmp" && p.Protocol != "modbus" {
-		errs.Addf("protocol", "%q: want snmp or modbus", p.Protocol)
+	if p.Protocol != "snmp" && p.Protocol != "modbus" && p.Protocol != "nut" {
+		errs.Addf("protocol", "%q: want snmp, modbus or nut", p.Protocol)
 	}
 	if len(p.Fields) == 0 {
 		errs.Addf("values", "a profile needs at least one value")
@@ -424,9 +461,34 @@ func (p *Profile) validate(file *yamlconf.File) error {
 			if f.Table != "" || f.Order != "" || f.Bit != nil {
 				errs.Addf(at, "table, order and bit are for Modbus profiles")
 			}
+			if len(f.Fallback) > 0 && f.Walk {
+				errs.Addf(at+".fallback", "a walked table column takes no fallback")
+			}
+			for k, fb := range f.Fallback {
+				fat := fmt.Sprintf("%s.fallback[%d]", at, k)
+				if !snmpTypes[fb.Type] {
+					errs.Addf(fat+".type", "%q: want integer, gauge32, counter32, counter64, timeticks or octetstring", fb.Type)
+				}
+				if err := checkOID(fb.OID); err != nil {
+					errs.Addf(fat+".oid", "%v", err)
+				}
+			}
+		case "nut":
+			if len(f.Fallback) > 0 {
+				errs.Addf(at+".fallback", "fallbacks are for SNMP profiles")
+			}
+			if f.Var == "" {
+				errs.Addf(at+".var", "missing: the NUT variable, such as battery.charge")
+			}
+			if !nutTypes[f.Type] {
+				errs.Addf(at+".type", "%q: want number, text or status", f.Type)
+			}
+			if f.OID != "" || f.Walk || f.Table != "" || f.Order != "" || f.Bit != nil {
+				errs.Addf(at, "oid, walk, table, order and bit are for SNMP and Modbus profiles")
+			}
 		case "modbus":
-			if f.OID != "" || f.Walk {
-				errs.Addf(at, "oid and walk are for SNMP profiles")
+			if f.OID != "" || f.Walk || len(f.Fallback) > 0 {
+				errs.Addf(at, "oid, walk and fallback are for SNMP profiles")
 			}
 			if !tables[f.Table] {
 				errs.Addf(at+".table", "%q: want coil, discrete, holding or input", f.Table)

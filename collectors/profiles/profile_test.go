@@ -45,7 +45,7 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"duplicate", "name: x\nclass: env\nprotocol: snmp\nvalues:\n  - {name: t, oid: 1.3.6.1.1, type: integer}\n  - {name: t, oid: 1.3.6.1.2, type: integer}\n",
 			`x.yaml:6: values[1].name: "t" appears twice`},
 		{"bad protocol", "name: x\nclass: env\nprotocol: bacnet\nvalues: []\n",
-			`x.yaml:3: protocol: "bacnet": want snmp or modbus`},
+			`x.yaml:3: protocol: "bacnet": want snmp, modbus or nut`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -17,20 +17,24 @@ import (
 // the rows of walked field i (in OID order), and Errs[i] a reason field i
 // could not be read at all (a v1 noSuchName, a PDU-level error status).
 // A zero PDU (empty Name) in Vars means the agent sent nothing for it.
+// Src[i] says which of field i's sources Vars[i] came from (0: the
+// field's own OID, k: its fallback k; profiles.Field.Source).
 type Response struct {
 	Vars []gosnmp.SnmpPDU
 	Rows [][]gosnmp.SnmpPDU
 	Errs []string
+	Src  []int
 }
 
 // NewResponse returns an empty Response for a profile of n fields.
 func NewResponse(n int) Response {
-	return Response{Vars: make([]gosnmp.SnmpPDU, n), Rows: make([][]gosnmp.SnmpPDU, n), Errs: make([]string, n)}
+	return Response{Vars: make([]gosnmp.SnmpPDU, n), Rows: make([][]gosnmp.SnmpPDU, n), Errs: make([]string, n), Src: make([]int, n)}
 }
 
 // ResponseFromWalk files a flat list of varbinds (an snmpwalk, a recorded
 // response) under the profile's fields: scalars by exact OID, walked
-// columns by prefix.
+// columns by prefix. A scalar with fallbacks is filed from the first of
+// its sources the walk holds.
 func ResponseFromWalk(p *profiles.Profile, pdus []gosnmp.SnmpPDU) Response {
 	r := NewResponse(len(p.Fields))
 	by := make(map[string]gosnmp.SnmpPDU, len(pdus))
@@ -41,8 +45,11 @@ func ResponseFromWalk(p *profiles.Profile, pdus []gosnmp.SnmpPDU) Response {
 		f := &p.Fields[i]
 		oid := trimDot(f.OID)
 		if !f.Walk {
-			if pdu, ok := by[oid]; ok {
-				r.Vars[i] = pdu
+			for k := range f.Sources() {
+				if pdu, ok := by[trimDot(f.Source(k).OID)]; ok {
+					r.Vars[i], r.Src[i] = pdu, k
+					break
+				}
 			}
 			continue
 		}
@@ -75,7 +82,11 @@ func Decode(p *profiles.Profile, r *Response, inverted func(name string) bool) [
 			if i < len(r.Vars) {
 				pdu = r.Vars[i]
 			}
-			out = append(out, decodeOne(f, f.Name, trimDot(f.OID), pdu, inv))
+			src := f
+			if i < len(r.Src) {
+				src = f.Source(r.Src[i])
+			}
+			out = append(out, decodeOne(src, f.Name, trimDot(src.OID), pdu, inv))
 			continue
 		}
 		var rows []gosnmp.SnmpPDU

@@ -34,7 +34,7 @@ func builtin(t testing.TB, name string) *profiles.Profile {
 // response (testdata/<profile>.snmpwalk, recorded from net-snmp snmpd)
 // and checks every value against testdata/<profile>.want.json.
 func TestRecordedResponses(t *testing.T) {
-	for _, name := range []string{"rfc1628-ups", "apc-ups", "apc-env"} {
+	for _, name := range []string{"rfc1628-ups", "apc-ups", "apc-env", "eaton-xups", "huawei-ups", "liebert-gp"} {
 		t.Run(name, func(t *testing.T) {
 			p := builtin(t, name)
 			pdus := readWalk(t, filepath.Join("testdata", name+".snmpwalk"))

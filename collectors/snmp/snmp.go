@@ -59,6 +59,7 @@ type Poller struct {
 	maxOids int
 	maxReps uint32 // GETBULK ceiling, halved on tooBig
 	rows    int    // most rows a column had on the last poll
+	src     []int  // per field: the source (profiles.Field.Source) in use
 	// buffers reused between polls
 	pending []int
 	oids    []string
@@ -130,6 +131,7 @@ func newPoller(cfg collectors.DeviceConfig, p *profiles.Profile, tr Transport, l
 		maxOids: DefaultMaxOids,
 		maxReps: DefaultMaxRepetitions,
 		rows:    DefaultMaxRepetitions - 1,
+		src:     make([]int, len(p.Fields)),
 	}
 	for i := range p.Fields {
 		if p.Fields[i].Walk {
@@ -173,22 +175,27 @@ func (p *Poller) Close() error {
 }
 
 func (p *Poller) read(ctx context.Context, r *Response) error {
-	if err := p.getScalars(ctx, r); err != nil {
+	if err := p.getScalars(ctx, r, p.scalars); err != nil {
+		return err
+	}
+	if err := p.fallBack(ctx, r); err != nil {
 		return err
 	}
 	return p.walk(ctx, r)
 }
 
-// getScalars GETs every scalar field, as many per PDU as the agent takes.
-func (p *Poller) getScalars(ctx context.Context, r *Response) error {
-	pending := append(p.pending[:0], p.scalars...)
+// getScalars GETs the scalar fields, each from the source in use, as
+// many per PDU as the agent takes.
+func (p *Poller) getScalars(ctx context.Context, r *Response, fields []int) error {
+	pending := append(p.pending[:0], fields...)
 	defer func() { p.pending = pending[:0] }()
 	for len(pending) > 0 {
 		n := min(p.maxOids, len(pending))
 		batch := pending[:n]
 		oids := p.oids[:0]
 		for _, i := range batch {
-			oids = append(oids, p.prof.Fields[i].OID)
+			oids = append(oids, p.prof.Fields[i].Source(p.src[i]).OID)
+			r.Src[i] = p.src[i]
 		}
 		p.oids = oids
 		pkt, err := p.tr.Get(ctx, oids)
@@ -197,7 +204,7 @@ func (p *Poller) getScalars(ctx context.Context, r *Response) error {
 		}
 		switch {
 		case pkt.Error == gosnmp.NoError:
-			file(r, p.prof, batch, pkt.Variables)
+			file(r, batch, oids, pkt.Variables)
 			pending = pending[n:]
 		case pkt.Error == gosnmp.TooBig && n > 1:
 			p.maxOids = n / 2
@@ -227,11 +234,12 @@ func errName(e gosnmp.SNMPError) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-// file puts a GET response's varbinds under their fields: by position
-// when the agent kept the order (it must), else by name.
-func file(r *Response, p *profiles.Profile, batch []int, vars []gosnmp.SnmpPDU) {
+// file puts a GET response's varbinds under their fields (batch[k] asked
+// for oids[k]): by position when the agent kept the order (it must), else
+// by name.
+func file(r *Response, batch []int, oids []string, vars []gosnmp.SnmpPDU) {
 	for k, i := range batch {
-		oid := trimDot(p.Fields[i].OID)
+		oid := trimDot(oids[k])
 		if k < len(vars) && trimDot(vars[k].Name) == oid {
 			r.Vars[i] = vars[k]
 			continue
