@@ -159,7 +159,7 @@ func (p panel) json(l Language, id int, ds obj, x, y int) obj {
 	case "state-timeline":
 		defaults["custom"] = obj{"fillOpacity": 80, "lineWidth": 0}
 		options = obj{"showValue": "auto", "mergeValues": true, "rowHeight": 0.9, "alignValue": "left",
-			"legend": obj{"displayMode": "list", "placement": "bottom", "showLegend": false},
+			"legend":  obj{"displayMode": "list", "placement": "bottom", "showLegend": false},
 			"tooltip": obj{"mode": "single", "sort": "none"}}
 	case "stat":
 		options = obj{"reduceOptions": obj{"calcs": []string{"lastNotNull"}, "fields": "", "values": false},
