@@ -1,6 +1,7 @@
 package grafana
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -36,11 +37,14 @@ type obj = map[string]any
 // Dashboard returns the dashboard for l as indented JSON, ending in a
 // newline.
 func Dashboard(l Language) ([]byte, error) {
-	b, err := json.MarshalIndent(dashboard(l), "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep Flux's |> readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(dashboard(l)); err != nil {
 		return nil, fmt.Errorf("grafana: dashboard %s: %w", l, err)
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
 }
 
 func dashboard(l Language) obj {

@@ -83,8 +83,15 @@ func (q query) flux() string {
 	} else {
 		fmt.Fprintf(&b, "  |> %s()\n", q.agg)
 	}
-	if q.goodRatio {
+	switch {
+	case q.goodRatio:
 		keep = `["_value", "_field", "device"]`
+	case q.carryRatio:
+		// _field leaves the group key before map names the result (a
+		// group key column is not rewritten in place).
+		keep = `["_time", "_value", "device"]`
+	case q.carryLine:
+		keep = `["_time", "_value"]`
 	}
 	fmt.Fprintf(&b, "  |> keep(columns: %s)\n", keep)
 	switch {
