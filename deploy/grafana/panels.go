@@ -76,10 +76,12 @@ type row struct {
 	panels []panel
 }
 
+// boolOK maps false (green) and true (red) to texts.
+func boolOK(okText, badText string) []mapping {
+	return []mapping{{"false", okText, "green"}, {"true", badText, "red"}}
+}
+
 var (
-	boolOK = func(okText, badText string) []mapping {
-		return []mapping{{"false", okText, "green"}, {"true", badText, "red"}}
-	}
 	tempSteps = []step{{nil, "blue"}, {at(tempLow), "green"}, {at(tempHigh), "red"}}
 	rhSteps   = []step{{nil, "green"}, {at(rhHigh), "red"}}
 )
