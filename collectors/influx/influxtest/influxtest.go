@@ -74,6 +74,19 @@ func Find() string {
 // test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// Options change the server Start runs.
+type Options struct {
+	// Flux enables Flux queries (http flux-enabled) on /api/v2/query, for
+	// QueryFlux.
+	Flux bool
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
 	bin := Find()
 	if bin == "" {
 		testutil.PeerMissing(t, "influxd not found (set ROOMWATCH_INFLUXD, put it on PATH or go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10)")
@@ -99,11 +112,12 @@ bind-address = %q
   bind-address = %q
   log-enabled = false
   max-body-size = 0
+  flux-enabled = %t
 [logging]
   level = "warn"
 [continuous_queries]
   enabled = false
-`, rpcAd, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpAd)
+`, rpcAd, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpAd, o.Flux)
 		if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
 			t.Fatalf("influxtest: write config: %v", err)
 		}
@@ -302,4 +316,34 @@ func (s *Server) Count(measurement, field string) (int64, error) {
 		return 0, fmt.Errorf("count %s.%s: unexpected %v", measurement, field, res[0].Series[0].Values[0])
 	}
 	return n.Int64()
+}
+
+// QueryFlux runs a Flux query (the server must run with Options.Flux) and
+// returns its annotated CSV. The bucket of Database is "roomwatch/autogen".
+func (s *Server) QueryFlux(q string) (string, error) {
+	body, err := json.Marshal(map[string]any{"query": q, "type": "flux",
+		"dialect": map[string]any{"header": true, "annotations": []string{"datatype", "group", "default"}}})
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL()+"/api/v2/query", strings.NewReader(string(body)))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/csv")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("flux query: %w", err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("flux query: HTTP %d: %s", resp.StatusCode, out)
+	}
+	// An error met while streaming comes as a table with an "error" column.
+	if strings.HasPrefix(string(out), "#datatype,string,string") && strings.Contains(string(out), ",error,reference") {
+		return "", fmt.Errorf("flux query: %s", out)
+	}
+	return string(out), nil
 }
