@@ -35,7 +35,24 @@ type Profile struct {
 	Protocol    string `yaml:"protocol"`
 	Description string `yaml:"description"`
 	// Source says where the OIDs or registers come from (MIB, manual).
-	Source string  `yaml:"source"`
+	Source string `yaml:"source"`
+
+	// SysObjectID lists the sysObjectID values (SNMPv2-MIB
+	// 1.3.6.1.2.1.1.2.0) of the agents the profile is for, so that
+	// `profile: auto` and `roomwatch discover` can pick it (SNMP only).
+	// "1.3.6.1.4.1.318.1.3.2.12" matches that value exactly;
+	// "1.3.6.1.4.1.318.1.3.2.*" matches it and every OID under it. When
+	// several profiles match, the longest pattern wins. Each pattern
+	// comes from the vendor's MIB (its enterprise number and product
+	// branch), with a comment saying where.
+	SysObjectID []string `yaml:"sysobjectid"`
+	// DetectOID is a scalar object (instance included) that every agent
+	// of this kind answers, typically the model or manufacturer string.
+	// Detection GETs it to confirm a sysObjectID match; a profile
+	// without sysobjectid patterns (a standard MIB such as RFC 1628,
+	// served by agents of any vendor) is picked by it alone.
+	DetectOID string `yaml:"detect_oid"`
+
 	Fields []Field `yaml:"values"`
 
 	// File is where the profile was loaded from.
@@ -436,6 +453,19 @@ func (p *Profile) validate(file *yamlconf.File) error {
 	}
 	if len(p.Fields) == 0 {
 		errs.Addf("values", "a profile needs at least one value")
+	}
+	if p.Protocol != "snmp" && (len(p.SysObjectID) > 0 || p.DetectOID != "") {
+		errs.Addf("sysobjectid", "sysobjectid and detect_oid are for SNMP profiles")
+	}
+	for i, pat := range p.SysObjectID {
+		if err := checkOID(strings.TrimSuffix(pat, ".*")); err != nil {
+			errs.Addf(fmt.Sprintf("sysobjectid[%d]", i), "%v (a pattern is an OID, or an OID followed by .* for its subtree)", err)
+		}
+	}
+	if p.DetectOID != "" {
+		if err := checkOID(p.DetectOID); err != nil {
+			errs.Addf("detect_oid", "%v", err)
+		}
 	}
 	seen := map[string]bool{}
 	for i := range p.Fields {

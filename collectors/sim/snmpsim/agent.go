@@ -40,6 +40,36 @@ type Values interface {
 type Agent struct {
 	store Values
 	log   *slog.Logger
+	// sysOIDs overrides the sysObjectID a device serves (SetSysObjectID).
+	sysOIDs map[string]string
+}
+
+// DefaultSysObjectID is the sysObjectID a simulated device serves when
+// its profile has no exact sysobjectid pattern and none was set:
+// NET-SNMP-TC netSnmpAgentOIDs.linux, what net-snmp's snmpd on Linux
+// answers (a UPS-MIB card on a generic agent).
+const DefaultSysObjectID = "1.3.6.1.4.1.8072.3.2.10"
+
+// SetSysObjectID makes device answer oid as its sysObjectID. Call it
+// before Serve.
+func (a *Agent) SetSysObjectID(device, oid string) {
+	if a.sysOIDs == nil {
+		a.sysOIDs = map[string]string{}
+	}
+	a.sysOIDs[device] = trimDot(oid)
+}
+
+// SysObjectID is the sysObjectID device serves: the one set, else the
+// profile's first sysobjectid pattern (a subtree pattern as its root
+// OID), else DefaultSysObjectID.
+func (a *Agent) SysObjectID(device string, p *profiles.Profile) string {
+	if oid, ok := a.sysOIDs[device]; ok {
+		return oid
+	}
+	if p != nil && len(p.SysObjectID) > 0 {
+		return trimDot(strings.TrimSuffix(p.SysObjectID[0], ".*"))
+	}
+	return DefaultSysObjectID
 }
 
 // maxBulkVarbinds bounds a GETBULK answer.
@@ -57,30 +87,46 @@ func NewAgent(store Values, log *slog.Logger) *Agent {
 type mib struct {
 	prof    *profiles.Profile
 	oids    []string // sorted, no leading dot
-	fields  []*profiles.Field
+	fields  []*profiles.Field // nil for a fixed object
+	fixed   map[int]gosnmp.SnmpPDU
 	byOID   map[string]int
 	dotOIDs []string // with a leading dot, as gosnmp names varbinds
 }
 
-func buildMIB(p *profiles.Profile) *mib {
-	m := &mib{prof: p, byOID: map[string]int{}}
+// buildMIB lays out a device's objects: the profile's fields, plus the
+// system group (sysDescr, sysObjectID, sysName) and the profile's
+// detect_oid, as a real agent of the kind serves them.
+func buildMIB(p *profiles.Profile, device, sysOID string) *mib {
+	m := &mib{prof: p, byOID: map[string]int{}, fixed: map[int]gosnmp.SnmpPDU{}}
 	type obj struct {
 		oid string
 		f   *profiles.Field
+		pdu gosnmp.SnmpPDU
 	}
-	objs := make([]obj, 0, len(p.Fields))
+	objs := []obj{
+		{oid: snmp.OIDSysDescr, pdu: gosnmp.SnmpPDU{Type: gosnmp.OctetString, Value: []byte("roomwatch simulated " + p.Description)}},
+		{oid: snmp.OIDSysObjectID, pdu: gosnmp.SnmpPDU{Type: gosnmp.ObjectIdentifier, Value: "." + sysOID}},
+		{oid: snmp.OIDSysName, pdu: gosnmp.SnmpPDU{Type: gosnmp.OctetString, Value: []byte(device)}},
+	}
+	if p.DetectOID != "" {
+		objs = append(objs, obj{oid: trimDot(p.DetectOID), pdu: gosnmp.SnmpPDU{Type: gosnmp.OctetString, Value: []byte("roomwatch simulated " + p.Name)}})
+	}
 	for i := range p.Fields {
 		f := &p.Fields[i]
 		oid := trimDot(f.OID)
 		if f.Walk {
 			oid += ".1"
 		}
-		objs = append(objs, obj{oid, f})
+		objs = append(objs, obj{oid: oid, f: f})
 	}
 	sort.Slice(objs, func(i, j int) bool { return snmp.CompareOID(objs[i].oid, objs[j].oid) < 0 })
 	for _, o := range objs {
 		if _, dup := m.byOID[o.oid]; dup {
 			continue
+		}
+		if o.f == nil {
+			o.pdu.Name = "." + o.oid
+			m.fixed[len(m.oids)] = o.pdu
 		}
 		m.byOID[o.oid] = len(m.oids)
 		m.oids = append(m.oids, o.oid)
@@ -234,6 +280,9 @@ func nullVars(in []gosnmp.SnmpPDU) []gosnmp.SnmpPDU {
 // value encodes object k's current value with its profile type.
 func (a *Agent) value(device string, m *mib, k int) gosnmp.SnmpPDU {
 	f := m.fields[k]
+	if f == nil {
+		return m.fixed[k]
+	}
 	pdu := gosnmp.SnmpPDU{Name: m.dotOIDs[k]}
 	if f.Type == "octetstring" {
 		s, ok := a.store.Text(device, f.Name)
@@ -286,7 +335,7 @@ func (a *Agent) handle(dec *gosnmp.GoSNMP, m **mib, device, community string, in
 		if p == nil {
 			return nil, false, nil
 		}
-		*m = buildMIB(p)
+		*m = buildMIB(p, device, a.SysObjectID(device, p))
 	}
 	out, err = a.answer(device, *m, req).MarshalMsg()
 	if err != nil {
