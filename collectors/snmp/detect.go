@@ -50,13 +50,20 @@ func Detect(ctx context.Context, tr Transport, set profiles.Set) (Identity, erro
 		return Identity{}, fmt.Errorf("get sysObjectID: %w", err)
 	}
 	var id Identity
+	vars := pkt.Variables
 	if pkt.Error != gosnmp.NoError {
-		// v1 noSuchName on one of them: ask for sysObjectID alone.
-		if pkt, err = tr.Get(ctx, []string{OIDSysObjectID}); err != nil {
-			return Identity{}, fmt.Errorf("get sysObjectID: %w", err)
+		// v1 noSuchName on one of them spoils the PDU: ask one by one.
+		vars = nil
+		for _, oid := range []string{OIDSysObjectID, OIDSysDescr, OIDSysName} {
+			if pkt, err = tr.Get(ctx, []string{oid}); err != nil {
+				return Identity{}, fmt.Errorf("get %s: %w", oid, err)
+			}
+			if pkt.Error == gosnmp.NoError {
+				vars = append(vars, pkt.Variables...)
+			}
 		}
 	}
-	for _, v := range pkt.Variables {
+	for _, v := range vars {
 		switch trimDot(v.Name) {
 		case OIDSysObjectID:
 			if s, ok := v.Value.(string); ok && v.Type == gosnmp.ObjectIdentifier {
