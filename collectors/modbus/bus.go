@@ -407,3 +407,13 @@ func (t *rtuTransport) close() error {
 	t.port = nil
 	return err
 }
+
+// ExceptionCode returns the Modbus exception code err carries, if the
+// device answered with an exception.
+func ExceptionCode(err error) (byte, bool) {
+	var e *exceptionError
+	if errors.As(err, &e) {
+		return e.code, true
+	}
+	return 0, false
+}

@@ -132,15 +132,19 @@ func text(v gosnmp.SnmpPDU) string {
 	return ""
 }
 
-// DetectTarget opens a client to t, runs Detect within timeout and closes
-// the client.
-func DetectTarget(ctx context.Context, t collectors.Target, timeout time.Duration, retries int, set profiles.Set) (Identity, error) {
+// DetectTarget opens a client to t, runs Detect and closes the client.
+// Each request waits at most timeout/(retries+1) per try; ctx bounds the
+// whole. wrap, when not nil, wraps the client (discovery paces its
+// requests so).
+func DetectTarget(ctx context.Context, t collectors.Target, timeout time.Duration, retries int, set profiles.Set, wrap ...func(Transport) Transport) (Identity, error) {
 	c, err := newClient(t, timeout, retries)
 	if err != nil {
 		return Identity{}, err
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return Detect(ctx, c, set)
+	var tr Transport = c
+	for _, w := range wrap {
+		tr = w(tr)
+	}
+	return Detect(ctx, tr, set)
 }

@@ -86,7 +86,7 @@ func NewAgent(store Values, log *slog.Logger) *Agent {
 // mib is one device's objects in OID order.
 type mib struct {
 	prof    *profiles.Profile
-	oids    []string // sorted, no leading dot
+	oids    []string          // sorted, no leading dot
 	fields  []*profiles.Field // nil for a fixed object
 	fixed   map[int]gosnmp.SnmpPDU
 	byOID   map[string]int
