@@ -4,6 +4,7 @@
 //	roomwatch check   --config FILE     validate a configuration and exit
 //	roomwatch probe   URL --profile P   poll one device once and print its values
 //	roomwatch sim     [--config FILE]   serve simulated devices (SNMP agent, Modbus server)
+//	roomwatch discover CIDR [--modbus]  find SNMP agents and Modbus TCP units, print a config snippet
 //	roomwatch alarms  --config FILE     list active alarms
 //	roomwatch notify  --config FILE     the notifier (SMS, WeCom, modem); notify who, notify log
 //	roomwatch sink    [--listen ADDR]   print what the notifier's HTTP channels send (demo)
@@ -33,6 +34,7 @@ func commands() []command {
 		{"check", "validate a configuration file", runCheck},
 		{"probe", "poll one device once and print its decoded values", runProbe},
 		{"sim", "serve simulated devices over SNMP and Modbus", runSim},
+		{"discover", "find SNMP agents and Modbus TCP units on a subnet", runDiscover},
 		{"alarms", "list active alarms", runAlarms},
 		{"notify", "tell people of alarms (notify who: who is paged; notify log: what was sent)", runNotify},
 		{"sink", "print what the notifier's HTTP channels send (a local webhook sink)", runSink},

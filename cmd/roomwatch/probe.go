@@ -15,16 +15,19 @@ import (
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/collectors/snmp"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // probeJSON is the --json form of a probe: one object.
 type probeJSON struct {
-	Device  string           `json:"device"`
-	Profile string           `json:"profile"`
-	Time    string           `json:"time"`
-	Error   string           `json:"error,omitempty"`
-	Values  []probeJSONValue `json:"values"`
+	Device  string `json:"device"`
+	Profile string `json:"profile"`
+	Time    string `json:"time"`
+	Error   string `json:"error,omitempty"`
+	// Detected is what `--profile auto` found.
+	Detected *snmp.Identity   `json:"detected,omitempty"`
+	Values   []probeJSONValue `json:"values"`
 }
 
 type probeJSONValue struct {
@@ -40,7 +43,7 @@ type probeJSONValue struct {
 func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	profile := fs.String("profile", "", "device profile (see --list)")
+	profile := fs.String("profile", "", "device profile (see --list), or auto (SNMP: chosen from sysObjectID)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	raw := fs.String("raw", "", "Modbus: read TABLE:START:COUNT (holding:0:4) and show it decoded every way")
 	dir := fs.String("profiles-dir", "", "directory of user profiles")
@@ -96,6 +99,18 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if *profile == "" && t.Scheme == collectors.SchemeNUT {
 		*profile = "nut-ups"
 	}
+	var detected *snmp.Identity
+	if *profile == profileAuto {
+		id, err := detectProfile(ctx, t, *timeout, *retries, set)
+		if err != nil {
+			return fail(err)
+		}
+		detected = &id
+		if !*asJSON {
+			fmt.Fprintf(stdout, "自动识别 auto-detected: %s (%s)\n", id.ProfileName(), id.Why)
+		}
+		*profile = id.ProfileName()
+	}
 	p, err := pickProfile(set, *profile)
 	if err != nil {
 		return fail(err)
@@ -127,7 +142,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return failPoll(err)
 	}
 	if *asJSON {
-		printProbeJSON(stdout, &s, p.Name, err)
+		printProbeJSON(stdout, &s, p.Name, detected, err)
 	} else {
 		printProbeTable(stdout, &s)
 	}
@@ -139,6 +154,25 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			"the device answered, but no value of profile %s is good: the profile may not fit the device (roomwatch probe --list)", p.Name, p.Name))
 	}
 	return 0
+}
+
+// profileAuto is the profile name that asks for auto-detection.
+const profileAuto = "auto"
+
+// detectProfile picks the profile of an SNMP device from what it
+// answers; it is an error when none fits.
+func detectProfile(ctx context.Context, t collectors.Target, timeout time.Duration, retries int, set profiles.Set) (snmp.Identity, error) {
+	if t.Scheme != collectors.SchemeSNMP {
+		return snmp.Identity{}, fmt.Errorf("profile auto works for snmp:// devices only (a Modbus unit does not say what it is): name a profile (roomwatch probe --list)")
+	}
+	id, err := snmp.DetectTarget(ctx, t, timeout, retries, set)
+	if err != nil {
+		return id, fmt.Errorf("%s: auto-detect: %w", t, err)
+	}
+	if id.Profile == nil {
+		return id, fmt.Errorf("%s: auto-detect: %s (sysDescr %q): name a profile (roomwatch probe --list), or add sysobjectid to one", t, id.Why, id.SysDescr)
+	}
+	return id, nil
 }
 
 // pickProfile returns the profile --profile names, or says what to give.
@@ -157,8 +191,8 @@ func pickProfile(set profiles.Set, name string) (*profiles.Profile, error) {
 	return p, nil
 }
 
-func printProbeJSON(w io.Writer, s *collectors.SampleSet, profile string, err error) {
-	out := probeJSON{Device: s.Device.Name, Profile: profile, Time: s.Time.Format(time.RFC3339), Values: []probeJSONValue{}}
+func printProbeJSON(w io.Writer, s *collectors.SampleSet, profile string, detected *snmp.Identity, err error) {
+	out := probeJSON{Device: s.Device.Name, Profile: profile, Time: s.Time.Format(time.RFC3339), Detected: detected, Values: []probeJSONValue{}}
 	if err != nil {
 		out.Error = err.Error()
 	}
