@@ -24,6 +24,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts/patrol"
 	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx"
+	"github.com/roomwatch/roomwatch/collectors/snmp"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
@@ -212,15 +213,25 @@ func (a *app) buildJobs(cfg *Config) ([]rwc.Job, error) {
 	}
 	jobs := make([]rwc.Job, 0, len(dcs))
 	for _, dc := range dcs {
-		p := cfg.profiles[dc.Device.Profile]
-		poller, err := newPoller(dc, p, a.log)
+		var (
+			poller rwc.Poller
+			err    error
+			specs  []rwc.ValueSpec
+		)
+		if dc.Device.Profile == snmp.ProfileAuto {
+			poller, err = snmp.NewAuto(dc, cfg.profiles, a.log.With("device", dc.Device.ID()))
+		} else {
+			p := cfg.profiles[dc.Device.Profile]
+			specs = p.Specs()
+			poller, err = newPoller(dc, p, a.log)
+		}
 		if err != nil {
 			for _, j := range jobs {
 				_ = j.Poller.Close()
 			}
 			return nil, err
 		}
-		jobs = append(jobs, rwc.Job{Config: dc, Poller: poller, Specs: p.Specs()})
+		jobs = append(jobs, rwc.Job{Config: dc, Poller: poller, Specs: specs})
 	}
 	return jobs, nil
 }

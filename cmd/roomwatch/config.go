@@ -18,6 +18,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/collectors/snmp"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -428,9 +429,13 @@ func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry
 	if *d.Retries < 0 || *d.Retries > 10 {
 		errs.Addf(dp+".retries", "%d: want 0 to 10", *d.Retries)
 	}
+	if d.Profile == snmp.ProfileAuto {
+		c.validateAuto(d, dp, errs)
+		return
+	}
 	p, ok := c.profiles[d.Profile]
 	if !ok {
-		errs.Addf(dp+".profile", "unknown profile %q (have %v)", d.Profile, c.profiles.Names())
+		errs.Addf(dp+".profile", "unknown profile %q (have %v, or auto for an SNMP device)", d.Profile, c.profiles.Names())
 	}
 	if d.URL == SimURL {
 		return
@@ -452,6 +457,38 @@ func (c *Config) validateDevice(errs *yamlconf.Errors, dp string, d *DeviceEntry
 	}
 }
 
+// validateAuto checks a device with `profile: auto`: an SNMP device whose
+// profile is detected when it is first polled.
+func (c *Config) validateAuto(d *DeviceEntry, dp string, errs *yamlconf.Errors) {
+	if d.URL == SimURL {
+		errs.Addf(dp+".profile", "auto: a simulated device needs a named profile (the simulator serves that profile)")
+		return
+	}
+	if len(d.Invert) > 0 {
+		errs.Addf(dp+".invert", "needs a named profile, not auto (which values are bools depends on the profile)")
+	}
+	t, err := collectors.ParseTarget(d.URL)
+	if err != nil {
+		errs.Addf(dp+".url", "%v", err)
+		return
+	}
+	if t.Scheme != collectors.SchemeSNMP {
+		errs.Addf(dp+".profile", "auto works for snmp:// devices only (a Modbus unit does not say what it is): name a profile (%v)", c.profiles.Names())
+	}
+}
+
+// autoValues is the most values an auto-detected device may yield: the
+// largest SNMP profile's.
+func (c *Config) autoValues() int {
+	n := 0
+	for _, p := range c.profiles {
+		if p.Protocol == "snmp" {
+			n = max(n, len(p.Fields))
+		}
+	}
+	return n
+}
+
 // loads is what the configured devices put into the spool, by the value
 // count of their profiles (for sizing it before any poller exists).
 func (c *Config) loads() []influx.Load {
@@ -461,6 +498,8 @@ func (c *Config) loads() []influx.Load {
 			for _, d := range r.Devices {
 				if p, ok := c.profiles[d.Profile]; ok {
 					out = append(out, influx.Load{Values: len(p.Fields), Interval: d.Interval})
+				} else if d.Profile == snmp.ProfileAuto {
+					out = append(out, influx.Load{Values: c.autoValues(), Interval: d.Interval})
 				}
 			}
 		}

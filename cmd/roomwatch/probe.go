@@ -100,7 +100,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		*profile = "nut-ups"
 	}
 	var detected *snmp.Identity
-	if *profile == profileAuto {
+	if *profile == snmp.ProfileAuto {
 		id, err := detectProfile(ctx, t, *timeout, *retries, set)
 		if err != nil {
 			return fail(err)
@@ -156,8 +156,6 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// profileAuto is the profile name that asks for auto-detection.
-const profileAuto = "auto"
 
 // detectProfile picks the profile of an SNMP device from what it
 // answers; it is an error when none fits.

@@ -16,6 +16,10 @@ import (
 // variables named in a comment. A device no profile fits is written as
 // comment lines, to be completed by hand.
 func Snippet(w io.Writer, found []Found, set profiles.Set) {
+	if len(found) == 0 {
+		fmt.Fprintln(w, "devices: []  # 未发现设备 nothing answered")
+		return
+	}
 	fmt.Fprintln(w, "devices:")
 	for i := range found {
 		f := &found[i]
