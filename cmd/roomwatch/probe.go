@@ -156,7 +156,6 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-
 // detectProfile picks the profile of an SNMP device from what it
 // answers; it is an error when none fits.
 func detectProfile(ctx context.Context, t collectors.Target, timeout time.Duration, retries int, set profiles.Set) (snmp.Identity, error) {
