@@ -79,7 +79,7 @@ func Detect(ctx context.Context, tr Transport, set profiles.Set) (Identity, erro
 	for _, p := range set.Candidates(id.SysObjectID) {
 		how := "sysObjectID " + id.SysObjectID + " matches its sysobjectid"
 		if len(p.SysObjectID) == 0 || p.MatchSysObjectID(id.SysObjectID) == 0 {
-			how = "no vendor profile matches sysObjectID " + orNone(id.SysObjectID)
+			how = "no vendor profile fits sysObjectID " + orNone(id.SysObjectID)
 		}
 		if p.DetectOID != "" {
 			ok, err := answers(ctx, tr, p.DetectOID)
@@ -91,6 +91,9 @@ func Detect(ctx context.Context, tr Transport, set profiles.Set) (Identity, erro
 				continue
 			}
 			how += " and the agent answers " + p.DetectOID
+		}
+		if len(tried) > 0 {
+			how += "; tried " + strings.Join(tried, ", ")
 		}
 		id.Profile, id.Why = p, how
 		return id, nil

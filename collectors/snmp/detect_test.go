@@ -38,19 +38,33 @@ func TestDetectRecorded(t *testing.T) {
 	cases := []struct {
 		name, walk, sysOID, want, why string
 		v1                            bool
+		extra                         string // an OID the recording lacks, answered as a string
 	}{
 		{name: "apc smart-ups", walk: "apc-ups", sysOID: "1.3.6.1.4.1.318.1.3.2.12", want: "apc-ups", why: "matches its sysobjectid"},
 		{name: "apc smart-ups v1", walk: "apc-ups", sysOID: "1.3.6.1.4.1.318.1.3.2.7", want: "apc-ups", v1: true},
 		{name: "apc other product line answering the ups branch", walk: "apc-ups", sysOID: "1.3.6.1.4.1.318.1.3.27", want: "apc-ups"},
 		{name: "apc card without the ups branch", walk: "apc-env", sysOID: "1.3.6.1.4.1.318.1.3.27", want: "", why: "tried apc-ups (no 1.3.6.1.4.1.318.1.1.1.1.1.1.0)"},
-		{name: "rfc1628 on net-snmp", walk: "rfc1628-ups", sysOID: "1.3.6.1.4.1.8072.3.2.10", want: "rfc1628-ups", why: "no vendor profile matches"},
+		{name: "rfc1628 on net-snmp", walk: "rfc1628-ups", sysOID: "1.3.6.1.4.1.8072.3.2.10", want: "rfc1628-ups", why: "no vendor profile fits"},
 		{name: "rfc1628 on an unknown vendor", walk: "rfc1628-ups", sysOID: "1.3.6.1.4.1.99999.1", want: "rfc1628-ups"},
 		{name: "apc sysObjectID, only UPS-MIB served", walk: "rfc1628-ups", sysOID: "1.3.6.1.4.1.318.1.3.2.12", want: "rfc1628-ups"},
+		// NUT powerware-mib.c: POWERWARE_SYSOID, EATON_PXGX_SYSOID; xupsIdentModel.
+		{name: "eaton x-slot", walk: "eaton-xups", sysOID: "1.3.6.1.4.1.534.1", extra: "1.3.6.1.4.1.534.1.1.2.0", want: "eaton-xups"},
+		{name: "eaton pxgx ups", walk: "eaton-xups", sysOID: "1.3.6.1.4.1.534.2.12", extra: "1.3.6.1.4.1.534.1.1.2.0", want: "eaton-xups"},
+		{name: "eaton pxgx pdu", walk: "rfc1628-ups", sysOID: "1.3.6.1.4.1.534.2.12", want: "rfc1628-ups", why: "tried eaton-xups"},
+		// NUT huawei-mib.c: HUAWEI_SYSOID is net-snmp's generic value.
+		{name: "huawei card", walk: "huawei-ups", sysOID: "1.3.6.1.4.1.8072.3.2.10", want: "huawei-ups"},
+		{name: "linux box with UPS-MIB", walk: "rfc1628-ups", sysOID: "1.3.6.1.4.1.8072.3.2.10", want: "rfc1628-ups", why: "tried huawei-ups"},
+		// Checkmk DETECT_LIEBERT: sysObjectID under 1.3.6.1.4.1.476.1.42.
+		{name: "liebert intellislot", walk: "liebert-gp", sysOID: "1.3.6.1.4.1.476.1.42", want: "liebert-gp"},
 	}
 	set := builtinSet(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			a := newFakeAgent(t, "testdata/"+c.walk+".snmpwalk").withSystem(c.sysOID, "recorded "+c.walk)
+			if c.extra != "" {
+				a.objs[c.extra] = gosnmp.SnmpPDU{Name: "." + c.extra, Type: gosnmp.OctetString, Value: []byte("model")}
+				a.sorted = append(a.sorted, c.extra)
+			}
 			a.v1 = c.v1
 			id, err := Detect(context.Background(), a, set)
 			if err != nil {
