@@ -103,7 +103,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if *profile == snmp.ProfileAuto {
 		id, err := detectProfile(ctx, t, *timeout, *retries, set)
 		if err != nil {
-			return fail(err)
+			fail(err)
+			if h := probeHint(t, err); h != "" {
+				fmt.Fprintln(stderr, h)
+			}
+			return 1
 		}
 		detected = &id
 		if !*asJSON {

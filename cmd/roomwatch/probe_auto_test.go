@@ -68,3 +68,14 @@ func TestProbeAuto(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, errb.String())
 	}
 }
+
+// TestProbeAutoSilentAgent: auto-detection that gets no answer hints at
+// the community, as a poll does.
+func TestProbeAutoSilentAgent(t *testing.T) {
+	addr := serveSimAgent(t, "apc-ups", "")
+	var out, errb strings.Builder
+	code := run([]string{"probe", "snmp://" + addr + "?version=2c&community=wrong", "--profile", "auto", "--timeout", "300ms", "--retries", "0"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "auto-detect") || !strings.Contains(errb.String(), "community") {
+		t.Errorf("exit %d, stderr:\n%s", code, errb.String())
+	}
+}
