@@ -54,6 +54,9 @@ type Profile struct {
 	DetectOID string `yaml:"detect_oid"`
 
 	Fields []Field `yaml:"values"`
+	// Tables are the SNMP tables whose rows the values with Rows read
+	// (table.go).
+	Tables []Table `yaml:"tables"`
 
 	// File is where the profile was loaded from.
 	File string `yaml:"-"`
@@ -80,6 +83,10 @@ type Field struct {
 	// (from 1) is named Name for row 1 and Name_l<i> for the others
 	// (input_voltage_v, input_voltage_v_l2, input_voltage_v_l3).
 	Walk bool `yaml:"walk"`
+	// Rows and Fahrenheit: a column of one of the profile's Tables,
+	// one value per row named by the row (table.go).
+	Rows       string      `yaml:"rows"`
+	Fahrenheit *UnitColumn `yaml:"fahrenheit"`
 
 	// NUT: the upsd variable (battery.charge, ups.status).
 	Var string `yaml:"var"`
@@ -301,11 +308,14 @@ func (f *Field) Parse(text string) (any, error) {
 }
 
 // Specs lists the values the profile yields (walked columns once, as their
-// first row).
+// first row; table columns once per name, as the bare name).
 func (p *Profile) Specs() []collectors.ValueSpec {
-	out := make([]collectors.ValueSpec, len(p.Fields))
+	out := make([]collectors.ValueSpec, 0, len(p.Fields))
 	for i := range p.Fields {
-		out[i] = p.Fields[i].Spec()
+		if p.Fields[i].Rows != "" && p.sharedRowName(i) {
+			continue
+		}
+		out = append(out, p.Fields[i].Spec())
 	}
 	return out
 }
@@ -473,7 +483,7 @@ func (p *Profile) validate(file *yamlconf.File) error {
 		at := fmt.Sprintf("values[%d]", i)
 		if f.Name == "" {
 			errs.Addf(at+".name", "missing")
-		} else if seen[f.Name] {
+		} else if seen[f.Name] && !p.sharedRowName(i) {
 			errs.Addf(at+".name", "%q appears twice", f.Name)
 		}
 		seen[f.Name] = true
@@ -544,6 +554,7 @@ func (p *Profile) validate(file *yamlconf.File) error {
 			}
 		}
 	}
+	p.validateTables(&errs)
 	return errs.Err()
 }
 

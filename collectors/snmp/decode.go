@@ -18,12 +18,14 @@ import (
 // could not be read at all (a v1 noSuchName, a PDU-level error status).
 // A zero PDU (empty Name) in Vars means the agent sent nothing for it.
 // Src[i] says which of field i's sources Vars[i] came from (0: the
-// field's own OID, k: its fallback k; profiles.Field.Source).
+// field's own OID, k: its fallback k; profiles.Field.Source). Cols holds
+// the rows of the tables' name and unit columns, by column OID.
 type Response struct {
 	Vars []gosnmp.SnmpPDU
 	Rows [][]gosnmp.SnmpPDU
 	Errs []string
 	Src  []int
+	Cols map[string][]gosnmp.SnmpPDU
 }
 
 // NewResponse returns an empty Response for a profile of n fields.
@@ -53,18 +55,34 @@ func ResponseFromWalk(p *profiles.Profile, pdus []gosnmp.SnmpPDU) Response {
 			}
 			continue
 		}
-		for _, pdu := range pdus {
-			if strings.HasPrefix(trimDot(pdu.Name), oid+".") {
-				r.Rows[i] = append(r.Rows[i], pdu)
+		r.Rows[i] = columnOf(oid, pdus)
+	}
+	for _, c := range tableColumns(p) {
+		if rows := columnOf(c.oid, pdus); len(rows) > 0 {
+			if r.Cols == nil {
+				r.Cols = map[string][]gosnmp.SnmpPDU{}
 			}
+			r.Cols[c.oid] = rows
 		}
 	}
 	return r
 }
 
+// columnOf returns the varbinds of pdus under column oid, in their order.
+func columnOf(oid string, pdus []gosnmp.SnmpPDU) []gosnmp.SnmpPDU {
+	var rows []gosnmp.SnmpPDU
+	for _, pdu := range pdus {
+		if strings.HasPrefix(trimDot(pdu.Name), oid+".") {
+			rows = append(rows, pdu)
+		}
+	}
+	return rows
+}
+
 // Decode turns a Response into values, in profile order; a walked field
 // yields one value per row, named per profiles.Field (name, name_l2,
-// name_l3, …). It is a pure function: every problem with one value (a
+// name_l3, …); the columns of tables (fields with Rows) come last, one
+// value per row named per profiles.Table. It is a pure function: every problem with one value (a
 // missing object, a wrong type, a sentinel, an out-of-range number) is
 // reported on that value as SensorFault with the OID in Value.Err.
 // inverted says whether the device flips a bool value.
@@ -72,6 +90,9 @@ func Decode(p *profiles.Profile, r *Response, inverted func(name string) bool) [
 	out := make([]collectors.Value, 0, len(p.Fields)+4)
 	for i := range p.Fields {
 		f := &p.Fields[i]
+		if f.Rows != "" {
+			continue
+		}
 		inv := inverted != nil && inverted(f.Name)
 		if i < len(r.Errs) && r.Errs[i] != "" {
 			out = append(out, fault(f, f.Name, r.Errs[i]))
@@ -100,6 +121,9 @@ func Decode(p *profiles.Profile, r *Response, inverted func(name string) bool) [
 		for j, pdu := range rows {
 			out = append(out, decodeOne(f, RowName(f.Name, j+1), trimDot(pdu.Name), pdu, inv))
 		}
+	}
+	if len(p.Tables) > 0 {
+		out = decodeRows(p, r, inverted, out)
 	}
 	return out
 }

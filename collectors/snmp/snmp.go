@@ -51,7 +51,7 @@ type Poller struct {
 	specs []collectors.ValueSpec
 
 	scalars []int // indexes of scalar fields
-	walks   []int // indexes of walked fields
+	cols    []column // walked columns: of fields, and tables' name and unit columns
 	v1      bool
 
 	mu      sync.Mutex
@@ -135,11 +135,12 @@ func newPoller(cfg collectors.DeviceConfig, p *profiles.Profile, tr Transport, l
 	}
 	for i := range p.Fields {
 		if p.Fields[i].Walk {
-			pl.walks = append(pl.walks, i)
+			pl.cols = append(pl.cols, column{trimDot(p.Fields[i].OID), i})
 		} else {
 			pl.scalars = append(pl.scalars, i)
 		}
 	}
+	pl.cols = append(pl.cols, tableColumns(p)...)
 	return pl
 }
 
@@ -253,32 +254,49 @@ func file(r *Response, batch []int, oids []string, vars []gosnmp.SnmpPDU) {
 	}
 }
 
-// walk reads every walked column, all columns in each request.
+// walk reads every walked column, and the name and unit columns of the
+// profile's tables, all columns in each request.
 func (p *Poller) walk(ctx context.Context, r *Response) error {
-	if len(p.walks) == 0 {
+	if len(p.cols) == 0 {
 		return nil
 	}
-	roots := make([]string, len(p.walks))
-	cursor := make([]string, len(p.walks))
-	done := make([]bool, len(p.walks))
-	for j, i := range p.walks {
-		roots[j] = trimDot(p.prof.Fields[i].OID) + "."
-		cursor[j] = trimDot(p.prof.Fields[i].OID)
+	n := len(p.cols)
+	roots := make([]string, n)
+	cursor := make([]string, n)
+	done := make([]bool, n)
+	rows := make([][]gosnmp.SnmpPDU, n)
+	for j, c := range p.cols {
+		roots[j] = c.oid + "."
+		cursor[j] = c.oid
 	}
-	act := make([]int, 0, len(p.walks))
-	oids := make([]string, 0, len(p.walks))
+	fail := func(j int, why string) {
+		if i := p.cols[j].field; i >= 0 {
+			r.Errs[i] = why
+		}
+		done[j] = true
+	}
+	act := make([]int, 0, n)
+	oids := make([]string, 0, n)
 	// Ask for one row more than the tables had last time, so that one
 	// GETBULK both reads them and sees their end.
 	reps := min(p.maxReps, uint32(p.rows+1))
 	defer func() {
 		p.rows = 1
-		for _, i := range p.walks {
-			p.rows = max(p.rows, len(r.Rows[i]))
+		for j, c := range p.cols {
+			p.rows = max(p.rows, len(rows[j]))
+			if c.field >= 0 {
+				r.Rows[c.field] = rows[j]
+			} else if len(rows[j]) > 0 {
+				if r.Cols == nil {
+					r.Cols = map[string][]gosnmp.SnmpPDU{}
+				}
+				r.Cols[c.oid] = rows[j]
+			}
 		}
 	}()
 	for req := 0; ; req++ {
 		act, oids = act[:0], oids[:0]
-		for j := range p.walks {
+		for j := range n {
 			if !done[j] {
 				act = append(act, j)
 				oids = append(oids, cursor[j])
@@ -289,7 +307,7 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 		}
 		if req == maxWalkRequests {
 			for _, j := range act {
-				r.Errs[p.walks[j]] = fmt.Sprintf("%s: table walk did not end after %d requests", roots[j][:len(roots[j])-1], req)
+				fail(j, fmt.Sprintf("%s: table walk did not end after %d requests", p.cols[j].oid, req))
 			}
 			return nil
 		}
@@ -315,8 +333,7 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 			continue
 		default:
 			for _, j := range act {
-				r.Errs[p.walks[j]] = fmt.Sprintf("%s: agent answered %s", roots[j][:len(roots[j])-1], errName(pkt.Error))
-				done[j] = true
+				fail(j, fmt.Sprintf("%s: agent answered %s", p.cols[j].oid, errName(pkt.Error)))
 			}
 			continue
 		}
@@ -333,10 +350,9 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 				done[j] = true
 				continue
 			}
-			i := p.walks[j]
-			r.Rows[i] = append(r.Rows[i], vb)
+			rows[j] = append(rows[j], vb)
 			cursor[j] = name
-			if len(r.Rows[i]) >= MaxRows {
+			if len(rows[j]) >= MaxRows {
 				done[j] = true
 			}
 		}
