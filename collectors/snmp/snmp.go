@@ -50,7 +50,7 @@ type Poller struct {
 	dev   collectors.Device
 	specs []collectors.ValueSpec
 
-	scalars []int // indexes of scalar fields
+	scalars []int    // indexes of scalar fields
 	cols    []column // walked columns: of fields, and tables' name and unit columns
 	v1      bool
 
