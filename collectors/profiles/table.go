@@ -60,13 +60,18 @@ func (p *Profile) sharedRowName(i int) bool {
 	if f.Rows == "" {
 		return false
 	}
+	shared := false
 	for j := range i {
 		g := &p.Fields[j]
-		if g.Name == f.Name && (g.Rows == "" || g.Rows == f.Rows) {
+		if g.Name != f.Name {
+			continue
+		}
+		if g.Rows == "" || g.Rows == f.Rows {
 			return false
 		}
+		shared = true
 	}
-	return true
+	return shared
 }
 
 // validateTables checks the tables and the values reading them. A row

@@ -35,7 +35,8 @@ type Values interface {
 // Agent is a simulated SNMP agent (v1 and v2c; GET, GETNEXT, GETBULK)
 // serving simulated devices, one UDP socket per device. Each profile
 // field is one object: a scalar at its OID, a walked column as its row 1
-// (OID.1). The profile's type decides the BER type; unknown OIDs answer
+// (OID.1); a table column shared by name with an earlier table is left
+// out. The profile's type decides the BER type; unknown OIDs answer
 // noSuchObject (v2c) or noSuchName (v1). It never accepts a SET.
 type Agent struct {
 	store Values
@@ -111,8 +112,15 @@ func buildMIB(p *profiles.Profile, device, sysOID string) *mib {
 	if p.DetectOID != "" {
 		objs = append(objs, obj{oid: trimDot(p.DetectOID), pdu: gosnmp.SnmpPDU{Type: gosnmp.OctetString, Value: []byte("roomwatch simulated " + p.Name)}})
 	}
+	served := map[string]bool{}
 	for i := range p.Fields {
 		f := &p.Fields[i]
+		if f.Rows != "" && served[f.Name] {
+			// The same value in another table (apc-env's uio and iem
+			// probes): the device has one probe, in the first table.
+			continue
+		}
+		served[f.Name] = true
 		oid := trimDot(f.OID)
 		if f.Walk {
 			oid += ".1"

@@ -126,15 +126,23 @@ func TestAgentServesProfiles(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(s.Values) != len(p.Fields) {
-					t.Fatalf("%d values, want %d", len(s.Values), len(p.Fields))
+				// A table column yields its bare name and one value per
+				// row (the simulator serves row 1).
+				want := len(p.Specs())
+				for _, sp := range p.Specs() {
+					if f, _ := p.Field(sp.Name); f.Rows != "" {
+						want++
+					}
+				}
+				if len(s.Values) != want {
+					t.Fatalf("%d values, want %d", len(s.Values), want)
 				}
 				for i, f := range p.Fields[:len(p.Fields)-1] {
 					want, err := f.Parse(f.Sim)
 					if err != nil {
 						t.Fatal(err)
 					}
-					g := s.Values[i]
+					g, _ := s.Get(f.Name)
 					if g.Name != f.Name || g.Quality != collectors.Good {
 						t.Errorf("value %d: %s %s (%s), want %s good", i, g.Name, g.Quality, g.Err, f.Name)
 						continue
@@ -151,7 +159,7 @@ func TestAgentServesProfiles(t *testing.T) {
 				if version == "1" {
 					errText = extra + ": agent answered noSuchName (error-index " + strconv.Itoa(len(p.Fields)-countWalks(p)) + ")"
 				}
-				if g := s.Values[len(s.Values)-1]; g.Name != "extra" || g.Quality != collectors.SensorFault || g.Err != errText {
+				if g, _ := s.Get("extra"); g.Name != "extra" || g.Quality != collectors.SensorFault || g.Err != errText {
 					t.Errorf("extra = %s %s %q, want a sensor fault %q", g.Name, g.Quality, g.Err, errText)
 				}
 			})
