@@ -45,6 +45,10 @@ type Poller struct {
 	// their fields are read one by one from then on.
 	split []bool
 	bus   *bus
+	// cur[i] is field i as read from its source in use (src[i]; see
+	// profiles.Field.Source): blocks are planned over cur.
+	cur []profiles.Field
+	src []int
 }
 
 // New validates a device and its profile and returns its poller. It does
@@ -83,9 +87,11 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 		}
 	}
 	for i := range p.Fields {
-		f := &p.Fields[i]
-		if Width(f) == 0 || functionCodes[f.Table] == 0 {
-			return nil, fmt.Errorf("device %q: profile %q: value %s: type %q in table %q cannot be read", name, p.Name, f.Name, f.Type, f.Table)
+		for k := range p.Fields[i].Sources() {
+			f := p.Fields[i].Source(k)
+			if Width(f) == 0 || functionCodes[f.Table] == 0 {
+				return nil, fmt.Errorf("device %q: profile %q: value %s: type %q in table %q cannot be read", name, p.Name, f.Name, f.Type, f.Table)
+			}
 		}
 	}
 	if log == nil {
@@ -100,14 +106,25 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 	}
 	pl := &Poller{cfg: cfg, profile: p, log: log, dev: dev, specs: p.Specs(), bus: b}
 	pl.invert = make([]bool, len(p.Fields))
-	pl.where = make([]string, len(p.Fields))
 	for i := range p.Fields {
 		pl.invert[i] = cfg.Inverted(p.Fields[i].Name)
-		pl.where[i] = Where(&p.Fields[i])
 	}
-	pl.blocks = plan(p.Fields)
-	pl.split = make([]bool, len(pl.blocks))
+	pl.src = make([]int, len(p.Fields))
+	pl.replan()
 	return pl, nil
+}
+
+// replan plans the reads over each field's source in use.
+func (p *Poller) replan() {
+	fields := p.profile.Fields
+	p.cur = make([]profiles.Field, len(fields))
+	p.where = make([]string, len(fields))
+	for i := range fields {
+		p.cur[i] = *fields[i].Source(p.src[i])
+		p.where[i] = Where(&p.cur[i])
+	}
+	p.blocks = plan(p.cur)
+	p.split = make([]bool, len(p.blocks))
 }
 
 // Poll reads every value of the device once, within ctx and the device's
@@ -135,6 +152,7 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 	defer p.bus.unlock()
 
 	values := make([]collectors.Value, len(p.profile.Fields))
+	refusedAt := make([]bool, len(p.profile.Fields))
 	answered := false
 	var commsErr error
 	// settle stores the outcome of reading b: decoded values, a sensor
@@ -147,6 +165,9 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 		case refused(err):
 			answered = true
 			p.faultBlock(b, err, collectors.SensorFault, values)
+			for _, fi := range b.Fields {
+				refusedAt[fi] = true
+			}
 		default:
 			commsErr = err
 			p.faultBlock(b, err, collectors.CommsLost, values)
@@ -168,7 +189,7 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 			p.log.Debug("block exception, reading fields one by one", "table", b.Table, "start", b.Start, "count", b.Count, "err", err)
 		}
 		for _, fi := range b.Fields {
-			one := single(p.profile.Fields, fi)
+			one := single(p.cur, fi)
 			words, err := p.read(ctx, &one)
 			settle(&one, words, err)
 		}
@@ -176,6 +197,7 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 	if !answered && commsErr != nil {
 		return fail(commsErr)
 	}
+	p.fallBack(ctx, values, refusedAt)
 	return collectors.SampleSet{Device: p.dev, Time: start, Duration: time.Since(start), Values: values}, nil
 }
 
@@ -212,7 +234,7 @@ func refused(err error) bool {
 
 func (p *Poller) decodeBlock(b *block, words []uint16, values []collectors.Value) {
 	for _, fi := range b.Fields {
-		f := &p.profile.Fields[fi]
+		f := &p.cur[fi]
 		off := int(f.Address - b.Start)
 		values[fi] = decode(f, words[off:off+Width(f)], p.invert[fi], p.where[fi])
 	}

@@ -13,8 +13,14 @@ func TestFallbackValidation(t *testing.T) {
 			"values[0].fallback[0].type"},
 		{"fallback on a walk", "name: x\nclass: ups\nprotocol: snmp\nvalues:\n  - name: v\n    oid: 1.3.6.1.2.1.1\n    walk: true\n    type: integer\n    fallback:\n      - {oid: 1.3.6.1.2.1.2, type: integer}\n",
 			"values[0].fallback"},
-		{"fallback on modbus", "name: x\nclass: ups\nprotocol: modbus\nvalues:\n  - name: v\n    table: holding\n    address: 1\n    type: uint16\n    fallback:\n      - {oid: 1.3.6.1.2.1.2.0, type: integer}\n",
-			"fallback are for SNMP profiles"},
+		{"oid fallback on modbus", "name: x\nclass: ups\nprotocol: modbus\nvalues:\n  - name: v\n    table: holding\n    address: 1\n    type: uint16\n    fallback:\n      - {oid: 1.3.6.1.2.1.2.0, type: integer}\n",
+			"values[0].fallback[0].oid: oid is for SNMP profiles"},
+		{"modbus fallback of another kind", "name: x\nclass: ups\nprotocol: modbus\nvalues:\n  - name: v\n    table: holding\n    address: 1\n    type: uint16\n    fallback:\n      - {table: coil, address: 3, type: bool}\n",
+			"values[0].fallback[0].type"},
+		{"modbus fallback table", "name: x\nclass: ups\nprotocol: modbus\nvalues:\n  - name: v\n    table: holding\n    address: 1\n    type: uint16\n    fallback:\n      - {table: register, address: 3, type: uint16}\n",
+			"values[0].fallback[0].table"},
+		{"modbus keys on an snmp fallback", "name: x\nclass: ups\nprotocol: snmp\nvalues:\n  - name: v\n    oid: 1.3.6.1.2.1.1.0\n    type: integer\n    fallback:\n      - {oid: 1.3.6.1.2.1.2.0, type: integer, table: holding}\n",
+			"values[0].fallback[0]: table, order and bit are for Modbus profiles"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -77,7 +77,7 @@ type Field struct {
 	// noSuchInstance, noSuchName): an older firmware's object with its
 	// own type and scale. The poller remembers per device which source
 	// answered, and looks again (from OID on) when it stops answering.
-	// SNMP scalars only.
+	// SNMP scalars and Modbus values.
 	Fallback []Source `yaml:"fallback"`
 	// Walk reads a table column (GETBULK) instead of one scalar; row i
 	// (from 1) is named Name for row 1 and Name_l<i> for the others
@@ -137,6 +137,13 @@ type Source struct {
 	Type   string  `yaml:"type"`
 	Scale  float64 `yaml:"scale"`
 	Offset float64 `yaml:"offset"`
+
+	// Modbus: another register or bit, with its own table, address,
+	// word order and bit (fallback.go).
+	Table   string `yaml:"table"`
+	Address uint16 `yaml:"address"`
+	Order   string `yaml:"order"`
+	Bit     *int   `yaml:"bit"`
 }
 
 // Sources is how many objects the value can be read from: 1 + fallbacks.
@@ -151,6 +158,7 @@ func (f *Field) Source(k int) *Field {
 	c := *f
 	fb := f.Fallback[k-1]
 	c.OID, c.Type, c.Scale, c.Offset, c.Fallback = fb.OID, fb.Type, fb.Scale, fb.Offset, nil
+	c.Table, c.Address, c.Order, c.Bit = fb.Table, fb.Address, fb.Order, fb.Bit
 	return &c
 }
 
@@ -512,6 +520,9 @@ func (p *Profile) validate(file *yamlconf.File) error {
 				if err := checkOID(fb.OID); err != nil {
 					errs.Addf(fat+".oid", "%v", err)
 				}
+				if fb.Table != "" || fb.Order != "" || fb.Bit != nil {
+					errs.Addf(fat, "table, order and bit are for Modbus profiles")
+				}
 			}
 		case "nut":
 			if len(f.Fallback) > 0 {
@@ -527,31 +538,11 @@ func (p *Profile) validate(file *yamlconf.File) error {
 				errs.Addf(at, "oid, walk, table, order and bit are for SNMP and Modbus profiles")
 			}
 		case "modbus":
-			if f.OID != "" || f.Walk || len(f.Fallback) > 0 {
-				errs.Addf(at, "oid, walk and fallback are for SNMP profiles")
+			if f.OID != "" || f.Walk {
+				errs.Addf(at, "oid and walk are for SNMP profiles")
 			}
-			if !tables[f.Table] {
-				errs.Addf(at+".table", "%q: want coil, discrete, holding or input", f.Table)
-			}
-			n, ok := modbusTypes[f.Type]
-			switch {
-			case !ok:
-				errs.Addf(at+".type", "%q: want int16, uint16, int32, uint32, float32 or bool", f.Type)
-			case (f.Table == "coil" || f.Table == "discrete") != (n == 0):
-				errs.Addf(at+".type", "%q does not fit table %q (bool for coil/discrete, a register type for holding/input)", f.Type, f.Table)
-			}
-			if f.Order == "" {
-				f.Order = "ABCD"
-			}
-			if !orders[f.Order] {
-				errs.Addf(at+".order", "%q: want ABCD, CDAB, BADC or DCBA", f.Order)
-			}
-			if f.Bit != nil && (*f.Bit < 0 || *f.Bit > 15 || n != 1) {
-				errs.Addf(at+".bit", "want 0..15 on a 16-bit register type")
-			}
-			if int(f.Address)+n > 0x10000 {
-				errs.Addf(at+".address", "%d: register block runs past 65535", f.Address)
-			}
+			checkRegister(f, at, &errs)
+			checkModbusFallbacks(f, at, &errs)
 		}
 	}
 	p.validateTables(&errs)

@@ -36,7 +36,7 @@ func (p *Poller) fallBack(ctx context.Context, r *Response) error {
 		next := retry[:0:0]
 		for _, i := range retry {
 			f := &p.prof.Fields[i]
-			k := untried(f.Sources(), tried[i])
+			k := f.NextSource(tried[i])
 			if k < 0 {
 				oids := make([]string, 0, len(tried[i]))
 				for _, t := range tried[i] {
@@ -68,18 +68,4 @@ func (p *Poller) fallBack(ctx context.Context, r *Response) error {
 		}
 	}
 	return nil
-}
-
-// untried returns the first source index of n not in tried, or -1.
-func untried(n int, tried []int) int {
-	for k := range n {
-		found := false
-		for _, t := range tried {
-			found = found || t == k
-		}
-		if !found {
-			return k
-		}
-	}
-	return -1
 }
