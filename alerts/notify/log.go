@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/internal/termtable"
 )
 
 // ReadLog reads the delivery records stored since since (all when zero).
@@ -74,21 +75,22 @@ var kindLabels = map[string]string{
 
 // PrintLog writes delivery records as a Chinese table, times in loc.
 func PrintLog(w io.Writer, list []alerts.Delivery, loc *time.Location) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "时间\t类型\t级\t接收人\t地址\t渠道\t结果\t次\t告警\t回复/错误")
+	var t termtable.Table
+	t.Row("时间", "类型", "级", "接收人", "地址", "渠道", "结果", "次", "告警", "回复/错误")
 	for _, d := range list {
 		answer := d.Answer
 		if d.Error != "" {
 			answer = d.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.At.In(loc).Format(time.DateTime), label2(kindLabels, d.Kind),
-			d.Level, dash(d.Person), dash(d.Address), d.Channel, label2(resultLabels, d.Result), d.Attempt,
+		t.Row(d.At.In(loc).Format(time.DateTime), label2(kindLabels, d.Kind),
+			strconv.Itoa(d.Level), dash(d.Person), dash(d.Address), d.Channel, label2(resultLabels, d.Result), strconv.Itoa(d.Attempt),
 			dash(strings.Join(d.AlarmIDs, " ")), dash(fit(strings.ReplaceAll(answer, "\n", " "), 60)))
 	}
 	if len(list) == 0 {
-		fmt.Fprintln(tw, "（无记录）")
+		t.Row("（无记录）")
 	}
-	return tw.Flush()
+	_, err := t.WriteTo(w)
+	return err
 }
 
 func label2(m map[string]string, k string) string {

@@ -3,10 +3,11 @@ package notify
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/termtable"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
@@ -20,24 +21,24 @@ func PrintWho(w io.Writer, c *Config, site, room string, sev rules.Severity, at 
 		fmt.Fprintln(w, "没有匹配的路由：不通知任何人")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "级别\t延时\t时间\t接收人\t职务\t地址\t渠道\t原因")
+	var tab termtable.Table
+	tab.Row("级别", "延时", "时间", "接收人", "职务", "地址", "渠道", "原因")
 	for i, l := range r.Levels {
 		when := at.Add(l.After)
 		targets := c.Targets(l.To, when, fmt.Sprintf("路由 %s 第%d级", r.Name, i+1))
 		if len(targets) == 0 {
-			fmt.Fprintf(tw, "%d\t%v\t%s\t（无人）\t-\t-\t-\t路由 %s 第%d级：值班表此时无人\n", i+1, l.After, when.Format("15:04"), r.Name, i+1)
+			tab.Row(strconv.Itoa(i+1), l.After.String(), when.Format("15:04"), "（无人）", "-", "-", "-", fmt.Sprintf("路由 %s 第%d级：值班表此时无人", r.Name, i+1))
 		}
 		for _, t := range targets {
 			name := t.Key
 			if t.Group {
 				name = "群 " + t.Key
 			}
-			fmt.Fprintf(tw, "%d\t%v\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, l.After, when.Format("15:04"), name, dash(t.Title),
+			tab.Row(strconv.Itoa(i+1), l.After.String(), when.Format("15:04"), name, dash(t.Title),
 				t.Address(), strings.Join(t.Channels, ","), t.Why)
 		}
 	}
-	if err := tw.Flush(); err != nil {
+	if _, err := tab.WriteTo(w); err != nil {
 		return err
 	}
 	if sev == rules.Critical && r.Repeat != nil && *r.Repeat > 0 {

@@ -10,12 +10,12 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 	"github.com/roomwatch/roomwatch/collectors/snmp"
+	"github.com/roomwatch/roomwatch/internal/termtable"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -210,17 +210,17 @@ func printProbeJSON(w io.Writer, s *collectors.SampleSet, profile string, detect
 }
 
 func printProbeTable(w io.Writer, s *collectors.SampleSet) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s (%s) at %s, %v\n", s.Device.Name, s.Device.Profile, s.Time.Format(time.RFC3339), s.Duration.Round(time.Millisecond))
-	fmt.Fprintln(tw, "NAME\tVALUE\tUNIT\tQUALITY\tDETAIL")
+	fmt.Fprintf(w, "%s (%s) at %s, %v\n", s.Device.Name, s.Device.Profile, s.Time.Format(time.RFC3339), s.Duration.Round(time.Millisecond))
+	var t termtable.Table
+	t.Row("NAME", "VALUE", "UNIT", "QUALITY", "DETAIL")
 	for _, v := range s.Values {
 		val := "-"
 		if v.Quality == collectors.Good {
 			val = fmt.Sprint(v.Any())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, val, v.Unit, v.Quality, v.Err)
+		t.Row(v.Name, val, v.Unit, v.Quality.String(), v.Err)
 	}
-	_ = tw.Flush()
+	_, _ = t.WriteTo(w)
 }
 
 // parseRawSpec reads TABLE:START:COUNT.
