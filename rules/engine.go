@@ -17,6 +17,14 @@ type Option func(*Engine)
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 
+// WithValueTitles sets how the engine names a value in alarm texts and
+// alerts: titles(profile, name) gives its Chinese and English display name
+// (profiles.Set.ValueTitle: the profile's title, else the built-in
+// table). Default: collectors.ValueTitle.
+func WithValueTitles(titles func(profile, name string) collectors.Title) Option {
+	return func(e *Engine) { e.titles = titles }
+}
+
 // ReportPending makes the engine report transitions into and out of
 // Pending too (by default only Firing and its resolution are reported).
 func ReportPending() Option { return func(e *Engine) { e.pending = true } }
@@ -28,6 +36,7 @@ type Engine struct {
 	log     *slog.Logger
 	notify  NotifyFunc
 	pending bool
+	titles  func(profile, name string) collectors.Title
 
 	byName map[string]*crule
 	index  index
@@ -49,7 +58,8 @@ type Engine struct {
 // NewEngine compiles rules against an inventory. notify receives every
 // batch of transitions (may be nil).
 func NewEngine(rules []Rule, inv Inventory, notify NotifyFunc, opts ...Option) (*Engine, error) {
-	e := &Engine{notify: notify, log: slog.New(slog.DiscardHandler), carried: map[string]*instance{}}
+	e := &Engine{notify: notify, log: slog.New(slog.DiscardHandler), carried: map[string]*instance{},
+		titles: func(_, name string) collectors.Title { return collectors.ValueTitle(name) }}
 	for _, o := range opts {
 		o(e)
 	}

@@ -32,6 +32,8 @@ func copyAlert(a Alert) Alert {
 	a.Values = maps.Clone(a.Values)
 	a.Thresholds = maps.Clone(a.Thresholds)
 	a.Text = maps.Clone(a.Text)
+	a.Titles = maps.Clone(a.Titles)
+	a.ValueTitles = maps.Clone(a.ValueTitles)
 	return a
 }
 

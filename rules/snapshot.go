@@ -26,6 +26,15 @@ func (e *Engine) snapshot(in *instance, s *collectors.SampleSet) {
 					vals[v.Name] = v
 				}
 			}
+			if len(vals) == 0 && in.a.State == Inactive {
+				// Resolved: the values that were at fault, as they read
+				// now, so the recovery says what is back.
+				for name := range in.a.Values {
+					if v, ok := s.Get(name); ok {
+						vals[name] = v
+					}
+				}
+			}
 		}
 	}
 	if s != nil && c.kind != kindDisagree {

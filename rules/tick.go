@@ -97,24 +97,32 @@ func (e *Engine) noDataTick(now time.Time, de *devEntry, c *crule) result {
 	return resHold
 }
 
+// withdrawn ends the text of an alarm resolved because nothing evaluates
+// it any more: it is not a recovery, and its last values are stale.
+var withdrawn = map[string]string{
+	LangZh: "（已不再监测此项，告警解除）",
+	LangEn: " (no longer monitored, alarm withdrawn)",
+}
+
 // resolveOrphan resolves a firing alert whose rule or device is gone.
+// Its text is the alarm's own, marked withdrawn: no recovery template is
+// rendered, since no current value says it is back to normal.
 func (e *Engine) resolveOrphan(now time.Time, in *instance) {
 	if in.a.State != Firing {
 		return
+	}
+	if len(in.a.Text) == 0 && in.cr != nil {
+		e.render(now, in)
 	}
 	from := in.a.State
 	in.a.State = Inactive
 	in.a.ResolvedAt = now
 	in.a.LastEval = now
-	if in.cr != nil {
-		e.render(now, in)
-	} else {
-		text := map[string]string{}
-		for lang, t := range in.a.Text {
-			text[lang] = prefix(lang, Inactive, in.a.Severity) + stripPrefix(t)
-		}
-		in.a.Text = text
+	text := map[string]string{}
+	for lang, t := range in.a.Text {
+		text[lang] = prefix(lang, Inactive, in.a.Severity) + stripPrefix(t) + withdrawn[lang]
 	}
+	in.a.Text = text
 	e.out = append(e.out, Transition{Alert: copyAlert(in.a), From: from, To: Inactive, At: now})
 }
 

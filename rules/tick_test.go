@@ -35,8 +35,8 @@ func TestDelayedAlarmFiredOnTickCarriesValues(t *testing.T) {
 		vals:   vals(faulty("temperature_c"), num("humidity_pct", 45)),
 		after:  2 * time.Minute,
 		values: []string{"temperature_c"},
-		zh:     []string{"【次要】一号机房 温湿度1 传感器故障：temperature_c 读数无效"},
-		en:     []string{"[MINOR] Room 1 T/H 1 sensor fault: temperature_c reading invalid"},
+		zh:     []string{"【次要】一号机房 温湿度1 传感器故障：温度读数无效"},
+		en:     []string{"[MINOR] Room 1 T/H 1 sensor fault: temperature reading invalid"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}

@@ -156,6 +156,11 @@ type Alert struct {
 	// Text is the rendered message by language (LangZh, LangEn), rendered
 	// at each transition.
 	Text map[string]string `json:"text,omitempty"`
+	// Titles are the display names of the alert's site, room and device
+	// (keys LabelSite, LabelRoom, LabelDevice), as the texts name them.
+	Titles map[string]collectors.Title `json:"titles,omitempty"`
+	// ValueTitles are the display names of Values, by value name.
+	ValueTitles map[string]collectors.Title `json:"value_titles,omitempty"`
 	// FlapCount is how often the alert fired within the rule's flap
 	// window. While it is at or above the rule's flap limit the alert is
 	// held Firing (no resolve/re-fire notifications) until the condition

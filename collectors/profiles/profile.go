@@ -66,7 +66,13 @@ type Profile struct {
 type Field struct {
 	// Name is the canonical value name, unit included (temperature_c).
 	Name string `yaml:"name"`
-	Unit string `yaml:"unit"`
+	// Title is the value's name for people in Chinese and English
+	// (title: {zh: 温度, en: temperature}), shown in alarm texts, the
+	// patrol screen and tables. Left out (or one language left out), it is
+	// taken from collectors.ValueTitle: a built-in table of the common
+	// value names, else the name's words.
+	Title collectors.Title `yaml:"title"`
+	Unit  string           `yaml:"unit"`
 	// Help says what the value is, for the person reading a probe.
 	Help string `yaml:"help"`
 
@@ -315,6 +321,44 @@ func (f *Field) Parse(text string) (any, error) {
 	return x, nil
 }
 
+// fillTitle completes the field's title from collectors.ValueTitle.
+func (f *Field) fillTitle() {
+	if f.Title.Zh != "" && f.Title.En != "" {
+		return
+	}
+	t := collectors.ValueTitle(f.Name)
+	if f.Title.Zh == "" {
+		f.Title.Zh = t.Zh
+	}
+	if f.Title.En == "" {
+		f.Title.En = t.En
+	}
+}
+
+// ValueTitle returns the display name of value name of a device with
+// profile: the profile field's title (a walked column's row adds its
+// suffix: 输入电压 L2), else collectors.ValueTitle. The rules engine takes
+// it for alarm texts (rules.WithValueTitles).
+func (s Set) ValueTitle(profile, name string) collectors.Title {
+	if p := s[profile]; p != nil {
+		if f, ok := p.Field(name); ok {
+			return f.Title
+		}
+		best := -1
+		for i := range p.Fields {
+			f := &p.Fields[i]
+			if strings.HasPrefix(name, f.Name+"_") && (best < 0 || len(f.Name) > len(p.Fields[best].Name)) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			f := &p.Fields[best]
+			return collectors.RowTitle(f.Title, strings.TrimPrefix(name, f.Name+"_"))
+		}
+	}
+	return collectors.ValueTitle(name)
+}
+
 // Specs lists the values the profile yields (walked columns once, as their
 // first row; table columns once per name, as the bare name).
 func (p *Profile) Specs() []collectors.ValueSpec {
@@ -495,6 +539,7 @@ func (p *Profile) validate(file *yamlconf.File) error {
 			errs.Addf(at+".name", "%q appears twice", f.Name)
 		}
 		seen[f.Name] = true
+		f.fillTitle()
 		if len(f.Enum) > 0 && len(f.True) > 0 {
 			errs.Addf(at+".enum", "a value takes enum or true, not both")
 		}
