@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
@@ -54,6 +55,9 @@ type Reading struct {
 	// Quality is "sensor-fault" or "comms-lost" when the value could not
 	// be read; absent when it is good.
 	Quality string `json:"quality,omitempty"`
+	// Title is the value's display name (温度, temperature), from its
+	// profile.
+	Title collectors.Title `json:"title,omitzero"`
 }
 
 // Alarm is one occurrence of a rule firing for one device (or room), from
@@ -79,6 +83,11 @@ type Alarm struct {
 	Class   string `json:"class,omitempty"`
 	// Labels are all labels of the alarm, including the ones above.
 	Labels map[string]string `json:"labels,omitempty"`
+	// SiteTitle, RoomTitle and DeviceTitle are the display names of
+	// Site, Room and Device, as the configuration gives them.
+	SiteTitle   collectors.Title `json:"site_title,omitzero"`
+	RoomTitle   collectors.Title `json:"room_title,omitzero"`
+	DeviceTitle collectors.Title `json:"device_title,omitzero"`
 
 	Values     map[string]Reading `json:"values,omitempty"`
 	Thresholds map[string]float64 `json:"thresholds,omitempty"`

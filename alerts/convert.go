@@ -57,8 +57,14 @@ func FromTransition(t rules.Transition) *Alarm {
 	if len(al.Values) > 0 {
 		a.Values = make(map[string]Reading, len(al.Values))
 		for name, v := range al.Values {
-			a.Values[name] = readingOf(v)
+			r := readingOf(v)
+			r.Title = al.ValueTitles[name]
+			a.Values[name] = r
 		}
+	}
+	a.SiteTitle, a.RoomTitle = al.Titles[rules.LabelSite], al.Titles[rules.LabelRoom]
+	if a.Device != "" {
+		a.DeviceTitle = al.Titles[rules.LabelDevice]
 	}
 	a.ID = OccurrenceID(a.Fingerprint, a.StartedAt)
 	return a
@@ -112,9 +118,12 @@ func (a *Alarm) ToAlert() rules.Alert {
 			al.ResolvedAt = *a.EndedAt
 		}
 	}
+	al.Titles = map[string]collectors.Title{rules.LabelSite: a.SiteTitle, rules.LabelRoom: a.RoomTitle, rules.LabelDevice: a.DeviceTitle}
 	if len(a.Values) > 0 {
 		al.Values = make(map[string]collectors.Value, len(a.Values))
+		al.ValueTitles = make(map[string]collectors.Title, len(a.Values))
 		for name, r := range a.Values {
+			al.ValueTitles[name] = r.Title
 			v := collectors.Value{Name: name, Unit: r.Unit, Num: r.Value, Str: r.Text}
 			if r.Text != "" {
 				v.Kind = collectors.Enum

@@ -47,7 +47,10 @@
 //	  "site": "main", "room": "room1", "device": "ups1",   // device absent for room-wide rules
 //	  "profile": "rfc1628-ups", "class": "ups",
 //	  "labels": {"site": "main", "room": "room1", …},      // all labels, the above included
-//	  "values": {"on_battery": {"value": 1}, "runtime_min": {"value": 42, "unit": "min"},
+//	  "site_title": {"zh": "总院", "en": "Main campus"},   // display names, when configured
+//	  "room_title": {"zh": "一号机房", "en": "Room 1"}, "device_title": {"zh": "UPS1", "en": "UPS1"},
+//	  "values": {"on_battery": {"value": 1, "title": {"zh": "电池供电", "en": "on battery"}},
+//	             "runtime_min": {"value": 42, "unit": "min", "title": {"zh": "电池后备时间", "en": "battery runtime"}},
 //	             "battery_status": {"value": 3, "text": "low"},
 //	             "temperature_c": {"value": 0, "unit": "°C", "quality": "sensor-fault"}},
 //	  "thresholds": {"above": 28, "clear": 27},
@@ -61,7 +64,9 @@
 //
 // Times are RFC 3339 in UTC; a consumer shows them in the site's zone.
 // values[*].value is a number (bools are 0/1); text carries an enum's
-// label; quality is present only when the value could not be read.
+// label; quality is present only when the value could not be read;
+// title is the value's display name from its profile (show it, not the
+// value's identifier, to people).
 // Optional fields are omitted, never null. New optional fields may be
 // added within v1; consumers ignore fields they do not know.
 //

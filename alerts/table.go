@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/internal/termtable"
 )
 
@@ -30,12 +33,12 @@ func PrintTable(w io.Writer, alarms []*Alarm, lang string) error {
 		if a.AckAt != nil {
 			ack = a.AckBy + " " + a.AckAt.Format(time.DateTime)
 		}
-		dev := a.Device
+		dev := shown(a.DeviceTitle, lang, a.Device)
 		if dev == "" {
 			dev = "-"
 		}
-		t.Row(a.Severity.Label(lang), a.State.Label(lang), a.Site, a.Room, dev, a.Rule,
-			a.StartedAt.Format(time.DateTime), ended, ack, formatValues(a.Values), oneLine(a.Message(lang)))
+		t.Row(a.Severity.Label(lang), a.State.Label(lang), shown(a.SiteTitle, lang, a.Site), shown(a.RoomTitle, lang, a.Room), dev, a.Rule,
+			a.StartedAt.Format(time.DateTime), ended, ack, formatValues(a.Values, lang), oneLine(a.Message(lang)))
 	}
 	if _, err := t.WriteTo(w); err != nil {
 		return err
@@ -96,25 +99,37 @@ func (s State) Label(lang string) string {
 	return string(s)
 }
 
-func formatValues(vs map[string]Reading) string {
+// shown is a title in lang, or the name when there is none.
+func shown(t collectors.Title, lang, name string) string {
+	if s := t.In(lang); s != "" {
+		return s
+	}
+	return name
+}
+
+// formatValues lists readings as "name=value unit", each named by its
+// title in lang (its identifier when it has none), numbers rounded to
+// one decimal.
+func formatValues(vs map[string]Reading, lang string) string {
 	if len(vs) == 0 {
 		return "-"
 	}
-	names := make([]string, 0, len(vs))
-	for n := range vs {
-		names = append(names, n)
+	type named struct{ name, title string }
+	list := make([]named, 0, len(vs))
+	for n, r := range vs {
+		list = append(list, named{n, shown(r.Title, lang, n)})
 	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		r := vs[n]
+	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
+	parts := make([]string, len(list))
+	for i, n := range list {
+		r := vs[n.name]
 		switch {
 		case r.Quality != "":
-			parts[i] = n + "=" + r.Quality
+			parts[i] = n.title + "=" + r.Quality
 		case r.Text != "":
-			parts[i] = n + "=" + r.Text
+			parts[i] = n.title + "=" + collectors.StateTitle(r.Text).In(lang)
 		default:
-			parts[i] = n + "=" + fmt.Sprintf("%g", r.Value) + r.Unit
+			parts[i] = n.title + "=" + strconv.FormatFloat(math.Round(r.Value*10)/10, 'f', -1, 64) + r.Unit
 		}
 	}
 	return strings.Join(parts, " ")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/internal/termtable"
 )
 
@@ -68,6 +69,37 @@ func TestPrintTableAlignsChinese(t *testing.T) {
 	for _, want := range []string{"重要", "告警中", "已恢复", "已确认", "弱电间", "张三 2026-11-25 11:20:03"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestPrintTableShowsTitles: sites, rooms, devices and values are shown by
+// their titles in the table's language, not by their codes.
+func TestPrintTableShowsTitles(t *testing.T) {
+	at := time.Date(2026, 11, 25, 11, 15, 3, 0, time.UTC)
+	a := &Alarm{Rule: "room-temperature-high", Severity: Major, State: Firing, Site: "demo", Room: "net1", Device: "th1",
+		SiteTitle: collectors.Title{Zh: "演示医院", En: "Demo hospital"}, RoomTitle: collectors.Title{Zh: "网络间", En: "Switch room"},
+		DeviceTitle: collectors.Title{Zh: "温湿度 1", En: "T/H 1"}, StartedAt: at,
+		Values: map[string]Reading{"temperature_c": {Value: 28.44, Unit: "°C", Title: collectors.Title{Zh: "温度", En: "temperature"}},
+			"battery_status": {Value: 3, Text: "low"}},
+		Text: map[string]string{"zh": "【重要】网络间 温度过高", "en": "[MAJOR] Switch room temperature high"}}
+	for lang, want := range map[string][]string{
+		"zh": {"演示医院", "网络间", "温湿度 1", "温度=28.4°C", "battery_status=电量低"},
+		"en": {"Demo hospital", "Switch room", "T/H 1", "temperature=28.4°C", "battery_status=low"},
+	} {
+		var b strings.Builder
+		if err := PrintTable(&b, []*Alarm{a}, lang); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s table lacks %q:\n%s", lang, w, b.String())
+			}
+		}
+		for _, code := range []string{" demo ", " net1 ", " th1 ", "temperature_c"} {
+			if strings.Contains(b.String(), code) {
+				t.Errorf("%s table shows the code %q:\n%s", lang, code, b.String())
+			}
 		}
 	}
 }

@@ -65,7 +65,8 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 	p := &alarmPipeline{log: log.With("component", "alarms"), kv: kv}
 	p.pub = alerts.NewPublisher(js, kv, alerts.PublisherOptions{}, p.log)
 	reg.MustRegister(p.pub.Collectors()...)
-	p.engine, err = rules.NewEngine(cfg.rules, cfg.inventory(), p.pub.Handle, rules.WithLogger(p.log))
+	p.engine, err = rules.NewEngine(cfg.rules, cfg.inventory(), p.pub.Handle, rules.WithLogger(p.log),
+		rules.WithValueTitles(cfg.profiles.ValueTitle))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	rwc "github.com/roomwatch/roomwatch/collectors"
 )
 
 // runAlarms lists alarms from the state bucket of the running monitor's
@@ -56,6 +57,7 @@ func runAlarms(args []string, stdout, stderr io.Writer) int {
 	if !*all {
 		list = alerts.ActiveOnly(list)
 	}
+	withTitles(list, cfg)
 	if *asJSON {
 		err = alerts.WriteJSON(stdout, list)
 	} else {
@@ -71,4 +73,43 @@ func runAlarms(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return 0
+}
+
+// withTitles gives the alarms stored without display names (by a monitor
+// from before they were carried) the titles of the configuration: site,
+// room and device, and their values' names from the profiles.
+func withTitles(list []*alerts.Alarm, cfg *Config) {
+	inv := cfg.inventory()
+	for _, a := range list {
+		for _, s := range inv.Sites {
+			if s.Name != a.Site {
+				continue
+			}
+			fill(&a.SiteTitle, s.Title)
+			for _, r := range s.Rooms {
+				if r.Name != a.Room {
+					continue
+				}
+				fill(&a.RoomTitle, r.Title)
+				for _, d := range r.Devices {
+					if d.Device.Name == a.Device && a.Device != "" {
+						fill(&a.DeviceTitle, d.Title)
+					}
+				}
+			}
+		}
+		for name, r := range a.Values {
+			if r.Title.IsZero() {
+				r.Title = cfg.profiles.ValueTitle(a.Profile, name)
+				a.Values[name] = r
+			}
+		}
+	}
+}
+
+// fill sets an empty title from a title by language.
+func fill(t *rwc.Title, by map[string]string) {
+	if t.IsZero() {
+		*t = rwc.Title{Zh: by["zh"], En: by["en"]}
+	}
 }

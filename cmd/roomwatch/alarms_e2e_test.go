@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	rwc "github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
@@ -183,6 +184,30 @@ func TestMainsLostAlarmWithinOnePoll(t *testing.T) {
 		t.Errorf("alarm = %+v, want zh and en text, device ups1, critical", fired)
 	}
 	t.Logf("zh: %s | en: %s", fired.Text["zh"], fired.Text["en"])
+	if fired.RoomTitle.Zh != "一号机房" || fired.DeviceTitle.Zh != "UPS1" || fired.Values["runtime_min"].Title.Zh == "" {
+		t.Errorf("alarm titles: site %v room %v device %v values %v", fired.SiteTitle, fired.RoomTitle, fired.DeviceTitle, fired.Values)
+	}
+	// `roomwatch alarms` names the site, room and device by their titles,
+	// those of an alarm stored without them too (from the configuration).
+	older := fired.Clone()
+	older.SiteTitle, older.RoomTitle, older.DeviceTitle = rwc.Title{}, rwc.Title{}, rwc.Title{}
+	for n, r := range older.Values {
+		r.Title = rwc.Title{}
+		older.Values[n] = r
+	}
+	withTitles([]*alerts.Alarm{older}, a.cfg)
+	var out strings.Builder
+	if err := alerts.PrintTable(&out, []*alerts.Alarm{fired, older}, "zh"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"测试院区", "一号机房", "UPS1", "电池后备时间="} {
+		if strings.Count(out.String(), want) < 2 {
+			t.Errorf("roomwatch alarms lacks %q twice:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), " dc1 ") || strings.Contains(out.String(), "runtime_min") {
+		t.Errorf("roomwatch alarms shows codes:\n%s", out.String())
+	}
 
 	if err := a.sims.Store.Apply("mains-restore"); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -405,7 +406,7 @@ func (c *Config) inventory() rules.Inventory {
 		for _, r := range s.Rooms {
 			room := rules.Room{Name: r.Name, Title: titles(r.Title, r.TitleEN, r.Name), CarryTime: r.CarryTime, Overrides: r.overrides()}
 			for _, d := range r.Devices {
-				room.Devices = append(room.Devices, rules.DeviceInfo{Device: c.device(s.Name, r.Name, &d), Interval: d.Interval, Title: titles(d.Title, "", d.Name)})
+				room.Devices = append(room.Devices, rules.DeviceInfo{Device: c.device(s.Name, r.Name, &d), Interval: d.Interval, Title: titles(d.Title, d.TitleEN, d.Name)})
 			}
 			site.Rooms = append(site.Rooms, room)
 		}
@@ -414,13 +415,15 @@ func (c *Config) inventory() rules.Inventory {
 	return inv
 }
 
-// titles is a name's title by language; a missing one is the name.
+// titles is a name's title by language: a missing one is the other
+// language's title (a person's name for the thing beats its id), or the
+// name when there is neither.
 func titles(zh, en, name string) map[string]string {
 	if zh == "" {
-		zh = name
+		zh = cmp.Or(en, name)
 	}
 	if en == "" {
-		en = name
+		en = zh
 	}
 	return map[string]string{"zh": zh, "en": en}
 }

@@ -123,8 +123,11 @@ type Room struct {
 
 // DeviceEntry is one device in the configuration file.
 type DeviceEntry struct {
-	Name    string `yaml:"name"`
+	Name string `yaml:"name"`
+	// Title and TitleEN name the device for people (UPS 主机, Main
+	// UPS); alarm texts show them after the room's title.
 	Title   string `yaml:"title"`
+	TitleEN string `yaml:"title_en"`
 	Profile string `yaml:"profile"`
 	// URL says where and how to reach the device (see collectors.Target),
 	// or "sim" for a device served by the built-in simulator.
