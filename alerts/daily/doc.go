@@ -62,7 +62,8 @@
 //	}
 //
 // Discrete states, best to worst: ok, comms-lost, sensor-fault, alarm.
-// Durations are seconds. A state (out of range, door open, on battery,
+// Durations are whole seconds (counted at full precision, written
+// rounded), means have two decimals, availability four. A state (out of range, door open, on battery,
 // alarm, unreachable) counts from one poll to the next when they are at
 // most max_gap apart; a longer gap (the monitor was down) counts for
 // nothing. An episode open at midnight ends the day with "continues":

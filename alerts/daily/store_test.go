@@ -2,6 +2,7 @@ package daily
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -202,4 +203,31 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestRecordRoundsForPeople: durations are written in whole seconds and
+// means to 0.01, whatever the precision they were counted with.
+func TestRecordRoundsForPeople(t *testing.T) {
+	r := newRecord("main", "r1", time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), time.UTC)
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	end := start.Add(54999478861 * time.Microsecond / 1000)
+	r.Devices["ups1"] = &DeviceDay{Polls: 3, PollsOK: 2, CommsLostS: 10.000001,
+		Mains:  &Mains{BatteryS: 54.99947886099999, Episodes: []Episode{{Start: start, End: &end, DurationS: 54.99947886099999}}},
+		Analog: map[string]*Analog{"temperature_c": {Count: 3, Sum: 70, OutOfRangeS: 0.4}},
+		Door:   &Door{OpenS: 12.5001}}
+	data, err := r.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	for _, want := range []string{`"mains_loss_s":55,`, `"battery_s":55,`, `"duration_s":55`, `"comms_lost_s":10,`,
+		`"mean":23.33,`, `"out_of_range_s":0,`, `"open_s":13,`, `"availability":0.6667,`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("record lacks %s:\n%s", want, s)
+		}
+	}
+	var back Record
+	if err := json.Unmarshal(data, &back); err != nil || back.Devices["ups1"].Mains.BatteryS != 55 {
+		t.Errorf("read back: %v, %+v", err, back.Devices["ups1"])
+	}
 }
