@@ -4,6 +4,27 @@
 // disconnected", and valid ranges. Built-in profiles are embedded; a user
 // adds one by dropping a file into the profile directory, without
 // recompiling.
+//
+// # Display names
+//
+// Every value names itself for people in Chinese and English:
+//
+//	- name: battery_temp_c
+//	  title: {zh: 电池温度, en: battery temperature}
+//
+// Alarm texts (rules), `roomwatch alarms` and the alarm messages'
+// values[*].title show the title, never the identifier: a person reads
+// 传感器故障：电池温度读数无效, not battery_temp_c. A built-in profile gives
+// every title in its file (a test checks it). A user profile may leave
+// title out, or one of its languages: the value's canonical name is then
+// looked up in collectors.ValueTitle's table of common names
+// (temperature_c, runtime_min, load_pct, …), else turned into words
+// (inlet_temp_c → 进风温度 / inlet temperature). A new canonical name
+// shared by several profiles belongs in that table too; a name one
+// profile alone uses just gets its title: in the profile. Rows of a walked
+// column are named by the column's title and the row (输入电压 L2);
+// Set.ValueTitle answers for a device's profile and is what the rules
+// engine is given (rules.WithValueTitles).
 package profiles
 
 import (

@@ -159,3 +159,62 @@ func TestRawInvertsConvert(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinValuesHaveTitles: every value of every built-in profile
+// names itself in Chinese and English in its file (title:), so an alarm
+// text never falls back to a guess for them.
+func TestBuiltinValuesHaveTitles(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range set.Names() {
+		p := set[name]
+		data, err := builtin.ReadFile(p.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, want := strings.Count(string(data), "\n    title: {zh: "), len(p.Fields); n != want {
+			t.Errorf("%s: %d of %d values have a title: {zh: …, en: …}", p.File, n, want)
+		}
+		for _, f := range p.Fields {
+			if f.Title.Zh == "" || f.Title.En == "" || strings.Contains(f.Title.Zh, "_") {
+				t.Errorf("%s: value %s: title %+v", p.File, f.Name, f.Title)
+			}
+		}
+	}
+}
+
+// TestTitleFallback: a user profile may leave titles out, or one
+// language of one; the rest comes from collectors.ValueTitle. A walked
+// column's rows are named by the column.
+func TestTitleFallback(t *testing.T) {
+	p, err := Parse("my.yaml", []byte(`name: my-env
+class: env
+protocol: snmp
+values:
+  - {name: temperature_c, oid: 1.3.6.1.4.1.9.1.0, type: integer}
+  - {name: inlet_temp_c, title: {zh: 进风口温度}, oid: 1.3.6.1.4.1.9.2.0, type: integer}
+  - {name: input_voltage_v, title: {zh: 市电电压, en: mains voltage}, oid: 1.3.6.1.4.1.9.3, type: integer, walk: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := Set{p.Name: p}
+	for _, tc := range []struct {
+		name string
+		want collectors.Title
+	}{
+		{"temperature_c", collectors.Title{Zh: "温度", En: "temperature"}},
+		{"inlet_temp_c", collectors.Title{Zh: "进风口温度", En: "inlet temperature"}},
+		{"input_voltage_v_l3", collectors.Title{Zh: "市电电压 L3", En: "mains voltage L3"}},
+		{"humidity_pct", collectors.Title{Zh: "湿度", En: "humidity"}},
+	} {
+		if got := set.ValueTitle("my-env", tc.name); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	if got := set.ValueTitle("no-such-profile", "load_pct"); got.Zh != "输出负载" {
+		t.Errorf("unknown profile: %+v", got)
+	}
+}
