@@ -9,8 +9,9 @@
 //
 // Every value names itself for people in Chinese and English:
 //
-//	- name: battery_temp_c
-//	  title: {zh: 电池温度, en: battery temperature}
+//	values:
+//	  - name: battery_temp_c
+//	    title: {zh: 电池温度, en: battery temperature}
 //
 // Alarm texts (rules), `roomwatch alarms` and the alarm messages'
 // values[*].title show the title, never the identifier: a person reads
