@@ -99,9 +99,14 @@ type crule struct {
 	warned bool
 }
 
+// defaultMessage is the text of a rule that gives none: its main value by
+// display name (the rule's name when it has none), and for the recovery
+// the value now and how long the alarm lasted.
 var defaultMessage = map[string]string{
-	LangZh: `{{.Room}} {{.Device}} 告警 {{.Rule}}{{if .Value}}：{{.Value}}{{.Unit}}{{end}}`,
-	LangEn: `{{.Room}} {{.Device}} alarm {{.Rule}}{{if .Value}}: {{.Value}} {{.Unit}}{{end}}`,
+	LangZh:               `{{.Room}} {{.Device}} {{or .Name .Rule}}告警{{with .Current}}：{{.}}{{end}}`,
+	LangEn:               `{{.Room}} {{.Device}} {{or .Name .Rule}} alarm{{with .Current}}: {{.}}{{end}}`,
+	"resolved_" + LangZh: `{{.Room}} {{.Device}} {{or .Name .Rule}}已恢复正常（{{with .Current}}当前 {{.}}，{{end}}持续 {{.Lasted}}）`,
+	"resolved_" + LangEn: `{{.Room}} {{.Device}} {{or .Name .Rule}} back to normal ({{with .Current}}now {{.}}, {{end}}lasted {{.Lasted}})`,
 }
 
 // compileRules validates and compiles the rules that are not disabled:
@@ -199,6 +204,9 @@ func compileRule(i int, r Rule) (*crule, error) {
 	}
 	for lang, text := range map[string]string{LangZh: r.Message.Zh, LangEn: r.Message.En,
 		"resolved_" + LangZh: r.Message.ResolvedZh, "resolved_" + LangEn: r.Message.ResolvedEn} {
+		// A recovery never repeats the alarm's text (its figures would
+		// read as current): without a recovery text of its own, a rule
+		// gets the default one.
 		if text == "" {
 			text = defaultMessage[lang]
 		}

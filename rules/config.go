@@ -147,16 +147,19 @@ type When struct {
 	Calendar *Calendar `yaml:"-"`
 }
 
-// Message holds the alert text templates. Data: .Site .Room .Device
-// (titles in the message's language), .Value .Unit .Threshold (formatted),
-// .Values.<name> and .Thresholds.<name> (formatted), .Rule, .Minutes
-// (since the condition began). The severity tag (【严重】, [CRITICAL]) is
-// prefixed by the engine.
+// Message holds the alert text templates; MessageData lists what they
+// see: titles of site, room and device, the main value's display name and
+// reading, every carried value formatted, with its unit and by display
+// name, limits, and how long the condition has held. The severity tag
+// (【严重】, [CRITICAL]) is prefixed by the engine.
 type Message struct {
 	Zh string `yaml:"zh"`
 	En string `yaml:"en"`
-	// ResolvedZh and ResolvedEn, when set, are used for the resolution
-	// (prefixed 【恢复】/[RESOLVED]) instead of Zh and En.
+	// ResolvedZh and ResolvedEn are the recovery (prefixed
+	// 【恢复】/[RESOLVED]): what is back to normal, with the value now
+	// ({{.Current}}) and how long it lasted ({{.Lasted}}). Left out, a
+	// default one says so for the rule's main value; the alarm's own text
+	// is never repeated.
 	ResolvedZh string `yaml:"resolved_zh"`
 	ResolvedEn string `yaml:"resolved_en"`
 }

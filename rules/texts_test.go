@@ -268,3 +268,29 @@ func TestFmtDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultMessageOfUserRule: a rule without message texts names its
+// value by display name, and its recovery says the value is back with
+// the reading now, not the alarm's text again.
+func TestDefaultMessageOfUserRule(t *testing.T) {
+	e, rec := newTestEngine(t, `
+rules:
+  - name: battery-warm
+    severity: minor
+    band: {value: battery_temp_c, above: 30, clear: 28}
+`)
+	e.Eval(t0, set(upsDev, t0, num("battery_temp_c", 31.4)))
+	e.Eval(t0.Add(12*time.Minute), set(upsDev, t0.Add(12*time.Minute), num("battery_temp_c", 25.3)))
+	var got []string
+	for _, tr := range rec.take() {
+		got = append(got, tr.Alert.Text[LangZh], tr.Alert.Text[LangEn])
+	}
+	want := []string{
+		"【次要】一号机房 UPS1 电池温度告警：31.4°C", "[MINOR] Room 1 UPS1 battery temperature alarm: 31.4 °C",
+		"【恢复】一号机房 UPS1 电池温度已恢复正常（当前 25.3°C，持续 12 分钟）",
+		"[RESOLVED] Room 1 UPS1 battery temperature back to normal (now 25.3 °C, lasted 12 min)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
