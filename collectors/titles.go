@@ -31,37 +31,41 @@ func (t Title) IsZero() bool { return t.Zh == "" && t.En == "" }
 // title wins; ValueTitle falls back to this table, then to a readable
 // form of the name.
 var valueTitles = map[string]Title{
-	"temperature_c":       {"温度", "temperature"},
-	"humidity_pct":        {"湿度", "humidity"},
-	"dew_point_c":         {"露点", "dew point"},
-	"on_battery":          {"电池供电", "on battery"},
-	"runtime_min":         {"电池后备时间", "battery runtime"},
-	"charge_pct":          {"电池电量", "battery charge"},
-	"battery_status":      {"电池状态", "battery status"},
-	"battery_voltage_v":   {"电池电压", "battery voltage"},
-	"battery_temp_c":      {"电池温度", "battery temperature"},
-	"battery_current_a":   {"电池电流", "battery current"},
-	"seconds_on_battery":  {"电池供电时长", "time on battery"},
-	"replace_battery":     {"需更换电池", "replace battery"},
-	"input_voltage_v":     {"输入电压", "input voltage"},
-	"input_frequency_hz":  {"输入频率", "input frequency"},
-	"input_current_a":     {"输入电流", "input current"},
-	"output_voltage_v":    {"输出电压", "output voltage"},
-	"output_frequency_hz": {"输出频率", "output frequency"},
-	"output_current_a":    {"输出电流", "output current"},
-	"output_power_w":      {"输出功率", "output power"},
-	"output_power_kw":     {"输出功率", "output power"},
-	"output_source":       {"输出来源", "output source"},
-	"load_pct":            {"输出负载", "output load"},
-	"alarms_present":      {"UPS 告警数", "UPS alarms"},
-	"ups_temp_c":          {"UPS 内部温度", "UPS temperature"},
-	"on_bypass":           {"旁路供电", "on bypass"},
-	"model":               {"型号", "model"},
-	"door_open":           {"门磁", "door"},
-	"spd_fault":           {"防雷器", "lightning protector"},
-	"water_leak":          {"漏水", "water leak"},
-	"smoke":               {"烟感", "smoke"},
-	"spool_dropped":       {"丢弃的缓存数据", "dropped spool messages"},
+	"temperature_c":        {"温度", "temperature"},
+	"humidity_pct":         {"湿度", "humidity"},
+	"dew_point_c":          {"露点", "dew point"},
+	"on_battery":           {"电池供电", "on battery"},
+	"runtime_min":          {"电池后备时间", "battery runtime"},
+	"charge_pct":           {"电池电量", "battery charge"},
+	"battery_status":       {"电池状态", "battery status"},
+	"battery_voltage_v":    {"电池电压", "battery voltage"},
+	"battery_temp_c":       {"电池温度", "battery temperature"},
+	"battery_current_a":    {"电池电流", "battery current"},
+	"seconds_on_battery":   {"电池供电时长", "time on battery"},
+	"replace_battery":      {"需更换电池", "replace battery"},
+	"battery_state":        {"电池充电状态", "battery charge state"},
+	"battery_charge_state": {"电池充电状态", "battery charge state"},
+	"battery_low":          {"电池电量低", "battery low"},
+	"battery_charger":      {"充电器状态", "charger state"},
+	"input_voltage_v":      {"输入电压", "input voltage"},
+	"input_frequency_hz":   {"输入频率", "input frequency"},
+	"input_current_a":      {"输入电流", "input current"},
+	"output_voltage_v":     {"输出电压", "output voltage"},
+	"output_frequency_hz":  {"输出频率", "output frequency"},
+	"output_current_a":     {"输出电流", "output current"},
+	"output_power_w":       {"输出功率", "output power"},
+	"output_power_kw":      {"输出功率", "output power"},
+	"output_source":        {"输出来源", "output source"},
+	"load_pct":             {"输出负载", "output load"},
+	"alarms_present":       {"UPS 告警数", "UPS alarms"},
+	"ups_temp_c":           {"UPS 内部温度", "UPS temperature"},
+	"on_bypass":            {"旁路供电", "on bypass"},
+	"model":                {"型号", "model"},
+	"door_open":            {"门磁", "door"},
+	"spd_fault":            {"防雷器", "lightning protector"},
+	"water_leak":           {"漏水", "water leak"},
+	"smoke":                {"烟感", "smoke"},
+	"spool_dropped":        {"丢弃的缓存数据", "dropped spool messages"},
 }
 
 // words translate the parts of a value name no table knows
@@ -176,14 +180,18 @@ var stateTitles = map[string]Title{
 	"bypass": {"旁路", "bypass"}, "none": {"无输出", "none"}, "other": {"其他", "other"},
 	"booster": {"升压", "booster"}, "reducer": {"降压", "reducer"}, "charging": {"充电中", "charging"},
 	"discharging": {"放电中", "discharging"}, "floating": {"浮充", "floating"}, "resting": {"静置", "resting"},
-	"ok": {"正常", "ok"}, "online": {"在线", "online"},
+	"ok": {"正常", "ok"}, "online": {"在线", "online"}, "full": {"已充满", "full"},
+	"not_full": {"未充满", "not full"}, "not_connected": {"未连接", "not connected"}, "idle": {"空闲", "idle"},
+	"hibernation": {"休眠", "hibernation"}, "float": {"浮充", "float charging"},
+	"float_charging": {"浮充", "float charging"}, "equalizing": {"均充", "equalizing"},
 }
 
 // StateTitle returns the display name of an enumeration label; a label
-// it does not know is returned as it is.
+// it does not know is returned with its underscores as spaces.
 func StateTitle(label string) Title {
 	if t, ok := stateTitles[strings.ToLower(label)]; ok {
 		return t
 	}
-	return Title{Zh: label, En: label}
+	l := strings.ReplaceAll(label, "_", " ")
+	return Title{Zh: l, En: l}
 }

@@ -219,7 +219,7 @@ func TestAgentWithNetSnmpTools(t *testing.T) {
 		t.Fatalf("snmpwalk: %v\n%s", err, out)
 	}
 	for _, line := range []string{
-		".1.3.6.1.4.1.318.1.1.1.2.2.3.0 = Timeticks: (270000) 0:45:00.00",
+		".1.3.6.1.4.1.318.1.1.1.2.2.3.0 = Timeticks: (2880000) 8:00:00.00",
 		".1.3.6.1.4.1.318.1.1.1.2.3.4.0 = INTEGER: 546",
 		".1.3.6.1.4.1.318.1.1.1.4.3.3.0 = Gauge32: 350",
 		".1.3.6.1.4.1.318.1.1.1.4.1.1.0 = INTEGER: 2",
