@@ -99,7 +99,7 @@ func (e *Engine) alertTitles(in *instance) (map[string]collectors.Title, map[str
 		}
 		dev, value, wide := strings.Cut(name, ".")
 		if !wide {
-			vals[name] = e.valueTitles(l[LabelProfile], name)
+			vals[name] = e.titles(l[LabelProfile], name)
 			return
 		}
 		// A room-wide rule's "device.value": the device's title and the
@@ -113,7 +113,7 @@ func (e *Engine) alertTitles(in *instance) (map[string]collectors.Title, map[str
 				}
 			}
 		}
-		vt := e.valueTitles(profile, value)
+		vt := e.titles(profile, value)
 		vals[name] = collectors.Title{Zh: dt.Zh + " " + vt.Zh, En: dt.En + " " + vt.En}
 	}
 	add(in.cr.primary)
@@ -122,9 +122,6 @@ func (e *Engine) alertTitles(in *instance) (map[string]collectors.Title, map[str
 	}
 	return where, vals
 }
-
-// valueTitles is the engine's value namer.
-func (e *Engine) valueTitles(profile, name string) collectors.Title { return e.titles(profile, name) }
 
 func titleOf(t map[string]string, name string) collectors.Title {
 	return collectors.Title{Zh: title(t, LangZh, name), En: title(t, LangEn, name)}
