@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -116,10 +117,18 @@ func ValueTitle(name string) Title {
 }
 
 // RowTitle is the title of one row of a table column titled t; row is
-// the row's suffix (l2, 3) or its own name.
+// the suffix the row adds to the value name: a phase (l2 → L2), an index
+// (1_1 → 1.1) or the probe's own name as a key (rack_3_top → rack 3 top).
 func RowTitle(t Title, row string) Title {
-	if len(row) > 1 && (row[0] == 'l' || row[0] == 'L') && strings.Trim(row[1:], "0123456789") == "" {
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	parts := strings.Split(row, "_")
+	switch {
+	case len(row) > 1 && (row[0] == 'l' || row[0] == 'L') && digits(row[1:]):
 		row = "L" + row[1:]
+	case !slices.ContainsFunc(parts, func(p string) bool { return !digits(p) }):
+		row = strings.Join(parts, ".")
+	default:
+		row = strings.Join(strings.FieldsFunc(row, func(r rune) bool { return r == '_' }), " ")
 	}
 	return Title{Zh: t.Zh + " " + row, En: t.En + " " + row}
 }

@@ -209,6 +209,9 @@ values:
 		{"inlet_temp_c", collectors.Title{Zh: "进风口温度", En: "inlet temperature"}},
 		{"input_voltage_v_l3", collectors.Title{Zh: "市电电压 L3", En: "mains voltage L3"}},
 		{"humidity_pct", collectors.Title{Zh: "湿度", En: "humidity"}},
+		{"temperature_c_rack_3_top", collectors.Title{Zh: "温度 rack 3 top", En: "temperature rack 3 top"}},
+		{"temperature_c_机柜a", collectors.Title{Zh: "温度 机柜a", En: "temperature 机柜a"}},
+		{"temperature_c_1_1", collectors.Title{Zh: "温度 1.1", En: "temperature 1.1"}},
 	} {
 		if got := set.ValueTitle("my-env", tc.name); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
