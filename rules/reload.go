@@ -26,6 +26,15 @@ func (e *Engine) Update(rules []Rule, inv Inventory) error {
 	for _, in := range e.carried {
 		keep(in)
 	}
+	// What was observed of a device is not configuration: a device that
+	// answered a moment ago is not "silent since start" under the new
+	// configuration (its no-data rule would fire until the next poll),
+	// and its last values still stand.
+	for k, de := range ne.devices {
+		if old := e.devices[k]; old != nil {
+			de.seen, de.lastSeen, de.fails, de.last = old.seen, old.lastSeen, old.fails, old.last
+		}
+	}
 	e.byName, e.index, e.inv = ne.byName, ne.index, ne.inv
 	e.sites, e.devices, e.rooms, e.carried = ne.sites, ne.devices, ne.rooms, carried
 	e.flush()

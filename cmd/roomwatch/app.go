@@ -65,6 +65,7 @@ type app struct {
 	http     *http.Server
 	lastPoll atomic.Int64 // unix nanoseconds of the latest finished poll
 	polled   atomic.Int64 // polls finished since Start
+	ticks    atomic.Int64 // engine ticks done since Start
 
 	stop chan struct{}
 	done chan struct{}
@@ -182,6 +183,7 @@ func (a *app) tick() {
 			return
 		case now := <-t.C:
 			a.alarms.Tick(now)
+			a.ticks.Add(1)
 		case now := <-self.C:
 			dropped := a.im.Dropped()
 			a.alarms.ObserveSelf(now, a.sites(), float64(dropped-lastDropped))
