@@ -133,6 +133,12 @@ func (a *Alarm) MsgID() string {
 	return a.Fingerprint + ":" + string(a.State) + ":" + a.StartedAt.UTC().Format(idTime)
 }
 
+// AckMsgID is the Nats-Msg-Id of the message that announces the
+// acknowledgement of this occurrence, whatever its state then.
+func (a *Alarm) AckMsgID() string {
+	return a.Fingerprint + ":" + string(Acknowledged) + ":" + a.StartedAt.UTC().Format(idTime)
+}
+
 // Acknowledge records that by has seen the alarm at at. A firing alarm
 // becomes Acknowledged; a resolved one stays Resolved with the
 // acknowledgement recorded (who reacted is part of the record). A second

@@ -151,11 +151,12 @@ func RestoreAlerts(alarms []*Alarm, site string) []rules.Alert {
 }
 
 // Handle is a rules.NotifyFunc: it turns each transition into an alarm
-// and enqueues it without blocking the engine.
+// and publishes it, returning once JetStream stored it or SyncTimeout
+// passed (then the publishing goroutine retries it).
 func (p *Publisher) Handle(ts []rules.Transition) {
 	for _, t := range ts {
 		if a := FromTransition(t); a != nil {
-			p.Enqueue(a)
+			p.deliver(a)
 		}
 	}
 }

@@ -44,3 +44,34 @@ func testCtx(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// startApplier catches the state bucket up with site's alarm stream and
+// keeps it in step until the test ends.
+func startApplier(t testing.TB, js jetstream.JetStream, kv jetstream.KeyValue, sites ...string) *StateApplier {
+	t.Helper()
+	ap := NewStateApplier(js, kv, DefaultConfig(), sites, nil)
+	if err := ap.CatchUp(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ap.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ap.Stop)
+	return ap
+}
+
+// waitState waits until the state bucket satisfies ok.
+func waitState(t testing.TB, kv jetstream.KeyValue, what string, ok func([]*Alarm) bool) []*Alarm {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		state, err := LoadState(testCtx(t), kv)
+		if err == nil && ok(state) {
+			return state
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state bucket: gave up waiting for %s: %v %v", what, state, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -23,10 +23,17 @@ type PublisherOptions struct {
 	// MinBackoff and MaxBackoff bound the wait between attempts
 	// (defaults 50 ms and 5 s); an alarm is retried until Stop's deadline.
 	MinBackoff, MaxBackoff time.Duration
+	// SyncTimeout bounds how long Handle waits for JetStream to store
+	// an alarm (default 5 s). An alarm not stored by then, and every
+	// alarm handed over while earlier ones wait, goes to the publishing
+	// goroutine, which retries it: the engine is never held longer than
+	// this by a NATS outage.
+	SyncTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// OnAck, if set, is called from the publishing goroutine after each
-	// alarm was stored by JetStream, with the time from Enqueue to PubAck.
+	// OnAck, if set, is called after each alarm was stored by JetStream
+	// (from Handle or from the publishing goroutine), with the time from
+	// Handle or Enqueue to PubAck.
 	OnAck func(a *Alarm, ack *jetstream.PubAck, latency time.Duration)
 }
 
@@ -40,10 +47,14 @@ type Stats struct {
 	Enqueued, Published, Duplicates, Retries, Dropped, Failed uint64
 }
 
-// Publisher publishes alarms to their site's stream and records their
-// state in the state bucket. Publish does it synchronously; Enqueue hands
-// an alarm to the publishing goroutine (Start/Stop) and never blocks, so
-// the rules engine is not held up by NATS.
+// Publisher publishes alarms to their site's stream. Handle, what the
+// rules engine calls, returns once JetStream stored its alarms (sync_always
+// on the embedded server: on disk), so a transition the engine decided is
+// durable before the engine evaluates anything else, and before the
+// sample set that caused it goes to the spool; only when that takes
+// longer than SyncTimeout does the alarm wait in memory for the
+// publishing goroutine. The state bucket follows the stream (see
+// StateApplier); Publish also writes it, for callers without one.
 type Publisher struct {
 	js  jetstream.JetStream
 	kv  jetstream.KeyValue
@@ -51,10 +62,9 @@ type Publisher struct {
 	opt PublisherOptions
 
 	queue chan item
-	// stateQ carries published alarms to the state goroutine, so a state
-	// bucket write never delays the next alarm's publication.
-	stateQ    chan *Alarm
-	stateDone chan struct{}
+	// backlog counts alarms enqueued and not yet processed: while it is
+	// above zero Handle enqueues too, so alarms keep their order.
+	backlog atomic.Int64
 	// mu serialises Enqueue's drop-oldest-then-send.
 	mu sync.Mutex
 
@@ -64,9 +74,6 @@ type Publisher struct {
 	cancel              context.CancelFunc
 
 	enqueued, published, duplicates, retries, dropped, failed atomic.Uint64
-
-	// stored, if set (tests, benchmarks), is called after each state write.
-	stored func(*Alarm)
 
 	latency    prometheus.Histogram
 	counters   *prometheus.CounterVec
@@ -87,16 +94,17 @@ func NewPublisher(js jetstream.JetStream, kv jetstream.KeyValue, opt PublisherOp
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.SyncTimeout <= 0 {
+		opt.SyncTimeout = 5 * time.Second
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Publisher{
 		js: js, kv: kv, log: log.With("component", "alarm-publisher"), opt: opt,
-		queue:     make(chan item, opt.QueueSize),
-		stateQ:    make(chan *Alarm, opt.QueueSize),
-		stateDone: make(chan struct{}),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		queue: make(chan item, opt.QueueSize),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "roomwatch_alarm_publish_latency_seconds",
 			Help:    "Time from handing an alarm to the publisher to its JetStream acknowledgement.",
@@ -133,7 +141,19 @@ func (p *Publisher) Stats() Stats {
 // the state bucket. Missing schema, version and id are filled in. On a
 // state bucket error the PubAck is returned with the error.
 func (p *Publisher) Publish(ctx context.Context, a *Alarm) (*jetstream.PubAck, error) {
-	ack, err := p.publishStream(ctx, a)
+	return p.publishWithID(ctx, a, "")
+}
+
+// PublishAcknowledged publishes a, which an acknowledgement just changed
+// (Acknowledge), as the acknowledgement's own message: its Nats-Msg-Id is
+// AckMsgID, so it is stored even when a resolved alarm is acknowledged
+// (the resolution's message id is taken), and stored once.
+func (p *Publisher) PublishAcknowledged(ctx context.Context, a *Alarm) (*jetstream.PubAck, error) {
+	return p.publishWithID(ctx, a, a.AckMsgID())
+}
+
+func (p *Publisher) publishWithID(ctx context.Context, a *Alarm, id string) (*jetstream.PubAck, error) {
+	ack, err := p.publishStream(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -155,9 +175,13 @@ func normalize(a *Alarm) {
 	}
 }
 
-func (p *Publisher) publishStream(ctx context.Context, a *Alarm) (*jetstream.PubAck, error) {
+// publishStream publishes a with message id id (a.MsgID() when empty).
+func (p *Publisher) publishStream(ctx context.Context, a *Alarm, id string) (*jetstream.PubAck, error) {
 	normalize(a)
 	p.mergeAck(ctx, a)
+	if id == "" {
+		id = a.MsgID()
+	}
 	data, err := a.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errInvalid, err)
@@ -165,7 +189,7 @@ func (p *Publisher) publishStream(ctx context.Context, a *Alarm) (*jetstream.Pub
 	msg := nats.NewMsg(a.Subject())
 	msg.Data = data
 	msg.Header.Set("Roomwatch-Schema", Schema)
-	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(a.MsgID()))
+	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id))
 	if err != nil {
 		return nil, fmt.Errorf("alarm %s: publish to %s: %w", a.ID, msg.Subject, err)
 	}
@@ -211,8 +235,12 @@ func (p *Publisher) Enqueue(a *Alarm) {
 	if a == nil {
 		return
 	}
-	it := item{a: a, handed: p.opt.Now()}
 	p.enqueued.Add(1)
+	p.enqueue(item{a: a, handed: p.opt.Now()})
+}
+
+func (p *Publisher) enqueue(it item) {
+	p.backlog.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
@@ -223,6 +251,7 @@ func (p *Publisher) Enqueue(a *Alarm) {
 		}
 		select {
 		case old := <-p.queue:
+			p.backlog.Add(-1)
 			p.dropped.Add(1)
 			p.counters.WithLabelValues("dropped").Inc()
 			p.log.Error("alarm queue full: dropped the oldest alarm", "alarm", old.a.ID, "state", old.a.State, "queue", cap(p.queue))
@@ -231,30 +260,49 @@ func (p *Publisher) Enqueue(a *Alarm) {
 	}
 }
 
-// Start launches the publishing goroutine (and the one that writes the
-// state bucket after it). Alarms enqueued before Start wait for it.
+// Start launches the publishing goroutine. Alarms enqueued before Start
+// wait for it.
 func (p *Publisher) Start(ctx context.Context) {
 	p.startOnce.Do(func() {
 		ctx, p.cancel = context.WithCancel(ctx)
-		go p.stateLoop(ctx)
 		go p.run(ctx)
 	})
 }
 
-// stateLoop writes the state of published alarms in order until run
-// closes stateQ.
-func (p *Publisher) stateLoop(ctx context.Context) {
-	defer close(p.stateDone)
-	for a := range p.stateQ {
-		log := p.log.With("alarm", a.ID, "state", a.State)
-		if err := p.retry(ctx, log, "store state", func() error { return p.storeState(ctx, a) }); err != nil {
-			p.failed.Add(1)
-			p.counters.WithLabelValues("failed").Inc()
-			log.Error("alarm published but its state not stored", "err", err)
-		}
-		if p.stored != nil {
-			p.stored(a)
-		}
+// deliver publishes a at once and waits up to SyncTimeout for JetStream
+// to store it; an alarm that cannot be, or that would overtake alarms
+// still waiting, goes to the publishing goroutine.
+func (p *Publisher) deliver(a *Alarm) {
+	p.enqueued.Add(1)
+	it := item{a: a, handed: p.opt.Now()}
+	if p.backlog.Load() > 0 {
+		p.enqueue(it)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.opt.SyncTimeout)
+	ack, err := p.publishStream(ctx, a, "")
+	cancel()
+	switch {
+	case err == nil:
+		p.acked(it, ack)
+	case isPermanent(err):
+		p.failed.Add(1)
+		p.counters.WithLabelValues("failed").Inc()
+		p.log.Error("alarm not published", "alarm", a.ID, "state", a.State, "err", err)
+	default:
+		p.retries.Add(1)
+		p.counters.WithLabelValues("retry").Inc()
+		p.log.Warn("alarm not stored in time, queued for retry", "alarm", a.ID, "state", a.State, "err", err)
+		p.enqueue(it)
+	}
+}
+
+// acked accounts for an alarm JetStream stored.
+func (p *Publisher) acked(it item, ack *jetstream.PubAck) {
+	lat := p.opt.Now().Sub(it.handed)
+	p.latency.Observe(lat.Seconds())
+	if p.opt.OnAck != nil {
+		p.opt.OnAck(it.a, ack, lat)
 	}
 }
 
@@ -284,11 +332,7 @@ func (p *Publisher) Stop(ctx context.Context) error {
 }
 
 func (p *Publisher) run(ctx context.Context) {
-	defer func() {
-		close(p.stateQ)
-		<-p.stateDone
-		close(p.done)
-	}()
+	defer close(p.done)
 	for {
 		select {
 		case it := <-p.queue:
@@ -312,12 +356,13 @@ func (p *Publisher) run(ctx context.Context) {
 }
 
 // process publishes one alarm to the stream, retrying with backoff until
-// ctx ends, then hands it to the state goroutine.
+// ctx ends.
 func (p *Publisher) process(ctx context.Context, it item) {
+	defer p.backlog.Add(-1)
 	log := p.log.With("alarm", it.a.ID, "state", it.a.State)
 	var ack *jetstream.PubAck
 	err := p.retry(ctx, log, "publish", func() (err error) {
-		ack, err = p.publishStream(ctx, it.a)
+		ack, err = p.publishStream(ctx, it.a, "")
 		return err
 	})
 	if err != nil {
@@ -326,21 +371,7 @@ func (p *Publisher) process(ctx context.Context, it item) {
 		log.Error("alarm not published", "err", err)
 		return
 	}
-	lat := p.opt.Now().Sub(it.handed)
-	p.latency.Observe(lat.Seconds())
-	if p.opt.OnAck != nil {
-		p.opt.OnAck(it.a, ack, lat)
-	}
-	if p.kv == nil {
-		return
-	}
-	select {
-	case p.stateQ <- it.a:
-	case <-ctx.Done():
-		p.failed.Add(1)
-		p.counters.WithLabelValues("failed").Inc()
-		log.Error("alarm published but its state not stored", "err", ctx.Err())
-	}
+	p.acked(it, ack)
 }
 
 func (p *Publisher) retry(ctx context.Context, log *slog.Logger, step string, f func() error) error {

@@ -257,8 +257,11 @@ func TestLoadStateSkipsDamagedEntries(t *testing.T) {
 	}
 }
 
-func TestQueuedPublisherDeliversInOrder(t *testing.T) {
+// Handle (what the rules engine calls) returns once JetStream stored the
+// alarms, in order; the applier brings the state bucket along.
+func TestHandleStoresBeforeReturning(t *testing.T) {
 	_, nc, js, kv := setup(t, "main")
+	startApplier(t, js, kv, "main")
 	sub, err := nc.SubscribeSync("roomwatch.alarm.>")
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +280,15 @@ func TestQueuedPublisherDeliversInOrder(t *testing.T) {
 	pending := firingTransition()
 	pending.From, pending.To = rules.Inactive, rules.Pending
 	p.Handle([]rules.Transition{pending, firingTransition(), resolvedTransition()})
+	// Stored before Handle returned: no waiting.
+	if n := streamMsgs(t, js, "main"); n != 2 {
+		t.Fatalf("after Handle the stream holds %d messages, want 2", n)
+	}
+	mu.Lock()
+	if len(acked) != 2 || acked[0] != Firing || acked[1] != Resolved {
+		t.Errorf("OnAck saw %v", acked)
+	}
+	mu.Unlock()
 	for _, want := range []State{Firing, Resolved} {
 		m, err := sub.NextMsg(10 * time.Second)
 		if err != nil {
@@ -290,18 +302,41 @@ func TestQueuedPublisherDeliversInOrder(t *testing.T) {
 	if err := p.Stop(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(acked) != 2 || acked[0] != Firing || acked[1] != Resolved {
-		t.Errorf("OnAck saw %v", acked)
-	}
 	if s := p.Stats(); s.Enqueued != 2 || s.Published != 2 || s.Dropped != 0 || s.Failed != 0 {
 		t.Errorf("stats %+v", s)
 	}
-	// Stop waited for the state goroutine: the resolution is stored.
-	state, err := LoadState(testCtx(t), kv)
-	if err != nil || len(state) != 1 || state[0].State != Resolved {
-		t.Errorf("state after Stop: %+v %v", state, err)
+	waitState(t, kv, "the resolution", func(s []*Alarm) bool { return len(s) == 1 && s[0].State == Resolved })
+}
+
+// Handle falls back to the publishing goroutine when JetStream does not
+// store an alarm within SyncTimeout, and keeps the order of the alarms
+// handed over meanwhile.
+func TestHandleQueuesWhenJetStreamIsSlow(t *testing.T) {
+	s := runNATS(t)
+	nc, js := natstest.Connect(t, s)
+	ctx := testCtx(t)
+	p := NewPublisher(js, nil, PublisherOptions{SyncTimeout: 20 * time.Millisecond,
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}, nil)
+	p.Start(ctx)
+	p.Handle([]rules.Transition{firingTransition()}) // no stream yet
+	if st := p.Stats(); st.Retries == 0 || st.Published != 0 {
+		t.Fatalf("stats %+v: want the alarm queued for retry", st)
+	}
+	p.Handle([]rules.Transition{resolvedTransition()}) // must not overtake the firing
+	sub, err := nc.SubscribeSync("roomwatch.alarm.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureStreams(ctx, js, "main", DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []State{Firing, Resolved} {
+		if a := nextAlarm(t, sub); a.State != want {
+			t.Fatalf("got %s, want %s", a.State, want)
+		}
+	}
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -66,6 +66,7 @@ func TestRestartWhileFiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	startApplier(t, js, kv, "main")
 
 	// First run: mains lost.
 	p1 := NewPublisher(js, kv, PublisherOptions{}, nil)
@@ -95,10 +96,7 @@ func TestRestartWhileFiring(t *testing.T) {
 	if dup := nextAlarm(t, sub); dup.MsgID() != firing.MsgID() {
 		t.Fatalf("unexpected message %s", dup.MsgID())
 	}
-	state, err := LoadState(ctx, kv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	state := waitState(t, kv, "the firing alarm", func(s []*Alarm) bool { return len(s) == 1 && s[0].State == Firing })
 	p2.Start(ctx)
 	e2, err := rules.NewEngine(rs, inv, p2.Handle)
 	if err != nil {
@@ -137,8 +135,5 @@ func TestRestartWhileFiring(t *testing.T) {
 	if len(got) != 2 || got[0] != firing.MsgID() || got[1] != resolved.MsgID() {
 		t.Errorf("stream messages %v", got)
 	}
-	state, err = LoadState(ctx, kv)
-	if err != nil || len(state) != 1 || state[0].State != Resolved {
-		t.Errorf("state after resolution: %+v %v", state, err)
-	}
+	waitState(t, kv, "the resolution", func(s []*Alarm) bool { return len(s) == 1 && s[0].State == Resolved })
 }

@@ -37,6 +37,13 @@ func StoreState(ctx context.Context, kv jetstream.KeyValue, a *Alarm) (*Alarm, e
 				n.State = Acknowledged
 			}
 		}
+		if old != nil && old.ID == n.ID && old.State == Resolved && n.State != Resolved && old.AckAt == nil && n.AckAt != nil {
+			// The acknowledgement of an occurrence that resolved meanwhile:
+			// it stays resolved, with who acknowledged it.
+			r := old.Clone()
+			r.AckBy, r.AckAt, r.AckNote = n.AckBy, n.AckAt, n.AckNote
+			return r, nil
+		}
 		if old != nil && (old.StartedAt.After(n.StartedAt) || (old.ID == n.ID && old.State == Resolved && n.State != Resolved)) {
 			// A late message of an older occurrence, or a firing message
 			// re-published after its resolution: keep what is stored.

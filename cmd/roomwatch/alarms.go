@@ -25,6 +25,8 @@ type alarmPipeline struct {
 	log    *slog.Logger
 	engine *rules.Engine
 	pub    *alerts.Publisher
+	// state keeps the state bucket in step with the alarm streams.
+	state  *alerts.StateApplier
 	kv     jetstream.KeyValue
 	cancel context.CancelFunc
 	// daily is the day's inspection record per room, fed by every sample
@@ -35,10 +37,11 @@ type alarmPipeline struct {
 	incidents *incident.Tracker
 }
 
-// startAlarmPipeline creates the alarm streams and buckets, restores the
-// alarm state from the bucket (so a firing alarm is not announced again
-// and one that cleared while the monitor was down is resolved), and starts
-// publishing.
+// startAlarmPipeline creates the alarm streams and buckets, brings the
+// state bucket up to date with the streams (a transition stored just
+// before a kill -9), restores the alarm state from the bucket (so a firing
+// alarm is not announced again and one that cleared while the monitor was
+// down is resolved), and starts publishing.
 func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg prometheus.Registerer, log *slog.Logger) (*alarmPipeline, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -57,12 +60,23 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 	}
 	// The engine resolves the alarms of a site no longer configured at its
 	// first tick: their stream must be there to record the resolution.
+	sites := cfg.siteNames()
 	for _, site := range removedSites(cfg, stored) {
 		if err := alerts.EnsureStreams(ctx, js, site, cfg.Alerts); err != nil {
 			return nil, fmt.Errorf("alarm streams of removed site %s: %w", site, err)
 		}
+		sites = append(sites, site)
 	}
+	// What the streams hold and the bucket missed (a kill -9 between the
+	// two) is applied before the engine is restored from the bucket.
 	p := &alarmPipeline{log: log.With("component", "alarms"), kv: kv}
+	p.state = alerts.NewStateApplier(js, kv, cfg.Alerts, sites, p.log)
+	if err := p.state.CatchUp(ctx); err != nil {
+		return nil, fmt.Errorf("alarm state bucket %s: %w", cfg.Alerts.StateBucket, err)
+	}
+	if stored, err = alerts.LoadState(ctx, kv); err != nil {
+		return nil, fmt.Errorf("alarm state bucket %s: load: %w", cfg.Alerts.StateBucket, err)
+	}
 	p.pub = alerts.NewPublisher(js, kv, alerts.PublisherOptions{}, p.log)
 	reg.MustRegister(p.pub.Collectors()...)
 	p.engine, err = rules.NewEngine(cfg.rules, cfg.inventory(), p.pub.Handle, rules.WithLogger(p.log),
@@ -76,6 +90,9 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 	pctx, pcancel := context.WithCancel(context.Background())
 	p.cancel = pcancel
 	p.pub.Start(pctx)
+	if err := p.state.Start(pctx); err != nil {
+		return p, err
+	}
 
 	dkv, err := js.KeyValue(ctx, cfg.Alerts.DailyBucket)
 	if err != nil {
@@ -164,7 +181,8 @@ var shanghai = func() *time.Location {
 	return loc
 }()
 
-// Observe evaluates one sample set and adds it to the day's record.
+// Observe evaluates one sample set and adds it to the day's record. It
+// returns once the transitions the set caused are stored by JetStream.
 func (p *alarmPipeline) Observe(now time.Time, s rwc.SampleSet) {
 	p.engine.Eval(now, s)
 	p.daily.Observe(s)
@@ -206,6 +224,9 @@ func (p *alarmPipeline) Stop(ctx context.Context) {
 	}
 	if err := p.pub.Stop(ctx); err != nil {
 		p.log.Error("alarms not published at shutdown", "err", err)
+	}
+	if p.state != nil {
+		p.state.Stop()
 	}
 	if p.daily != nil {
 		if err := p.daily.Stop(ctx); err != nil {

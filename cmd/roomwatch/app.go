@@ -151,11 +151,14 @@ func (a *app) Start() error {
 	return nil
 }
 
-// sink receives every SampleSet from the pollers: the spool for InfluxDB,
-// the rules engine and the daily record.
+// sink receives every SampleSet from the pollers: the rules engine and
+// the daily record, then the spool for InfluxDB. The alarms come first:
+// Observe returns once the transitions the set caused are stored, so a
+// sample that reached the spool never shows an episode whose alarm a
+// kill -9 could lose.
 func (a *app) sink(s rwc.SampleSet) {
-	a.spool.Publish(s)
 	a.alarms.Observe(s.Time, s)
+	a.spool.Publish(s)
 }
 
 // Polled implements collectors.Observer.
@@ -195,8 +198,13 @@ func (a *app) tick() {
 func (a *app) sites() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]string, len(a.cfg.Sites))
-	for i, s := range a.cfg.Sites {
+	return a.cfg.siteNames()
+}
+
+// siteNames are the configured sites' names.
+func (c *Config) siteNames() []string {
+	out := make([]string, len(c.Sites))
+	for i, s := range c.Sites {
 		out[i] = s.Name
 	}
 	return out
