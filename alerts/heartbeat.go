@@ -1,6 +1,12 @@
 package alerts
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
 
 // Heartbeats (schema roomwatch.heartbeat/v1).
 //
@@ -26,3 +32,17 @@ type Heartbeat struct {
 
 // HeartbeatSubject is site's heartbeat subject.
 func HeartbeatSubject(site string) string { return HeartbeatSubjectPrefix + "." + Token(site) }
+
+// PublishHeartbeat publishes h on its site's subject (core NATS: a
+// heartbeat nobody hears is not kept).
+func PublishHeartbeat(nc *nats.Conn, h Heartbeat) error {
+	h.Schema = HeartbeatSchema
+	data, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if err := nc.Publish(HeartbeatSubject(h.Site), data); err != nil {
+		return fmt.Errorf("heartbeat of site %s: %w", h.Site, err)
+	}
+	return nil
+}

@@ -66,13 +66,18 @@ type app struct {
 	lastPoll atomic.Int64 // unix nanoseconds of the latest finished poll
 	polled   atomic.Int64 // polls finished since Start
 	ticks    atomic.Int64 // engine ticks done since Start
+	reach    reachability // each device's last poll, for the heartbeat
+	// heartbeatEvery is how often each site's heartbeat is published
+	// (alerts.HeartbeatInterval; tests shorten it).
+	heartbeatEvery time.Duration
 
 	stop chan struct{}
 	done chan struct{}
 }
 
 func newApp(cfg *Config, path string, log *slog.Logger) *app {
-	return &app{path: path, cfg: cfg, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	return &app{path: path, cfg: cfg, log: log, stop: make(chan struct{}), done: make(chan struct{}),
+		heartbeatEvery: alerts.HeartbeatInterval}
 }
 
 // Start brings the monitor up: NATS, spool and writer, alarm pipeline,
@@ -165,14 +170,15 @@ func (a *app) sink(s rwc.SampleSet) {
 func (a *app) Polled(s *rwc.SampleSet, err error) {
 	a.lastPoll.Store(time.Now().UnixNano())
 	a.polled.Add(1)
+	a.reach.polled(s)
 	a.polls.Polled(s, err)
 }
 
 // Skipped implements collectors.Observer.
 func (a *app) Skipped(d rwc.Device, ticks int) { a.polls.Skipped(d, ticks) }
 
-// tick drives time-based rules (no-data, for, calendars) and the self
-// sample set once a second.
+// tick drives time-based rules (no-data, for, calendars) once a second,
+// the self sample set every 10 s, and the sites' heartbeats.
 func (a *app) tick() {
 	defer close(a.done)
 	t := time.NewTicker(time.Second)
@@ -180,10 +186,15 @@ func (a *app) tick() {
 	var lastDropped uint64
 	self := time.NewTicker(10 * time.Second)
 	defer self.Stop()
+	hb := time.NewTicker(a.heartbeatEvery)
+	defer hb.Stop()
+	a.heartbeat(time.Now())
 	for {
 		select {
 		case <-a.stop:
 			return
+		case now := <-hb.C:
+			a.heartbeat(now)
 		case now := <-t.C:
 			a.alarms.Tick(now)
 			a.ticks.Add(1)
