@@ -104,6 +104,9 @@ type Alarm struct {
 	AckBy   string     `json:"ack_by,omitempty"`
 	AckAt   *time.Time `json:"ack_at,omitempty"`
 	AckNote string     `json:"ack_note,omitempty"`
+	// AckVia is how the acknowledgement came (Ack.Via: cli, sms,
+	// patrol, wecom).
+	AckVia string `json:"ack_via,omitempty"`
 
 	// Text is the rendered message by language: "zh" and "en" are always
 	// present when the rule has templates.

@@ -215,7 +215,7 @@ func (p *Publisher) mergeAck(ctx context.Context, a *Alarm) {
 		return
 	}
 	if old, err := Unmarshal(e.Value()); err == nil && old.ID == a.ID && old.AckAt != nil {
-		a.AckBy, a.AckAt, a.AckNote = old.AckBy, old.AckAt, old.AckNote
+		a.AckBy, a.AckAt, a.AckNote, a.AckVia = old.AckBy, old.AckAt, old.AckNote, old.AckVia
 	}
 }
 

@@ -32,7 +32,7 @@ func StoreState(ctx context.Context, kv jetstream.KeyValue, a *Alarm) (*Alarm, e
 	return updateState(ctx, kv, a.Key(), func(old *Alarm) (*Alarm, error) {
 		n := a.Clone()
 		if old != nil && old.ID == n.ID && old.AckAt != nil && n.AckAt == nil {
-			n.AckBy, n.AckAt, n.AckNote = old.AckBy, old.AckAt, old.AckNote
+			n.AckBy, n.AckAt, n.AckNote, n.AckVia = old.AckBy, old.AckAt, old.AckNote, old.AckVia
 			if n.State == Firing {
 				n.State = Acknowledged
 			}
@@ -41,7 +41,7 @@ func StoreState(ctx context.Context, kv jetstream.KeyValue, a *Alarm) (*Alarm, e
 			// The acknowledgement of an occurrence that resolved meanwhile:
 			// it stays resolved, with who acknowledged it.
 			r := old.Clone()
-			r.AckBy, r.AckAt, r.AckNote = n.AckBy, n.AckAt, n.AckNote
+			r.AckBy, r.AckAt, r.AckNote, r.AckVia = n.AckBy, n.AckAt, n.AckNote, n.AckVia
 			return r, nil
 		}
 		if old != nil && (old.StartedAt.After(n.StartedAt) || (old.ID == n.ID && old.State == Resolved && n.State != Resolved)) {

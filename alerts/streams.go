@@ -184,7 +184,8 @@ func (c Config) DailyBucketConfig() jetstream.KeyValueConfig {
 	}
 }
 
-// EnsureStreams creates, or updates to cfg, site's alarm stream, the alarm
+// EnsureStreams creates, or updates to cfg, site's alarm stream, the
+// acknowledgement stream (ROOMWATCH_ACKS, shared by all sites), the alarm
 // state bucket and the daily record bucket. It is idempotent and is called
 // by the monitor at start and on reload.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, site string, cfg Config) error {
@@ -192,9 +193,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, site string, cfg
 	if site == "" {
 		return fmt.Errorf("alarm streams: empty site")
 	}
-	sc := cfg.StreamConfig(site)
-	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-		return fmt.Errorf("alarm stream %s: create or update: %w", sc.Name, err)
+	for _, sc := range []jetstream.StreamConfig{cfg.StreamConfig(site), cfg.AckStreamConfig()} {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("stream %s: create or update: %w", sc.Name, err)
+		}
 	}
 	if _, err := js.CreateOrUpdateKeyValue(ctx, cfg.StateBucketConfig()); err != nil {
 		return fmt.Errorf("alarm state bucket %s: create or update: %w", cfg.StateBucket, err)

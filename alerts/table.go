@@ -20,9 +20,9 @@ import (
 // site's zone, with In).
 func PrintTable(w io.Writer, alarms []*Alarm, lang string) error {
 	var t termtable.Table
-	head := []string{"SEVERITY", "STATE", "SITE", "ROOM", "DEVICE", "RULE", "STARTED", "ENDED", "ACK", "VALUES", "MESSAGE"}
+	head := []string{"SEVERITY", "STATE", "SITE", "ROOM", "DEVICE", "RULE", "STARTED", "ENDED", "ACK", "VALUES", "MESSAGE", "ID"}
 	if lang == "zh" {
-		head = []string{"级别", "状态", "院区", "机房", "设备", "规则", "开始", "结束", "确认", "数值", "内容"}
+		head = []string{"级别", "状态", "院区", "机房", "设备", "规则", "开始", "结束", "确认", "数值", "内容", "编号"}
 	}
 	t.Row(head...)
 	for _, a := range alarms {
@@ -32,13 +32,16 @@ func PrintTable(w io.Writer, alarms []*Alarm, lang string) error {
 		}
 		if a.AckAt != nil {
 			ack = a.AckBy + " " + a.AckAt.Format(time.DateTime)
+			if a.AckVia != "" {
+				ack += " (" + a.AckVia + ")"
+			}
 		}
 		dev := shown(a.DeviceTitle, lang, a.Device)
 		if dev == "" {
 			dev = "-"
 		}
 		t.Row(a.Severity.Label(lang), a.State.Label(lang), shown(a.SiteTitle, lang, a.Site), shown(a.RoomTitle, lang, a.Room), dev, a.Rule,
-			a.StartedAt.Format(time.DateTime), ended, ack, formatValues(a.Values, lang), oneLine(a.Message(lang)))
+			a.StartedAt.Format(time.DateTime), ended, ack, formatValues(a.Values, lang), oneLine(a.Message(lang)), a.ID)
 	}
 	if _, err := t.WriteTo(w); err != nil {
 		return err

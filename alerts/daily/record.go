@@ -186,7 +186,25 @@ type AlarmEntry struct {
 	EndedAt     *time.Time        `json:"ended_at,omitempty"`
 	AckBy       string            `json:"ack_by,omitempty"`
 	AckAt       *time.Time        `json:"ack_at,omitempty"`
+	AckVia      string            `json:"ack_via,omitempty"`  // cli, sms, patrol, wecom
+	AckNote     string            `json:"ack_note,omitempty"` // the comment given
 	Text        map[string]string `json:"text,omitempty"`
+	// Told is who was told of the alarm, from the notifier's delivery
+	// records (alerts.Delivery), in the order they came.
+	Told []Told `json:"told,omitempty"`
+}
+
+// Told is one notification of an alarm to one person through one
+// channel, as its latest delivery record says.
+type Told struct {
+	Delivery string    `json:"delivery"` // the notification's id
+	Kind     string    `json:"kind"`     // firing, resolved, escalation, repeat…
+	Level    int       `json:"level,omitempty"`
+	Person   string    `json:"person,omitempty"`
+	Channel  string    `json:"channel"`
+	Result   string    `json:"result"` // sent, failed, unknown, dead, delivered
+	Attempt  int       `json:"attempt"`
+	At       time.Time `json:"at"`
 }
 
 func newRecord(site, room string, day time.Time, loc *time.Location) *Record {

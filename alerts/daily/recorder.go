@@ -418,7 +418,8 @@ func (r *Recorder) ObserveAlarm(a *alerts.Alarm) {
 	defer r.mu.Unlock()
 	e := AlarmEntry{
 		ID: a.ID, Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, State: a.State,
-		Device: a.Device, StartedAt: a.StartedAt, EndedAt: a.EndedAt, AckBy: a.AckBy, AckAt: a.AckAt, Text: a.Text,
+		Device: a.Device, StartedAt: a.StartedAt, EndedAt: a.EndedAt, AckBy: a.AckBy, AckAt: a.AckAt,
+		AckVia: a.AckVia, AckNote: a.AckNote, Text: a.Text,
 	}
 	days := []time.Time{a.StartedAt}
 	if !a.UpdatedAt.IsZero() && r.Date(a.UpdatedAt) != r.Date(a.StartedAt) {
@@ -434,7 +435,10 @@ func (r *Recorder) ObserveAlarm(a *alerts.Alarm) {
 	for _, rec := range recs {
 		for _, x := range rec.Alarms {
 			if x.ID == e.ID && x.AckAt != nil && e.AckAt == nil {
-				e.AckBy, e.AckAt = x.AckBy, x.AckAt
+				e.AckBy, e.AckAt, e.AckVia, e.AckNote = x.AckBy, x.AckAt, x.AckVia, x.AckNote
+			}
+			if x.ID == e.ID && len(x.Told) > len(e.Told) {
+				e.Told = x.Told
 			}
 		}
 	}
@@ -447,7 +451,12 @@ func (r *Recorder) ObserveAlarm(a *alerts.Alarm) {
 		}
 		old := rec.Alarms[i]
 		if old.State == alerts.Resolved && e.State != alerts.Resolved {
-			continue // a late message never reopens an alarm
+			// A late message never reopens an alarm, but an
+			// acknowledgement that comes after the resolution is kept.
+			if old.AckAt == nil && e.AckAt != nil {
+				rec.Alarms[i].AckBy, rec.Alarms[i].AckAt, rec.Alarms[i].AckVia, rec.Alarms[i].AckNote = e.AckBy, e.AckAt, e.AckVia, e.AckNote
+			}
+			continue
 		}
 		rec.Alarms[i] = e
 	}

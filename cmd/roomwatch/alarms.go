@@ -26,7 +26,12 @@ type alarmPipeline struct {
 	engine *rules.Engine
 	pub    *alerts.Publisher
 	// state keeps the state bucket in step with the alarm streams.
-	state  *alerts.StateApplier
+	state *alerts.StateApplier
+	// acks applies the acknowledgements published on ROOMWATCH_ACKS.
+	acks *alerts.AckApplier
+	// told follows the notifier's delivery records into the daily
+	// record until it is closed.
+	told   chan struct{}
 	kv     jetstream.KeyValue
 	cancel context.CancelFunc
 	// daily is the day's inspection record per room, fed by every sample
@@ -93,6 +98,10 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 	if err := p.state.Start(pctx); err != nil {
 		return p, err
 	}
+	p.acks = alerts.NewAckApplier(js, kv, p.pub, cfg.siteNames(), p.log)
+	if err := p.acks.Start(pctx); err != nil {
+		return p, err
+	}
 
 	dkv, err := js.KeyValue(ctx, cfg.Alerts.DailyBucket)
 	if err != nil {
@@ -116,6 +125,15 @@ func startAlarmPipeline(cfg *Config, nc *nats.Conn, js jetstream.JetStream, reg 
 			return p, err
 		}
 	}
+	// Who was told of each alarm: the notifier's delivery records of the
+	// last two days (the recorder holds yesterday's and today's records),
+	// picked up whenever the notifier has created their stream.
+	since := time.Now().Add(-48 * time.Hour)
+	p.told = make(chan struct{})
+	go func() {
+		defer close(p.told)
+		p.daily.FollowDeliveries(pctx, js, cfg.siteNames(), since, alerts.HeartbeatInterval)
+	}()
 	return p, nil
 }
 
@@ -222,6 +240,9 @@ func (p *alarmPipeline) Stop(ctx context.Context) {
 			p.log.Error("incident tracker", "err", err)
 		}
 	}
+	if p.acks != nil {
+		p.acks.Stop()
+	}
 	if err := p.pub.Stop(ctx); err != nil {
 		p.log.Error("alarms not published at shutdown", "err", err)
 	}
@@ -234,4 +255,7 @@ func (p *alarmPipeline) Stop(ctx context.Context) {
 		}
 	}
 	p.cancel()
+	if p.told != nil {
+		<-p.told
+	}
 }

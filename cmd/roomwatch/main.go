@@ -8,6 +8,7 @@
 //	roomwatch alarms  --config FILE     list active alarms
 //	roomwatch notify  --config FILE     the notifier (SMS, WeCom, modem); notify who, notify log
 //	roomwatch sink    [--listen ADDR]   print what the notifier's HTTP channels send (demo)
+//	roomwatch ack     ID [--comment T]  acknowledge an alarm
 //	roomwatch version                   print the version
 //	roomwatch patrol  --config FILE     the patrol sign-off screen
 //	roomwatch user    add NAME --role R add or change a patrol screen user
@@ -38,6 +39,7 @@ func commands() []command {
 		{"alarms", "list active alarms", runAlarms},
 		{"notify", "tell people of alarms (notify who: who is paged; notify log: what was sent)", runNotify},
 		{"sink", "print what the notifier's HTTP channels send (a local webhook sink)", runSink},
+		{"ack", "acknowledge an alarm: ack ID [--comment TEXT] [--by NAME]", runAck},
 		{"version", "print the version and exit", runVersion},
 		{"patrol", "serve the patrol sign-off screen", runPatrol},
 		{"user", "add or change a patrol screen user", runUser},
