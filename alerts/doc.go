@@ -18,6 +18,18 @@
 //	         single messages denied (alarms are audit records)
 //	bucket   roomwatch_alarm_state        key <site>.<fingerprint>, history 5
 //	bucket   roomwatch_daily              key <site>.<room>.<yyyy-mm-dd>
+//	stream   ROOMWATCH_ACKS               subjects roomwatch.ack.>, shared by every site
+//	         (retention, duplicate window and deletes as the alarm streams)
+//	consumer roomwatch_state              on each alarm stream: the monitor's
+//	         state bucket follows the stream through it (StateApplier)
+//	consumer roomwatch_monitor_<site>     on ROOMWATCH_ACKS, filter
+//	         roomwatch.ack.<site>.>: the monitor applies acknowledgements
+//
+// The notifier creates ROOMWATCH_DELIVERIES (roomwatch.delivery.<site>.<room>,
+// see Delivery); the monitor reads it into the daily record once it exists.
+// Heartbeats (roomwatch.heartbeat.<site>, see Heartbeat) are core NATS
+// messages, not stored: every HeartbeatInterval per site, with its
+// devices, those that answered their last poll, and its alarms firing.
 //
 // Subjects are roomwatch.alarm.<site>.<room>.<severity>; a token has dots,
 // spaces and wildcards replaced by "_" (Token). Keys escape every byte
@@ -59,6 +71,7 @@
 //	  "ended_at": "2026-11-25T02:40:00Z",    // resolved only
 //	  "updated_at": "2026-11-25T02:40:00Z",  // when this message was made
 //	  "ack_by": "张三", "ack_at": "…", "ack_note": "…",   // once acknowledged
+//	  "ack_via": "sms",                 // how: cli | sms | patrol | wecom
 //	  "text": {"zh": "一号机房 UPS1 市电中断，电池供电…", "en": "Room 1 UPS1 on battery…"}
 //	}
 //
@@ -73,24 +86,46 @@
 // # Lifecycle and ids
 //
 // The monitor publishes "firing" when a rule fires and "resolved" when it
-// clears, both for the same id. A consumer that acknowledges calls
-// Acknowledge (state bucket, compare-and-swap) and publishes the result
-// ("acknowledged", or "resolved" with ack_by set when it had already
-// cleared). Nats-Msg-Id is <fingerprint>:<state>:<started_at>, so a
-// message published again (a monitor restarted before it saw the PubAck)
-// is stored once, while each state change of an occurrence is stored.
-// The state bucket holds the latest message of each fingerprint; resolved
-// entries are kept until the fingerprint fires again.
+// clears, both for the same id. Nats-Msg-Id is
+// <fingerprint>:<state>:<started_at>, so a message published again (a
+// monitor restarted before it saw the PubAck) is stored once, while each
+// state change of an occurrence is stored. The state bucket holds the
+// latest message of each fingerprint; resolved entries are kept until the
+// fingerprint fires again.
+//
+// # Acknowledgements (schema roomwatch.ack/v1)
+//
+// Whoever acknowledges — the patrol screen, an SMS reply to the
+// notifier's modem, `roomwatch ack ID --comment TEXT --by NAME` — only
+// publishes an Ack (PublishAck) on roomwatch.ack.<site>.<room>; the
+// monitor, the single writer of alarm state, applies it (AckApplier,
+// ApplyAck): the state bucket entry gets ack_by, ack_at, ack_note and
+// ack_via (compare-and-swap; the first acknowledgement wins), and the
+// monitor publishes the alarm again on its subject with Nats-Msg-Id
+// <fingerprint>:acknowledged:<started_at> (AckMsgID): state
+// "acknowledged", or "resolved" with ack_by set when it had already
+// cleared. An Ack of an unknown alarm, or of an occurrence that is no
+// longer the fingerprint's latest, is logged and dropped. An Ack
+// published while the monitor is down is applied when it starts (durable
+// consumer).
 //
 // Read alarms through a JetStream consumer (durable, acknowledged), not a
 // plain subscription: JetStream stores a re-published message once, but a
 // plain subscriber on the subject sees every publish, duplicates
 // included. A consumer that must not act twice keys its work by MsgID.
 //
-// # Restart
+// # Durability and restart
 //
-// The monitor publishes to the stream first and writes the state bucket
-// second. At start it reads the bucket (LoadState) and restores the rules
+// A transition is durable when the alarm stream stored its message: the
+// rules engine's NotifyFunc (Publisher.Handle) returns only then (or after
+// PublisherOptions.SyncTimeout, when JetStream is unreachable, leaving the
+// alarm to the retrying goroutine), and the monitor hands a sample set to
+// the sample spool only after the rules engine evaluated it, so no sample
+// on disk shows an episode whose alarm a kill -9 could lose. The embedded
+// server fsyncs alarm streams on every write (sync_always). The state
+// bucket follows the stream through the durable consumer roomwatch_state
+// (StateApplier); at start the monitor first applies what the bucket
+// missed (CatchUp), then reads it (LoadState) and restores the rules
 // engine with RestoreAlerts: an alarm that still fires is not announced
 // again, and one whose condition cleared while the monitor was down is
 // resolved on the first evaluation, with the same id as its firing

@@ -57,9 +57,24 @@
 //	  },
 //	  "alarms": [{"id": "…", "fingerprint": "…", "rule": "ups-on-battery",
 //	      "severity": "critical", "state": "resolved", "device": "ups1",
-//	      "started_at": "…", "ended_at": "…", "ack_by": "张三", "ack_at": "…",
-//	      "text": {"zh": "…", "en": "…"}}]
+//	      "started_at": "…", "ended_at": "…",
+//	      "ack_by": "张三", "ack_at": "…",      // who acknowledged, when
+//	      "ack_via": "sms", "ack_note": "…",    // how (cli | sms | patrol | wecom), their comment
+//	      "text": {"zh": "…", "en": "…"},
+//	      "told": [{"delivery": "…", "kind": "firing", "level": 0, "person": "李四",
+//	                "channel": "sms-modem", "result": "delivered", "attempt": 1, "at": "…"}]}]
 //	}
+//
+// Acknowledgements reach the record as the alarm messages the monitor
+// publishes when it applies one (state "acknowledged", or "resolved" with
+// ack_by set); an acknowledgement that comes after the resolution is kept.
+// "told" lists who was told of the alarm, from the notifier's delivery
+// records (alerts.Delivery on roomwatch.delivery.<site>.<room>, stream
+// ROOMWATCH_DELIVERIES, which the notifier creates): FollowDeliveries
+// reads them from two days back (a restart reads them again, which
+// changes nothing) and looks for the stream again every retry while it
+// does not exist; one entry per notification, person and channel, with
+// its latest result (a retry or a handset's delivery report updates it).
 //
 // Discrete states, best to worst: ok, comms-lost, sensor-fault, alarm.
 // Durations are whole seconds (counted at full precision, written
