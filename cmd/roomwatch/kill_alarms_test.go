@@ -53,9 +53,10 @@ type upsPoll struct {
 // simulated UPS's mains, restarting it each time. Every episode that the
 // polls observed is in the alarm stream as exactly one firing and one
 // resolution; none has two firings, none stays unresolved. An observed
-// episode is a run of spooled samples showing the UPS on battery between
-// two showing it on mains (a dead monitor may miss the mains' return
-// between two cuts: for it, and for this test, that is one episode).
+// episode is a run of polls that saw the UPS on battery between two that
+// saw it on mains (a dead monitor may miss the mains' return between two
+// cuts: for it, and for this test, that is one episode); what a poll saw
+// is in its spooled sample or in the alarm it decided.
 func TestNoAlarmLostAtKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("200 mains cycles with a monitor killed and restarted")
@@ -145,20 +146,36 @@ func TestNoAlarmLostAtKill9(t *testing.T) {
 		}
 		return false
 	}
-	// Episodes: each stretch between two samples on mains that holds a
-	// sample on battery.
+	// What the polls saw: the spooled samples, and the alarms (the poll
+	// that fired one saw the UPS on battery, the one that resolved it saw
+	// the mains; their samples may have died with the monitor).
+	seen := slices.Clone(samples)
+	for _, a := range alarms {
+		switch a.State {
+		case alerts.Firing:
+			seen = append(seen, upsPoll{at: a.StartedAt, onBattery: true})
+		case alerts.Resolved:
+			seen = append(seen, upsPoll{at: *a.EndedAt})
+		}
+	}
+	slices.SortStableFunc(seen, func(a, b upsPoll) int { return a.at.Compare(b.at) })
+	for _, sm := range samples {
+		if sm.onBattery && !inCut(sm.at) {
+			t.Errorf("a sample at %s shows the UPS on battery outside every mains cut", sm.at.Format("15:04:05.000"))
+		}
+	}
+	// Episodes: each stretch between two polls that saw the mains, with
+	// a poll that saw the UPS on battery.
 	type observed struct {
-		from, to time.Time // the samples on mains around it (zero: none)
+		from, to time.Time // the polls on mains around it (zero: none)
 		polls    int
 		firing   []*alerts.Alarm
 	}
 	var eps []*observed
 	var prev time.Time
 	var cur *observed
-	for _, sm := range samples {
+	for _, sm := range seen {
 		switch {
-		case sm.onBattery && !inCut(sm.at):
-			t.Errorf("a sample at %s shows the UPS on battery outside every mains cut", sm.at.Format("15:04:05.000"))
 		case sm.onBattery:
 			if cur == nil {
 				cur = &observed{from: prev}
