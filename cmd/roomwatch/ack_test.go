@@ -4,18 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/daily"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // TestAckEndToEnd: the mains fail, `roomwatch ack` acknowledges the alarm;
@@ -33,13 +34,13 @@ func TestAckEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fired *alerts.Alarm
-	eventually(t, 15*time.Second, "ups-on-battery firing", func() bool {
-		for _, x := range alarmLog(t, url) {
+	testutil.Eventually(t, 15*time.Second, "ups-on-battery firing", func() (bool, string) {
+		for _, x := range alarmLog(t, a) {
 			if x.Rule == "ups-on-battery" && x.State == alerts.Firing {
 				fired = x
 			}
 		}
-		return fired != nil
+		return fired != nil, ""
 	})
 
 	// The CLI reads the NATS address from the configuration.
@@ -52,13 +53,13 @@ func TestAckEndToEnd(t *testing.T) {
 		t.Errorf("ack output: %s", out.String())
 	}
 	var acked *alerts.Alarm
-	eventually(t, 10*time.Second, "the acknowledged message", func() bool {
-		for _, x := range alarmLog(t, url) {
+	testutil.Eventually(t, 10*time.Second, "the acknowledged message", func() (bool, string) {
+		for _, x := range alarmLog(t, a) {
 			if x.ID == fired.ID && x.State == alerts.Acknowledged {
 				acked = x
 			}
 		}
-		return acked != nil
+		return acked != nil, ""
 	})
 	if acked.AckBy != "张三" || acked.AckVia != alerts.AckViaCLI || acked.AckNote != "已到机房，市电检修中" || acked.AckAt == nil {
 		t.Errorf("acknowledged message: by %q via %q note %q at %v", acked.AckBy, acked.AckVia, acked.AckNote, acked.AckAt)
@@ -84,13 +85,13 @@ func TestAckEndToEnd(t *testing.T) {
 		}
 		return daily.AlarmEntry{}, false
 	}
-	eventually(t, 10*time.Second, "the acknowledgement in the day's record", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the acknowledgement in the day's record", func() (bool, string) {
 		e, ok := entry()
-		return ok && e.AckBy == "张三" && e.AckVia == alerts.AckViaCLI && e.AckNote != "" && e.AckAt != nil
+		return ok && e.AckBy == "张三" && e.AckVia == alerts.AckViaCLI && e.AckNote != "" && e.AckAt != nil, ""
 	})
 
 	// The notifier appears: it creates its stream and records a delivery.
-	nc, err := nats.Connect(url)
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleNotifier, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +108,9 @@ func TestAckEndToEnd(t *testing.T) {
 	if _, err := js.Publish(ctx, alerts.DeliverySubject("test", "dc1"), data); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*alerts.HeartbeatInterval+5*time.Second, "the delivery in the day's record", func() bool {
+	testutil.Eventually(t, 2*alerts.HeartbeatInterval+5*time.Second, "the delivery in the day's record", func() (bool, string) {
 		e, ok := entry()
-		return ok && len(e.Told) == 1 && e.Told[0].Person == "王五" && e.Told[0].Channel == "sms-modem" && e.Told[0].Result == alerts.DeliverySent
+		return ok && len(e.Told) == 1 && e.Told[0].Person == "王五" && e.Told[0].Channel == "sms-modem" && e.Told[0].Result == alerts.DeliverySent, ""
 	})
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 )
@@ -29,7 +27,7 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Stop()
-	nc, err := nats.Connect(a.srv.ClientURL())
+	nc, err := connectRole(a.cfg.NATS, a.srv, roleNotifier, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/collectors/profiles"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // onBatteryNoFlap is ups-on-battery without flap protection, so every
@@ -247,15 +248,15 @@ func TestNoAlarmLostAtKill9(t *testing.T) {
 func waitMonitorPolls(t *testing.T, m *monitor, n float64) {
 	t.Helper()
 	start := -1.0
-	eventually(t, 20*time.Second, "polls of the monitor", func() bool {
+	testutil.Eventually(t, 20*time.Second, "polls of the monitor", func() (bool, string) {
 		got, ok := polls(m)
 		if !ok {
-			return false
+			return false, ""
 		}
 		if start < 0 {
 			start = got
 		}
-		return got >= start+n
+		return got >= start+n, ""
 	})
 }
 

@@ -7,20 +7,21 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // waitPolls waits until the monitor finished n more polls.
 func waitPolls(t *testing.T, a *app, n int64) {
 	t.Helper()
 	start := a.polled.Load()
-	eventually(t, 20*time.Second, "polls", func() bool { return a.polled.Load() >= start+n })
+	testutil.Eventually(t, 20*time.Second, "polls", func() (bool, string) { return a.polled.Load() >= start+n, "" })
 }
 
 // waitTicks waits until the engine ticked n more times.
 func waitTicks(t *testing.T, a *app, n int64) {
 	t.Helper()
 	start := a.ticks.Load()
-	eventually(t, 20*time.Second, "engine ticks", func() bool { return a.ticks.Load() >= start+n })
+	testutil.Eventually(t, 20*time.Second, "engine ticks", func() (bool, string) { return a.ticks.Load() >= start+n, "" })
 }
 
 func describe(alarms []*alerts.Alarm) string {
@@ -45,12 +46,11 @@ func TestReloadRaisesNothing(t *testing.T) {
 		- {name: di1, profile: modbus-di, url: sim, interval: 2s, timeout: 1s}`)
 	a := startTestApp(t, path, nil, nil)
 	defer a.Stop()
-	url := a.srv.ClientURL()
 	// Steady state: every device polled and ticks gone by, so whatever
 	// the room raises at start is raised.
 	waitPolls(t, a, 6)
 	waitTicks(t, a, 2)
-	before := alarmLog(t, url)
+	before := alarmLog(t, a)
 
 	polls := a.polled.Load()
 	for i := range 20 {
@@ -64,7 +64,7 @@ func TestReloadRaisesNothing(t *testing.T) {
 	}
 	waitPolls(t, a, 3)
 	waitTicks(t, a, 2)
-	after := alarmLog(t, url)
+	after := alarmLog(t, a)
 	if len(after) != len(before) {
 		t.Fatalf("20 reloads added %d alarm messages:%s", len(after)-len(before), describe(after[len(before):]))
 	}
@@ -81,16 +81,15 @@ func TestReloadChangedDeviceKeepsState(t *testing.T) {
 	path := writeConfig(t, dir, inf.URL(), upsDevice+"\n"+th1)
 	a := startTestApp(t, path, nil, nil)
 	defer a.Stop()
-	url := a.srv.ClientURL()
 	if err := a.sims.Store.Apply("mains-fail"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "ups-on-battery firing", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Firing) == 1
+	testutil.Eventually(t, 15*time.Second, "ups-on-battery firing", func() (bool, string) {
+		return count(alarmLog(t, a), "ups-on-battery", alerts.Firing) == 1, ""
 	})
 	waitPolls(t, a, 6)
 	waitTicks(t, a, 1)
-	before := alarmLog(t, url)
+	before := alarmLog(t, a)
 
 	writeConfig(t, dir, inf.URL(), `- {name: ups1, title: 一号UPS, profile: rfc1628-ups, url: sim, interval: 300ms}`+"\n"+th1)
 	if err := a.Reload(); err != nil {
@@ -98,7 +97,7 @@ func TestReloadChangedDeviceKeepsState(t *testing.T) {
 	}
 	waitPolls(t, a, 10)
 	waitTicks(t, a, 2)
-	if after := alarmLog(t, url); len(after) != len(before) {
+	if after := alarmLog(t, a); len(after) != len(before) {
 		t.Fatalf("reload of the changed, alarmed UPS added:%s", describe(after[len(before):]))
 	}
 	for _, j := range a.jobs() {
@@ -110,10 +109,10 @@ func TestReloadChangedDeviceKeepsState(t *testing.T) {
 	if err := a.sims.Store.Apply("mains-restore"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "ups-on-battery resolved", func() bool {
-		return count(alarmLog(t, url), "ups-on-battery", alerts.Resolved) == 1
+	testutil.Eventually(t, 15*time.Second, "ups-on-battery resolved", func() (bool, string) {
+		return count(alarmLog(t, a), "ups-on-battery", alerts.Resolved) == 1, ""
 	})
-	got := alarmLog(t, url)
+	got := alarmLog(t, a)
 	if count(got, "ups-on-battery", alerts.Firing) != 1 {
 		t.Fatalf("alarm log:%s", describe(got))
 	}
