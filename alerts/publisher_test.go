@@ -313,27 +313,33 @@ func TestHandleStoresBeforeReturning(t *testing.T) {
 // handed over meanwhile.
 func TestHandleQueuesWhenJetStreamIsSlow(t *testing.T) {
 	s := runNATS(t)
-	nc, js := natstest.Connect(t, s)
+	_, js := natstest.Connect(t, s)
 	ctx := testCtx(t)
+	acked := make(chan State, 2)
 	p := NewPublisher(js, nil, PublisherOptions{SyncTimeout: 20 * time.Millisecond,
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}, nil)
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		OnAck: func(a *Alarm, _ *jetstream.PubAck, _ time.Duration) { acked <- a.State }}, nil)
 	p.Start(ctx)
 	p.Handle([]rules.Transition{firingTransition()}) // no stream yet
 	if st := p.Stats(); st.Retries == 0 || st.Published != 0 {
 		t.Fatalf("stats %+v: want the alarm queued for retry", st)
 	}
 	p.Handle([]rules.Transition{resolvedTransition()}) // must not overtake the firing
-	sub, err := nc.SubscribeSync("roomwatch.alarm.>")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := EnsureStreams(ctx, js, "main", DefaultConfig()); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []State{Firing, Resolved} {
-		if a := nextAlarm(t, sub); a.State != want {
-			t.Fatalf("got %s, want %s", a.State, want)
+		select {
+		case got := <-acked:
+			if got != want {
+				t.Fatalf("stored %s, want %s", got, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s never stored", want)
 		}
+	}
+	if n := streamMsgs(t, js, "main"); n != 2 {
+		t.Errorf("stream holds %d messages, want 2", n)
 	}
 	if err := p.Stop(ctx); err != nil {
 		t.Fatal(err)
