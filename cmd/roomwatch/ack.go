@@ -32,13 +32,13 @@ func runAck(args []string, stdout, stderr io.Writer) int {
 	by := fs.String("by", "", "who acknowledges (default: the user name)")
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for the monitor to apply it")
 	// Flags may come before or after the id.
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	id := fs.Arg(0)
 	if fs.NArg() > 1 {
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return 2
+		if code, ok := parseFlags(fs, fs.Args()[1:]); !ok {
+			return code
 		}
 		if fs.NArg() > 0 {
 			fmt.Fprintf(stderr, "roomwatch ack: unexpected argument %q\n", fs.Arg(0))
@@ -49,10 +49,7 @@ func runAck(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "roomwatch ack:", err)
-		return 1
-	}
+	fail := func(err error) int { return report(stderr, "ack", err) }
 	who := *by
 	if who == "" {
 		if u, err := user.Current(); err == nil {
@@ -64,8 +61,7 @@ func runAck(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		return fail(err)
 	}
 	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
 	if err != nil {
