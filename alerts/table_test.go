@@ -17,13 +17,13 @@ func TestPrintTableAlignsChinese(t *testing.T) {
 	at := time.Date(2026, 11, 25, 11, 15, 3, 0, time.UTC)
 	end := at.Add(5 * time.Minute)
 	alarms := []*Alarm{
-		{Rule: "room-temperature-high", Severity: Major, State: Firing, Site: "main", Room: "dc1", Device: "th1",
+		{ID: OccurrenceID("fp-temp", at), Rule: "room-temperature-high", Severity: Major, State: Firing, Site: "main", Room: "dc1", Device: "th1",
 			StartedAt: at, Values: map[string]Reading{"temperature_c": {Value: 28.4, Unit: "°C"}},
 			Text: map[string]string{"zh": "【重要】总院 一号机房 温度 28.4°C 过高"}},
-		{Rule: "ups-on-battery", Severity: Critical, State: Resolved, Site: "branch-2", Room: "弱电间", Device: "ups-main-01",
+		{ID: OccurrenceID("fp-ups", at), Rule: "ups-on-battery", Severity: Critical, State: Resolved, Site: "branch-2", Room: "弱电间", Device: "ups-main-01",
 			StartedAt: at, EndedAt: &end, AckBy: "张三", AckAt: &end,
 			Text: map[string]string{"zh": "【严重】UPS 电池供电"}},
-		{Rule: "door-open", Severity: Warning, State: Acknowledged, Site: "main", Room: "dc1",
+		{ID: OccurrenceID("fp-door", at), Rule: "door-open", Severity: Warning, State: Acknowledged, Site: "main", Room: "dc1",
 			StartedAt: at, Text: map[string]string{"zh": "门开"}},
 	}
 	var b strings.Builder
@@ -52,7 +52,7 @@ func TestPrintTableAlignsChinese(t *testing.T) {
 		return out
 	}
 	head := starts(lines[0])
-	if len(head) != 11 {
+	if len(head) != 12 { // … 内容, 编号 (the id `roomwatch ack` takes)
 		t.Fatalf("heading has %d columns: %q", len(head), lines[0])
 	}
 	for _, l := range lines[1:] {
