@@ -44,16 +44,9 @@ func runDiscover(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: roomwatch discover CIDR [--community C | --v3 USER --auth SHA256 --priv AES] [--modbus] [--rate N] [--concurrency N]")
 		fs.PrintDefaults()
 	}
-	var pos []string
-	for {
-		if code, ok := parseFlags(fs, args); !ok {
-			return code
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fs.Usage()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -300,6 +301,22 @@ func connectRole(cfg NATSConfig, srv *server.Server, role string, log *slog.Logg
 // client such as the patrol screen sets reconnects).
 func dialNATS(cfg NATSConfig, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
 	return dialAs(cfg, roleScreen, log, extra...)
+}
+
+// dialJetStream is dialNATS for a one-shot subcommand (`roomwatch notify
+// log`, `roomwatch audit verify`): no log, no reconnects, and the
+// JetStream context on the connection. The caller closes the connection.
+func dialJetStream(cfg NATSConfig) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := dialNATS(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
 }
 
 // dialAs is dialNATS for role (`roomwatch notify`: the notifier's key);

@@ -5,14 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts/notify"
 	"github.com/roomwatch/roomwatch/rules"
@@ -133,17 +131,12 @@ func runNotifyLog(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
+	nc, js, err := dialJetStream(cfg.NATS)
 	if err != nil {
 		fmt.Fprintln(stderr, "roomwatch notify log:", err)
 		return 1
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		fmt.Fprintln(stderr, "roomwatch notify log:", err)
-		return 1
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var from time.Time

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts/patrol"
 	"github.com/roomwatch/roomwatch/alerts/patrol/audit"
@@ -174,17 +173,12 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
+	nc, js, err := dialJetStream(cfg.NATS)
 	if err != nil {
 		fmt.Fprintln(stderr, "roomwatch audit:", err)
 		return 1
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		fmt.Fprintln(stderr, "roomwatch audit:", err)
-		return 1
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n, err := audit.Verify(ctx, js)

@@ -58,16 +58,9 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "  SNMP secrets may come from %s, %s, %s\n", collectors.EnvCommunity, collectors.EnvAuthPass, collectors.EnvPrivPass)
 		fs.PrintDefaults()
 	}
-	var pos []string
-	for {
-		if code, ok := parseFlags(fs, args); !ok {
-			return code
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	fail := func(err error) int { return report(stderr, "probe", err) }
 	set, err := profiles.Load(*dir)

@@ -30,3 +30,20 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	}
 	return 0, true
 }
+
+// parseArgs parses a subcommand's flags placed before, between or after
+// its positional arguments (`roomwatch discover 10.0.0.0/24 --modbus`),
+// and returns the positional arguments in order. ok false and code are
+// as parseFlags.
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			return pos, 0, true
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
