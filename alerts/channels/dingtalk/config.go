@@ -1,16 +1,14 @@
 package dingtalk
 
 import (
-	"net/url"
-
 	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Message types a DingTalk robot channel sends.
 const (
-	MsgText     = "text"
-	MsgMarkdown = "markdown"
+	MsgText     = channels.MsgText
+	MsgMarkdown = channels.MsgMarkdown
 )
 
 // DefaultBaseURL is DingTalk's public API; a proxy replaces it with
@@ -50,11 +48,6 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	if d.AccessToken == "" {
 		errs.Addf(path+".access_token", "missing: the access_token of the robot's webhook address")
 	}
-	if d.MsgType != MsgText && d.MsgType != MsgMarkdown {
-		errs.Addf(path+".msgtype", "%q is not text or markdown", d.MsgType)
-	}
-	if u, err := url.Parse(d.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		errs.Addf(path+".base_url", "%q is not an http(s) address without a query", d.BaseURL)
-	}
+	channels.ValidateChat(errs, path, d.MsgType, d.BaseURL)
 	d.HTTPOptions.Validate(errs, path)
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts/channels"
-	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Error codes of the robot's answer (自定义机器人发送群消息 and its error
@@ -44,9 +43,7 @@ type Robot struct {
 
 // New builds the channel from a valid config; it does no I/O.
 func New(name string, cfg Config, log *slog.Logger) (*Robot, error) {
-	errs := yamlconf.Errors{}
-	cfg.Validate(&errs, "channels."+name)
-	if err := errs.Err(); err != nil {
+	if err := channels.CheckConfig(name, &cfg); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()

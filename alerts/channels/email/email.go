@@ -17,7 +17,6 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/roomwatch/roomwatch/alerts/channels"
-	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Mail is one configured SMTP relay.
@@ -32,9 +31,7 @@ type Mail struct {
 // New builds the channel from a valid config; it reads ca_file but makes
 // no connection.
 func New(name string, cfg Config, log *slog.Logger) (*Mail, error) {
-	errs := yamlconf.Errors{}
-	cfg.Validate(&errs, "channels."+name)
-	if err := errs.Err(); err != nil {
+	if err := channels.CheckConfig(name, &cfg); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts/channels"
-	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Data is what the templates see: the message and one recipient.
@@ -93,9 +92,7 @@ type Gateway struct {
 
 // New builds the gateway from a valid config; it does no I/O.
 func New(name string, cfg Config, log *slog.Logger) (*Gateway, error) {
-	errs := yamlconf.Errors{}
-	cfg.Validate(&errs, "channels."+name)
-	if err := errs.Err(); err != nil {
+	if err := channels.CheckConfig(name, &cfg); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()

@@ -1,8 +1,6 @@
 package wecom
 
 import (
-	"net/url"
-
 	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
@@ -15,8 +13,8 @@ const (
 
 // Message types a WeCom channel sends.
 const (
-	MsgText     = "text"
-	MsgMarkdown = "markdown"
+	MsgText     = channels.MsgText
+	MsgMarkdown = channels.MsgMarkdown
 )
 
 // DefaultBaseURL is WeCom's public API; a private deployment or a proxy
@@ -85,11 +83,6 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	default:
 		errs.Addf(path+".kind", "%q is not robot or app", d.Kind)
 	}
-	if d.MsgType != MsgText && d.MsgType != MsgMarkdown {
-		errs.Addf(path+".msgtype", "%q is not text or markdown", d.MsgType)
-	}
-	if u, err := url.Parse(d.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		errs.Addf(path+".base_url", "%q is not an http(s) address without a query", d.BaseURL)
-	}
+	channels.ValidateChat(errs, path, d.MsgType, d.BaseURL)
 	d.HTTPOptions.Validate(errs, path)
 }

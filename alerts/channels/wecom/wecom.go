@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts/channels"
-	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Error codes WeCom answers with (全局错误码, developer.work.weixin.qq.com
@@ -57,9 +56,7 @@ type WeCom struct {
 
 // New builds the channel from a validated config; it does no I/O.
 func New(name string, cfg Config, log *slog.Logger) (*WeCom, error) {
-	errs := yamlconf.Errors{}
-	cfg.Validate(&errs, "channels."+name)
-	if err := errs.Err(); err != nil {
+	if err := channels.CheckConfig(name, &cfg); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
