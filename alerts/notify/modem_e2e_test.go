@@ -2,34 +2,13 @@ package notify
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roomwatch/roomwatch/alerts"
-	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim"
+	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim/simtest"
 )
-
-// startModem serves a simulated modem on a socat pty pair; socat missing
-// fails the test under CI=true and skips it otherwise.
-func startModem(t testing.TB) *modemsim.Sim {
-	t.Helper()
-	if _, err := exec.LookPath("socat"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("socat is needed for this test (CI=true): %v", err)
-		}
-		t.Skipf("socat not installed: %v", err)
-	}
-	s, err := modemsim.Start(filepath.Join(t.TempDir(), "ttyUSB0"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // TestE2EModem: a mains cut reaches the person on duty through the real
 // modem channel and the simulated modem, as UCS-2 SMS; their reply
@@ -37,7 +16,7 @@ func startModem(t testing.TB) *modemsim.Sim {
 // an unknown number does not.
 func TestE2EModem(t *testing.T) {
 	e := newEnv(t)
-	sim := startModem(t)
+	sim := simtest.Start(t)
 	src := strings.Replace(baseYAML, "  - {name: sms, kind: test}\n", "  - {name: sms, kind: modem, modem: {port: "+sim.Path()+", command_timeout: 2s, send_timeout: 5s}}\n", 1)
 	c := mustParse(t, src)
 	n := e.start(t, c, nil, "a")

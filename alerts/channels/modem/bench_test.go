@@ -3,6 +3,8 @@ package modem
 import (
 	"context"
 	"testing"
+
+	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim/simtest"
 )
 
 // BenchmarkSend is the channel's own cost per SMS through the simulated
@@ -14,7 +16,7 @@ func BenchmarkSend(b *testing.B) {
 		name, text string
 	}{{"1part", "【紧急】一号机房 市电中断"}, {"3parts", chinese150}} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := startSim(b)
+			s := simtest.Start(b)
 			m := newModem(b, s)
 			ctx := context.Background()
 			if _, err := m.Send(ctx, to("warm", "连接", "13800138000")); err != nil {

@@ -2,9 +2,6 @@ package modem
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,24 +13,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// startSim serves a simulated modem on a socat pty pair for t; socat
-// missing fails the test under CI=true and skips it otherwise.
-func startSim(t testing.TB) *modemsim.Sim {
-	t.Helper()
-	if _, err := exec.LookPath("socat"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("socat is needed for this test (CI=true): %v", err)
-		}
-		t.Skipf("socat not installed: %v", err)
-	}
-	s, err := modemsim.Start(filepath.Join(t.TempDir(), "ttyUSB0"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
 }
 
 // newModem is a modem channel on the simulator's port, closed when t

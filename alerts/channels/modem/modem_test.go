@@ -11,6 +11,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/roomwatch/roomwatch/alerts/channels/channeltest"
 	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim"
+	"github.com/roomwatch/roomwatch/alerts/channels/modem/modemsim/simtest"
 )
 
 // chinese150 is a 150-character Chinese alarm text.
@@ -20,7 +21,7 @@ var chinese150 = func() string {
 }()
 
 func TestLongChineseTextArrivesInPartsWithItsOwnReference(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	ctx := ctx30(t)
 
@@ -63,7 +64,7 @@ func TestLongChineseTextArrivesInPartsWithItsOwnReference(t *testing.T) {
 }
 
 func TestCMSErrorIsReportedByCodeAndNotSent(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	ctx := ctx30(t)
 	for _, tc := range []struct {
@@ -92,7 +93,7 @@ func TestCMSErrorIsReportedByCodeAndNotSent(t *testing.T) {
 }
 
 func TestSlowModemIsNotReportedFailed(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	log, logged := channeltest.Logger()
 	m.log = log
@@ -110,7 +111,7 @@ func TestSlowModemIsNotReportedFailed(t *testing.T) {
 }
 
 func TestTimedOutSendIsUnknownNotRetried(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	m.cfg.SendTimeout = 300 * time.Millisecond // below what Validate allows, to keep the test short
 	ctx := ctx30(t)
@@ -148,7 +149,7 @@ func TestTimedOutSendIsUnknownNotRetried(t *testing.T) {
 }
 
 func TestUnplugAndReplug(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	in := receive(t, m)
 	ctx := ctx30(t)
@@ -197,7 +198,7 @@ func sendUntilSent(t *testing.T, m *Modem, msg *channels.Message) {
 }
 
 func TestIncomingAckReachesTheHandler(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	// One waiting on the SIM before anybody receives.
 	if err := s.Inject("13900139000", "确认 5678"); err != nil {
 		t.Fatal(err)
@@ -228,7 +229,7 @@ func TestIncomingAckReachesTheHandler(t *testing.T) {
 }
 
 func TestUnannouncedMessagesAreReadToo(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s, func(c *Config) {
 		c.Init = []string{"+CNMI=0,0,0,0,0"} // a modem that announces nothing
 		c.ReadInterval = time.Second
@@ -246,7 +247,7 @@ func TestUnannouncedMessagesAreReadToo(t *testing.T) {
 }
 
 func TestDeliveryReportMatchesItsSend(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s, func(c *Config) { c.DeliveryReports = true })
 	in := receive(t, m)
 	ctx := ctx30(t)
@@ -275,7 +276,7 @@ func TestDeliveryReportMatchesItsSend(t *testing.T) {
 }
 
 func TestWrongPINIsNotTriedTwice(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	s.SetPIN("1234")
 	log, logged := channeltest.Logger()
 	m := newModem(t, s, func(c *Config) { c.PIN = "0000" })
@@ -301,7 +302,7 @@ func TestWrongPINIsNotTriedTwice(t *testing.T) {
 }
 
 func TestSeveralRecipients(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	ctx := ctx30(t)
 	msg := &channels.Message{ID: "n", Text: "一号机房 漏水", To: []channels.Recipient{
@@ -327,7 +328,7 @@ func TestSeveralRecipients(t *testing.T) {
 }
 
 func TestCancelledSendStopsAtOnce(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	if _, err := m.Send(ctx30(t), to("n0", "连接", "13800138000")); err != nil {
 		t.Fatal(err)
@@ -346,7 +347,7 @@ func TestCancelledSendStopsAtOnce(t *testing.T) {
 }
 
 func TestUnplugMidSendIsUnknown(t *testing.T) {
-	s := startSim(t)
+	s := simtest.Start(t)
 	m := newModem(t, s)
 	if _, err := m.Send(ctx30(t), to("n0", "连接", "13800138000")); err != nil {
 		t.Fatal(err)

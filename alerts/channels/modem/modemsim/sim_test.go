@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/warthog618/sms"
 	"github.com/warthog618/sms/encoding/pdumode"
 	"github.com/warthog618/sms/encoding/tpdu"
@@ -27,10 +28,7 @@ func TestMain(m *testing.M) {
 func startSim(t *testing.T) *Sim {
 	t.Helper()
 	if _, err := exec.LookPath("socat"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("socat is needed for this test (CI=true): %v", err)
-		}
-		t.Skipf("socat not installed: %v", err)
+		testutil.PeerMissing(t, "socat is needed for the simulated modem: %v", err)
 	}
 	s, err := Start(filepath.Join(t.TempDir(), "modem"), nil)
 	if err != nil {
