@@ -16,18 +16,13 @@ import (
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = testutil.Shanghai
 
 // t0 is when the test's first alarm fires: Tuesday 2026-12-01 02:15 local.
 var t0 = time.Date(2026, 12, 1, 2, 15, 0, 0, shanghai)

@@ -1,14 +1,16 @@
 package notify
 
 import (
-	"github.com/roomwatch/roomwatch/alerts/channels"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roomwatch/roomwatch/alerts/channels"
+
 	"go.uber.org/goleak"
 
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -81,7 +83,7 @@ func mustParse(t testing.TB, src string, edit ...func(*Config)) *Config {
 	return c
 }
 
-var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+var shanghai = testutil.Shanghai
 
 // at is a local time in Shanghai: "2026-12-01 09:30".
 func at(t testing.TB, s string) time.Time {

@@ -12,19 +12,14 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/natstest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = testutil.Shanghai
 
 // workingHours is the default rule set's calendar (2026 holidays).
 func workingHours(t *testing.T) *rules.Calendar {

@@ -73,3 +73,13 @@ func NeedProgram(t testing.TB, prog, install string) string {
 	PeerMissing(t, "%s not found on PATH, in /usr/sbin or GOPATH/bin: %s", prog, install)
 	return ""
 }
+
+// Shanghai is Asia/Shanghai, the hospital's time zone, for tests that
+// pin a local wall-clock time.
+var Shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
