@@ -205,36 +205,31 @@ func (c *Config) Defaults() {
 // ("incidents"). It also loads the time zone.
 func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	if c.Bucket == "" {
-		errs.Addf(join(path, "bucket"), "empty")
+		errs.Addf(yamlconf.Join(path, "bucket"), "empty")
 	}
 	if c.Durable == "" {
-		errs.Addf(join(path, "durable"), "empty")
+		errs.Addf(yamlconf.Join(path, "durable"), "empty")
 	}
 	if c.Lookback < 0 {
-		errs.Addf(join(path, "lookback"), "must not be negative")
+		errs.Addf(yamlconf.Join(path, "lookback"), "must not be negative")
 	}
 	if c.Operator.Deadline() == 0 {
-		errs.Addf(join(path, "operator"), "%q: want cii (1 h), central (2 h) or other (4 h)", c.Operator)
+		errs.Addf(yamlconf.Join(path, "operator"), "%q: want cii (1 h), central (2 h) or other (4 h)", c.Operator)
 	}
 	if c.HospitalDeadline <= 0 {
-		errs.Addf(join(path, "hospital_deadline"), "must be positive")
+		errs.Addf(yamlconf.Join(path, "hospital_deadline"), "must be positive")
 	}
 	if c.RemindBefore <= 0 {
-		errs.Addf(join(path, "remind_before"), "must be positive")
+		errs.Addf(yamlconf.Join(path, "remind_before"), "must be positive")
 	}
 	if c.TickInterval < time.Second {
-		errs.Addf(join(path, "tick_interval"), "must be at least 1s")
+		errs.Addf(yamlconf.Join(path, "tick_interval"), "must be at least 1s")
 	}
-	loc, err := time.LoadLocation(c.Timezone)
-	if err != nil {
-		errs.Addf(join(path, "timezone"), "%q: %v", c.Timezone, err)
-		loc = time.UTC
-	}
-	c.loc = loc
+	c.loc = yamlconf.Location(errs, yamlconf.Join(path, "timezone"), c.Timezone)
 	seen := map[string]bool{}
 	for i := range c.Classes {
 		k := &c.Classes[i]
-		p := join(path, fmt.Sprintf("classes[%d]", i))
+		p := yamlconf.Join(path, fmt.Sprintf("classes[%d]", i))
 		switch {
 		case k.Name == "":
 			errs.Addf(p+".name", "empty")
@@ -306,11 +301,7 @@ func Parse(file string, data []byte) (*Config, error) {
 // location returns the configured zone (Validate loads it).
 func (c *Config) location() *time.Location {
 	if c.loc == nil {
-		loc, err := time.LoadLocation(c.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
-		c.loc = loc
+		c.loc = yamlconf.Location(nil, "", c.Timezone)
 	}
 	return c.loc
 }
@@ -331,9 +322,3 @@ func (m Match) matches(a *alerts.Alarm) bool {
 func in[T comparable](list []T, v T) bool { return len(list) == 0 || slices.Contains(list, v) }
 
 // join names field under path ("incidents.bucket", or "bucket" at the top).
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
-}

@@ -170,12 +170,9 @@ func ValidMobile(s string) bool { return mobileRE.MatchString(s) }
 // are the configured sites (for checking Sites and routes). It prepares
 // c for use: call it before New.
 func (c *Config) Validate(errs *yamlconf.Errors, path string, sites []string) {
-	loc, err := time.LoadLocation(c.Timezone)
-	if err != nil {
-		errs.Addf(path+".timezone", "%q: %v", c.Timezone, err)
-		loc = time.UTC
-	}
+	loc := yamlconf.Location(errs, path+".timezone", c.Timezone)
 	c.loc = loc
+	var err error
 	for i, s := range c.Sites {
 		if len(sites) > 0 && !slices.Contains(sites, s) {
 			errs.Addf(fmt.Sprintf("%s.sites[%d]", path, i), "unknown site %q (have %v)", s, sites)

@@ -57,24 +57,19 @@ func (c *Config) Defaults() {
 
 // Validate adds every problem of c to errs, naming fields under path.
 func (c *Config) Validate(errs *yamlconf.Errors, path string) {
-	loc, err := time.LoadLocation(c.Timezone)
-	if err != nil {
-		errs.Addf(join(path, "timezone"), "%q: %v", c.Timezone, err)
-		loc = time.UTC
-	}
-	c.loc = loc
+	c.loc = yamlconf.Location(errs, yamlconf.Join(path, "timezone"), c.Timezone)
 	if c.Interval < time.Second {
-		errs.Addf(join(path, "interval"), "must be at least 1s")
+		errs.Addf(yamlconf.Join(path, "interval"), "must be at least 1s")
 	}
 	if c.Lookback < 1 || c.Lookback > 366 {
-		errs.Addf(join(path, "lookback_days"), "must be 1 to 366")
+		errs.Addf(yamlconf.Join(path, "lookback_days"), "must be 1 to 366")
 	}
 	if c.Default != nil {
-		c.Default.validate(errs, join(path, "default"))
+		c.Default.validate(errs, yamlconf.Join(path, "default"))
 	}
 	seen := map[[2]string]bool{}
 	for i, r := range c.Rooms {
-		p := join(path, fmt.Sprintf("rooms[%d]", i))
+		p := yamlconf.Join(path, fmt.Sprintf("rooms[%d]", i))
 		if r.Site == "" || r.Room == "" {
 			errs.Addf(p, "site and room are required")
 		}
@@ -89,7 +84,7 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 func (h *Hours) validate(errs *yamlconf.Errors, p string) {
 	for _, f := range []struct{ name, v string }{{"workday", h.Workday}, {"holiday", h.Holiday}} {
 		if _, _, err := parseHour(f.v); err != nil {
-			errs.Addf(join(p, f.name), "%v", err)
+			errs.Addf(yamlconf.Join(p, f.name), "%v", err)
 		}
 	}
 }
@@ -108,20 +103,9 @@ func parseHour(s string) (mins int, ok bool, err error) {
 	return t.Hour()*60 + t.Minute(), true, nil
 }
 
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
-}
-
 func (c *Config) location() *time.Location {
 	if c.loc == nil {
-		loc, err := time.LoadLocation(c.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
-		c.loc = loc
+		c.loc = yamlconf.Location(nil, "", c.Timezone)
 	}
 	return c.loc
 }

@@ -159,7 +159,7 @@ func DefaultSpoolConfig() SpoolConfig {
 
 // Validate records every problem of c under path (e.g. "influx").
 func (c *Config) Validate(errs *yamlconf.Errors, path string) {
-	p := func(f string) string { return join(path, f) }
+	p := func(f string) string { return yamlconf.Join(path, f) }
 	if c.URL == "" {
 		errs.Addf(p("url"), "required (e.g. http://127.0.0.1:8086)")
 	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -192,7 +192,7 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 
 // Validate records every problem of c under path (e.g. "influx.spool").
 func (c *SpoolConfig) Validate(errs *yamlconf.Errors, path string) {
-	p := func(f string) string { return join(path, f) }
+	p := func(f string) string { return yamlconf.Join(path, f) }
 	if !validName(c.Stream) {
 		errs.Addf(p("stream"), "%q is not a valid stream name (letters, digits, _ and -)", c.Stream)
 	}
@@ -222,13 +222,6 @@ func (c *SpoolConfig) Validate(errs *yamlconf.Errors, path string) {
 	if c.AckWait < time.Second {
 		errs.Addf(p("ack_wait"), "must be at least 1s")
 	}
-}
-
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
 }
 
 func validName(s string) bool {

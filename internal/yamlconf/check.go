@@ -78,7 +78,7 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 		c.walkMapping(n, path, func(k, v *yaml.Node) {
 			c.walk(k, t.Key(), path)
-			c.walk(v, t.Elem(), join(path, k.Value))
+			c.walk(v, t.Elem(), Join(path, k.Value))
 		})
 	case reflect.Slice, reflect.Array:
 		if !c.want(n, yaml.SequenceNode, path) {
@@ -108,7 +108,7 @@ func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string) {
 			c.errs.AddAt(k.Line, path, "%s", msg)
 			return
 		}
-		c.walk(v, t.FieldByIndex(f).Type, join(path, k.Value))
+		c.walk(v, t.FieldByIndex(f).Type, Join(path, k.Value))
 	})
 }
 
@@ -130,7 +130,7 @@ func (c *checker) walkMapping(n *yaml.Node, path string, each func(k, v *yaml.No
 			continue
 		}
 		if line, dup := seen[k.Value]; dup {
-			c.errs.AddAt(k.Line, join(path, k.Value), "given twice (also on line %d)", line)
+			c.errs.AddAt(k.Line, Join(path, k.Value), "given twice (also on line %d)", line)
 			continue
 		}
 		seen[k.Value] = k.Line
@@ -239,13 +239,6 @@ func isNull(n *yaml.Node) bool {
 
 func isMerge(k *yaml.Node) bool {
 	return k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "" || k.Tag == "!" || k.ShortTag() == "!!merge")
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // yamlFields maps the yaml keys of struct type t (with inlined structs)
