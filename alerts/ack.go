@@ -56,20 +56,9 @@ func AckSubject(site, room string) string {
 // AckStreamConfig is the acknowledgement stream: kept as long as alarms
 // (audit records), no deletes, a duplicate window as the alarms'.
 func (c Config) AckStreamConfig() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        AckStream,
-		Description: "roomwatch acknowledgements of alarms",
-		Subjects:    []string{AckSubjectPrefix + ".>"},
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      c.MaxAge,
-		MaxMsgSize:  int32(c.MaxMsgSize),
-		MaxMsgs:     -1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    c.Replicas,
-		Duplicates:  c.Duplicates,
-		DenyDelete:  true,
-	}
+	s := c.RecordStreamConfig(AckStream, "roomwatch acknowledgements of alarms", AckSubjectPrefix+".>")
+	s.Duplicates = c.Duplicates
+	return s
 }
 
 // Validate reports the first missing or malformed field.

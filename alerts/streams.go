@@ -137,25 +137,35 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 }
 
 // StreamConfig returns the configuration of site's alarm stream:
-// subjects roomwatch.alarm.<site>.>, file storage, limits retention with
-// the oldest discarded, no deletes of single messages (an audit record),
-// and the duplicate window that makes re-publishing idempotent.
+// subjects roomwatch.alarm.<site>.>, a record stream (RecordStreamConfig)
+// bounded by MaxBytes too, with the duplicate window that makes
+// re-publishing idempotent.
 func (c Config) StreamConfig(site string) jetstream.StreamConfig {
+	s := c.RecordStreamConfig(AlarmStreamName(c.StreamPrefix, site), "roomwatch alarms of site "+site, SiteAlarmSubjects(site))
+	s.MaxBytes = int64(c.MaxBytes)
+	s.Duplicates = c.Duplicates
+	s.AllowDirect = true
+	return s
+}
+
+// RecordStreamConfig returns the configuration of a stream of audit
+// records (alarms, acknowledgements, delivery records) on subjects:
+// file storage, limits retention bounded by age (MaxAge, as the alarms)
+// with the oldest discarded, MaxMsgSize, and no deletes of single
+// messages.
+func (c Config) RecordStreamConfig(name, description, subjects string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:        AlarmStreamName(c.StreamPrefix, site),
-		Description: "roomwatch alarms of site " + site,
-		Subjects:    []string{SiteAlarmSubjects(site)},
+		Name:        name,
+		Description: description,
+		Subjects:    []string{subjects},
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      c.MaxAge,
-		MaxBytes:    int64(c.MaxBytes),
 		MaxMsgSize:  int32(c.MaxMsgSize),
 		MaxMsgs:     -1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.Replicas,
-		Duplicates:  c.Duplicates,
 		DenyDelete:  true,
-		AllowDirect: true,
 	}
 }
 

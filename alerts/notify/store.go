@@ -27,19 +27,7 @@ func DeadLetterSubject(site string) string { return DeadLetterPrefix + "." + ale
 // alarms (who was told is part of the record), no deletes; bounded by age
 // like the acknowledgements, so it reserves no space up front.
 func DeliveryStreamConfig(c alerts.Config) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        alerts.DeliveryStream,
-		Description: "roomwatch notification attempts",
-		Subjects:    []string{alerts.DeliverySubjectPrefix + ".>"},
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      c.MaxAge,
-		MaxMsgSize:  int32(c.MaxMsgSize),
-		MaxMsgs:     -1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    c.Replicas,
-		DenyDelete:  true,
-	}
+	return c.RecordStreamConfig(alerts.DeliveryStream, "roomwatch notification attempts", alerts.DeliverySubjectPrefix+".>")
 }
 
 // EnsureStreams creates, or updates, the notifier's streams and buckets:
