@@ -1,14 +1,19 @@
 // Package channeltest holds what the channel packages' tests share: a
-// logger that records what it is given, and the check that no error or
-// log line of a channel shows one of its secrets.
+// logger that records what it is given, the check that no error or log
+// line of a channel shows one of its secrets, the check of a config's
+// problems, and an address nothing answers at.
 package channeltest
 
 import (
 	"bytes"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
 // Log is a concurrency-safe buffer behind a text slog.Logger.
@@ -62,4 +67,33 @@ func Errors(errs ...error) []string {
 		}
 	}
 	return s
+}
+
+// Problems validates cfg under the path "c" and checks its problems:
+// none when want is empty, else each of want within the error. what
+// names the case in a failure.
+func Problems(t testing.TB, what string, cfg interface {
+	Validate(errs *yamlconf.Errors, path string)
+}, want []string) {
+	t.Helper()
+	errs := yamlconf.Errors{}
+	cfg.Validate(&errs, "c")
+	err := errs.Err()
+	if (err == nil) != (len(want) == 0) {
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: %v, want %q", what, err, w)
+		}
+	}
+}
+
+// DeadURL is the address of an HTTP server that has stopped: a request
+// to it fails to connect.
+func DeadURL() string {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.URL
 }

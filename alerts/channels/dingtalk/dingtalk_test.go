@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/roomwatch/roomwatch/alerts/channels/channeltest"
-	"github.com/roomwatch/roomwatch/internal/yamlconf"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
@@ -209,10 +209,9 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestUnreachableLeaksNoSecret(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
+	dead := channeltest.DeadURL()
 	log, buf := channeltest.Logger()
-	d, err := New("down", Config{AccessToken: robotToken, Secret: robotSecret, BaseURL: srv.URL}, log)
+	d, err := New("down", Config{AccessToken: robotToken, Secret: robotSecret, BaseURL: dead}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,17 +231,6 @@ func TestConfigValidate(t *testing.T) {
 		{Config{}, []string{"c.access_token: missing"}},
 		{Config{AccessToken: "t", MsgType: "link", BaseURL: "oapi"}, []string{"c.msgtype", "c.base_url"}},
 	} {
-		errs := yamlconf.Errors{}
-		tc.cfg.Validate(&errs, "c")
-		err := errs.Err()
-		if (err == nil) != (tc.want == nil) {
-			t.Errorf("%+v: %v", tc.cfg, err)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%+v: %v, want %q", tc.cfg, err, w)
-			}
-		}
+		channeltest.Problems(t, fmt.Sprintf("%+v", tc.cfg), &tc.cfg, tc.want)
 	}
 }

@@ -362,17 +362,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := good
 			tc.edit(&c)
-			errs := yamlconf.Errors{}
-			c.Validate(&errs, "c")
-			err := errs.Err()
-			if (err == nil) != (tc.want == nil) {
-				t.Fatalf("%v", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%v, want %q", err, w)
-				}
-			}
+			channeltest.Problems(t, tc.name, &c, tc.want)
 		})
 	}
 	if c := (&Config{TLS: TLSImplicit}).withDefaults(); c.Port != DefaultTLSPort {

@@ -229,11 +229,10 @@ func TestNoMobile(t *testing.T) {
 }
 
 func TestUnreachableLeaksNoSecret(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
+	dead := channeltest.DeadURL()
 	log, buf := channeltest.Logger()
 	cfg := jsonConfig()
-	cfg.URL = srv.URL + "/send?key={{urlquery .Secret}}"
+	cfg.URL = dead + "/send?key={{urlquery .Secret}}"
 	gw, err := New("down", cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -267,17 +266,7 @@ func TestConfigValidate(t *testing.T) {
 			c := jsonConfig()
 			c.URL = "https://sms.example.org/api"
 			tc.edit(&c)
-			errs := yamlconf.Errors{}
-			c.Validate(&errs, "c")
-			err := errs.Err()
-			if (err == nil) != (tc.want == nil) {
-				t.Fatalf("%v", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%v, want %q", err, w)
-				}
-			}
+			channeltest.Problems(t, tc.name, &c, tc.want)
 		})
 	}
 }

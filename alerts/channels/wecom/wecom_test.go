@@ -3,6 +3,7 @@ package wecom
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -341,11 +342,10 @@ func TestAppNeedsUserIDs(t *testing.T) {
 }
 
 func TestUnreachableLeaksNoSecret(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
+	dead := channeltest.DeadURL()
 	log, buf := channeltest.Logger()
 	for _, cfg := range []Config{robotCfg(""), appCfg()} {
-		cfg.BaseURL = srv.URL
+		cfg.BaseURL = dead
 		cfg.Timeout = 2 * time.Second
 		w, err := New("wecom-down", cfg, log)
 		if err != nil {
@@ -374,18 +374,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Kind: KindRobot, Key: "k", MsgType: "news", BaseURL: "ftp://x"}, []string{"c.msgtype", "c.base_url"}},
 		{Config{Kind: KindRobot, Key: "k", HTTPOptions: channels.HTTPOptions{Timeout: -1}}, []string{"c.timeout"}},
 	} {
-		errs := yamlconf.Errors{}
-		tc.cfg.Validate(&errs, "c")
-		err := errs.Err()
-		if (err == nil) != (tc.want == nil) {
-			t.Errorf("%+v: %v", tc.cfg, err)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%+v: %v, want %q", tc.cfg, err, w)
-			}
-		}
+		channeltest.Problems(t, fmt.Sprintf("%+v", tc.cfg), &tc.cfg, tc.want)
 	}
 	if _, err := New("x", Config{}, nil); err == nil {
 		t.Error("New took an invalid config")
