@@ -37,21 +37,17 @@ func halfWidth(s string) string {
 }
 
 // NormalizeMobile reduces a number to the form people are configured
-// with: +86 and separators dropped for Chinese numbers.
+// with: channels.PhoneNumber's, +86 (or 0086) dropped for Chinese
+// numbers; a number it refuses comes back trimmed, matching nobody's.
 func NormalizeMobile(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' || r == '+' {
-			b.WriteRune(r)
-		}
+	n, err := channels.PhoneNumber(s)
+	if err != nil {
+		return strings.TrimSpace(s)
 	}
-	out := b.String()
-	for _, p := range []string{"+86", "0086"} {
-		if strings.HasPrefix(out, p) && len(out) == len(p)+11 {
-			return out[len(p):]
-		}
+	if national, ok := strings.CutPrefix(n, "+86"); ok && len(national) == 11 {
+		return national
 	}
-	return out
+	return n
 }
 
 // personByMobile finds the configured person with this number.

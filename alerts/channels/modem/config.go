@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/roomwatch/roomwatch/internal/yamlconf"
 )
 
@@ -89,7 +90,7 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 		errs.Addf(p("flow"), "%q is not none or rtscts", c.Flow)
 	}
 	if c.SMSC != "" {
-		if _, err := normalise(c.SMSC); err != nil {
+		if _, err := channels.PhoneNumber(c.SMSC); err != nil {
 			errs.Addf(p("smsc"), "%v", err)
 		}
 	}

@@ -5,41 +5,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/warthog618/sms"
 	"github.com/warthog618/sms/encoding/pdumode"
 	"github.com/warthog618/sms/encoding/tpdu"
 )
 
-// normalise returns a phone number as digits, with a leading + when it is
-// international ("+86 138-0013-8000" → "+8613800138000", "0086…" →
-// "+86…"), or an error naming what is wrong with it.
-func normalise(s string) (string, error) {
-	in := s
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '(', ')', '.':
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-	plus := strings.HasPrefix(s, "+")
-	s = strings.TrimPrefix(s, "+")
-	if !plus && strings.HasPrefix(s, "00") {
-		plus, s = true, s[2:]
-	}
-	if s == "" || strings.Trim(s, "0123456789") != "" {
-		return "", fmt.Errorf("%q is not a phone number (digits, optionally with a leading +)", in)
-	}
-	if len(s) < 3 || len(s) > 20 {
-		return "", fmt.Errorf("%q is not a phone number (3 to 20 digits)", in)
-	}
-	if plus {
-		return "+" + s, nil
-	}
-	return s, nil
-}
-
-// address is a TP-DA/TP-OA for a normalised number: international when it
+// address is a TP-DA/TP-OA for a number in channels.PhoneNumber form: international when it
 // has a +, "unknown" type otherwise, which the network reads as a national
 // number (sms.To would mark 13800138000 international, i.e. country 1).
 func address(number string) tpdu.Address {
@@ -55,7 +27,7 @@ func address(number string) tpdu.Address {
 
 // numberOf is the normalised number of a received address.
 func numberOf(a tpdu.Address) string {
-	if n, err := normalise(a.Number()); err == nil {
+	if n, err := channels.PhoneNumber(a.Number()); err == nil {
 		return n
 	}
 	return a.Number() // alphanumeric senders ("10086", "China Mobile") as given

@@ -9,26 +9,6 @@ import (
 	"github.com/warthog618/sms/encoding/tpdu"
 )
 
-func TestNormalise(t *testing.T) {
-	for in, want := range map[string]string{
-		"13800138000":        "13800138000",
-		"+86 138-0013-8000":  "+8613800138000",
-		"008613800138000":    "+8613800138000",
-		"(010) 6552.9988":    "01065529988",
-		"10086":              "10086",
-		"+86 138 0013 8000 ": "+8613800138000",
-	} {
-		if got, err := normalise(in); err != nil || got != want {
-			t.Errorf("normalise(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "+", "12", "138abc", "++86138", "123456789012345678901"} {
-		if got, err := normalise(bad); err == nil {
-			t.Errorf("normalise(%q) = %q, want an error", bad, got)
-		}
-	}
-}
-
 func TestEncodeAddressesAndAlphabets(t *testing.T) {
 	for _, tc := range []struct {
 		number, text string

@@ -33,7 +33,7 @@ func (m *Modem) Send(ctx context.Context, msg *channels.Message) (channels.Recei
 	}
 	var numbers []string
 	for _, mobile := range channels.Mobiles(msg.To) {
-		n, err := normalise(mobile)
+		n, err := channels.PhoneNumber(mobile)
 		if err != nil {
 			return channels.Receipt{}, fmt.Errorf("modem %s: message %s: %w", m.name, msg.ID, err)
 		}
