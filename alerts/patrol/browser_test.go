@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -24,10 +25,7 @@ const chromiumPath = "/usr/bin/chromium"
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium missing at %s (run .ci/install-peers)", chromiumPath)
-		}
-		t.Skipf("chromium missing at %s", chromiumPath)
+		testutil.PeerMissing(t, "chromium missing at %s (run .ci/install-peers)", chromiumPath)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,

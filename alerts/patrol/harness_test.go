@@ -16,10 +16,11 @@ import (
 	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/alerts/patrol/users"
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 	"github.com/roomwatch/roomwatch/rules"
 )
 
-var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+var shanghai = testutil.Shanghai
 
 // scenarioDay is the simulated day: a Wednesday.
 var scenarioDay = time.Date(2026, 11, 25, 0, 0, 0, 0, shanghai)
