@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts/incident"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
@@ -31,12 +28,7 @@ func TestMainsLostOpensIncident(t *testing.T) {
 	a := startTestApp(t, path, nil, nil)
 	defer a.Stop()
 
-	nc, err := connectRole(a.cfg.NATS, a.srv, roleScreen, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, js := roleJS(t, a.cfg.NATS, a.srv, roleScreen)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	kv, err := js.KeyValue(ctx, "roomwatch_incidents")

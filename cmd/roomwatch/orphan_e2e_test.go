@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 	"github.com/roomwatch/roomwatch/internal/testutil"
@@ -130,12 +129,7 @@ func TestRemovedSiteAlarmResolvesAtStart(t *testing.T) {
 // deleteAlarmStream deletes the alarm stream of site.
 func deleteAlarmStream(t *testing.T, a *app, site string) {
 	t.Helper()
-	nc, err := connectRole(a.cfg.NATS, a.srv, roleMonitor, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, js := roleJS(t, a.cfg.NATS, a.srv, roleMonitor)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := js.DeleteStream(ctx, alerts.DefaultConfig().StreamConfig(site).Name); err != nil {
