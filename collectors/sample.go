@@ -133,6 +133,16 @@ type Device struct {
 // ID is the device's unique key: site/room/device.
 func (d Device) ID() string { return d.Site + "/" + d.Room + "/" + d.Name }
 
+// Polled is d as a poller of a profile reports it: the profile's device
+// class set, and its name unless the configuration named one.
+func (d Device) Polled(class, profile string) Device {
+	d.Class = class
+	if d.Profile == "" {
+		d.Profile = profile
+	}
+	return d
+}
+
 // SampleSet is the result of one poll of one device. A failed poll is data
 // too: it carries Err and every value with Quality CommsLost.
 type SampleSet struct {

@@ -65,11 +65,7 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dev := cfg.Device
-	dev.Class = p.Class
-	if dev.Profile == "" {
-		dev.Profile = p.Name
-	}
+	dev := cfg.Device.Polled(p.Class, p.Name)
 	return &Poller{
 		cfg: cfg, prof: p, dev: dev, specs: p.Specs(), log: log,
 		c: client{

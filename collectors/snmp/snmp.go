@@ -119,11 +119,7 @@ func newPoller(cfg collectors.DeviceConfig, p *profiles.Profile, tr Transport, l
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dev := cfg.Device
-	dev.Class = p.Class
-	if dev.Profile == "" {
-		dev.Profile = p.Name
-	}
+	dev := cfg.Device.Polled(p.Class, p.Name)
 	pl := &Poller{
 		cfg: cfg, prof: p, dev: dev, specs: p.Specs(), tr: tr,
 		log:     log,
