@@ -166,16 +166,11 @@ func (f *fixture) resolve(a *alerts.Alarm, at time.Time) {
 	}
 }
 
-// eventually polls cond until it holds or 10 s have passed.
+// eventually polls cond until it holds, failing t after 10 s
+// (testutil.Eventually).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 10s: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, what, func() (bool, string) { return cond(), "" })
 }
 
 // seen waits until the tracker has applied alarm a's latest message.

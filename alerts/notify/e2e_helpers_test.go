@@ -21,6 +21,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/channels"
 	"github.com/roomwatch/roomwatch/alerts/natstest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // fakeChannel records what it is asked to send; fail makes sends fail.
@@ -117,16 +118,11 @@ func (s *sink) snapshot() (map[string]int, int) {
 	return out, len(s.msgs)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond until it holds, failing t after d
+// (testutil.Eventually).
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, d, what, func() (bool, string) { return cond(), "" })
 }
 
 // env is a NATS server with site main's alarm streams and a publisher.

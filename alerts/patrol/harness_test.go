@@ -3,6 +3,7 @@ package patrol
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -214,20 +215,13 @@ func playScenario(t testing.TB, ctx context.Context, nc *nats.Conn, js jetstream
 	}
 	// The recorder hears the alarms over NATS: wait until the record
 	// holds the mains and door alarms.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testutil.Eventually(t, 15*time.Second, "the daily record's alarms", func() (bool, string) {
 		if err := rec.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 		r, err := daily.Load(ctx, dkv, "main", "room1", scenarioDay.Format(time.DateOnly))
-		if err == nil && len(r.Alarms) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daily record has no alarms after 15s: %+v", r)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil && len(r.Alarms) >= 2, fmt.Sprintf("%+v", r)
+	})
 	if err := rec.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}

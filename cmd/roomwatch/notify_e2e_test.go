@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/notify"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // TestRunWithNotify: `roomwatch run` with a notify section tells the
@@ -55,43 +57,25 @@ func TestRunWithNotify(t *testing.T) {
 	if err := a.sims.Store.Apply("mains-fail"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	sent := func() []string {
 		mu.Lock()
-		found := len(got) > 0 && strings.Contains(got[0], "13800138001") && strings.Contains(got[0], "市电")
-		mu.Unlock()
-		if found {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no SMS gateway request for the mains cut; got %q", got)
-		}
-		time.Sleep(20 * time.Millisecond)
+		defer mu.Unlock()
+		return slices.Clone(got)
 	}
-	for {
-		mu.Lock()
-		failing := strings.Contains(strings.Join(got, "\n"), "通知渠道 broken 发送失败")
-		mu.Unlock()
-		if failing {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("notify-channel-failing not told over sms; got %q", got)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	for {
+	testutil.Eventually(t, 20*time.Second, "an SMS gateway request for the mains cut", func() (bool, string) {
+		g := sent()
+		return len(g) > 0 && strings.Contains(g[0], "13800138001") && strings.Contains(g[0], "市电"), fmt.Sprintf("got %q", g)
+	})
+	testutil.Eventually(t, 20*time.Second, "notify-channel-failing told over sms", func() (bool, string) {
+		g := sent()
+		return strings.Contains(strings.Join(g, "\n"), "通知渠道 broken 发送失败"), fmt.Sprintf("got %q", g)
+	})
+	testutil.Eventually(t, 20*time.Second, "the delivery records", func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		list, err := notify.ReadLog(ctx, a.js, time.Time{})
 		cancel()
-		if err == nil && slices.ContainsFunc(list, func(d alerts.Delivery) bool {
+		return err == nil && slices.ContainsFunc(list, func(d alerts.Delivery) bool {
 			return d.Result == alerts.DeliverySent && d.Person == "张三" && d.Channel == "sms"
-		}) && slices.ContainsFunc(list, func(d alerts.Delivery) bool { return d.Result == alerts.DeliveryDead && d.Channel == "broken" }) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no delivery record: %v %+v", err, list)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		}) && slices.ContainsFunc(list, func(d alerts.Delivery) bool { return d.Result == alerts.DeliveryDead && d.Channel == "broken" }), fmt.Sprintf("%v %+v", err, list)
+	})
 }
