@@ -61,6 +61,27 @@ func (c Config) AckStreamConfig() jetstream.StreamConfig {
 	return s
 }
 
+// EnsureAckStream creates the acknowledgement stream when it is missing,
+// as a client that may lack the permission does at its start (the
+// notifier, the patrol screen; the monitor makes it otherwise). A refused
+// request is not answered: the attempt waits 2 s at most. It returns the
+// error of the lookup or of the attempt; nil when the stream is there.
+func (c Config) EnsureAckStream(ctx context.Context, js jetstream.JetStream) error {
+	_, err := js.Stream(ctx, AckStream)
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		if err != nil {
+			return fmt.Errorf("ack stream %s: %w", AckStream, err)
+		}
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(cctx, c.AckStreamConfig()); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return fmt.Errorf("ack stream %s missing, not created: %w", AckStream, err)
+	}
+	return nil
+}
+
 // Validate reports the first missing or malformed field.
 func (k *Ack) Validate() error {
 	switch {

@@ -46,15 +46,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, c alerts.Config)
 	if _, err := js.CreateOrUpdateStream(ctx, dl); err != nil {
 		return fmt.Errorf("dead letter stream %s: %w", DeadLetterStream, err)
 	}
-	if _, err := js.Stream(ctx, alerts.AckStream); errors.Is(err, jetstream.ErrStreamNotFound) {
-		// Best effort: where the notifier may not create it (its role's
-		// permissions), the monitor does, and the acknowledgement
-		// consumer waits for it. A refused request is not answered: a
-		// short wait of its own.
-		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		_, _ = js.CreateStream(actx, c.AckStreamConfig())
-		cancel()
-	}
+	// Best effort: where the notifier may not create it (its role's
+	// permissions), the monitor does, and the acknowledgement consumer
+	// waits for it.
+	_ = c.EnsureAckStream(ctx, js)
 	for _, kv := range []jetstream.KeyValueConfig{
 		{Bucket: SentBucket, Description: "roomwatch notifications claimed and sent, by <alarm>.<step>.<person>.<channel>",
 			TTL: 30 * 24 * time.Hour, Storage: jetstream.FileStorage, Replicas: c.Replicas},

@@ -188,12 +188,8 @@ func (s *Server) Start(ctx context.Context) error {
 	// Acknowledgements go to the monitor's ack stream; the screen creates
 	// it when it starts first and may (a screen role cannot: then
 	// acknowledging waits for the monitor).
-	if _, err := s.js.Stream(ctx, alerts.AckStream); errors.Is(err, jetstream.ErrStreamNotFound) {
-		if _, err := s.js.CreateStream(ctx, s.alerts.AckStreamConfig()); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			s.log.Warn("ack stream missing; acknowledgements fail until the monitor creates it", "stream", alerts.AckStream, "err", err)
-		}
-	} else if err != nil {
-		s.log.Warn("ack stream unreadable", "stream", alerts.AckStream, "err", err)
+	if err := s.alerts.EnsureAckStream(ctx, s.js); err != nil {
+		s.log.Warn("acknowledgements fail until the monitor creates the ack stream", "stream", alerts.AckStream, "err", err)
 	}
 	switch {
 	case s.cfg.Unsigned != nil && s.raise:
