@@ -47,7 +47,9 @@
 //	      "analog": {"temperature_c": {"unit": "°C", "count": 8639, "sum": …,
 //	          "min": 21.2, "max": 28.4, "mean": 23.9, "last": 23.1,
 //	          "min_at": "…", "max_at": "…", "last_at": "…", "faults": 0,
-//	          "range": {"min": 18, "max": 27}, "out_of_range_s": 600, "excursions": 1}},
+//	          "range": {"min": 18, "max": 27}, "out_of_range_s": 600, "excursions": 1,
+//	          "hours": [null, {"count": 360, "sum": …, "min": 22.8, "max": 23.4,
+//	                           "mean": 23.1, "last": 23.2}, …]}},  // 24 local hours
 //	      "discrete": {"spd_fault": {"worst": "ok", "last": "ok", "alarm_count": 0, "alarm_s": 0}},
 //	      "door": {"openings": 4, "after_hours": 1, "open_s": 840, "last_opened_at": "…", "open": false},
 //	      "mains": {"episodes": [{"start": "…", "end": "…", "duration_s": 1500}],
@@ -75,6 +77,12 @@
 // changes nothing) and looks for the stream again every retry while it
 // does not exist; one entry per notification, person and channel, with
 // its latest result (a retry or a handset's delivery report updates it).
+//
+// "hours" (added within v1; absent in older records) has 24 slots, one per
+// hour of the room's local clock (0–23; on a day the clock goes back, the
+// repeated hour shares its slot), each the statistics of that hour's good
+// readings, null for an hour without any (no poll, or faults only). They
+// are what the patrol screen draws the day's curve from.
 //
 // Discrete states, best to worst: ok, comms-lost, sensor-fault, alarm.
 // Durations are whole seconds (counted at full precision, written

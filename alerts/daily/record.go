@@ -114,6 +114,39 @@ type Analog struct {
 	// Excursions counts the times it left the range.
 	OutOfRangeS float64 `json:"out_of_range_s"`
 	Excursions  int     `json:"excursions"`
+	// Hours holds the good readings of each local hour of the day (0–23
+	// by the room's clock), nil for an hour without any; absent in
+	// records written before it existed.
+	Hours []*Hour `json:"hours,omitempty"`
+}
+
+// Hour is one local hour of an analog value: its good readings' count,
+// sum, extremes, mean and last value.
+type Hour struct {
+	Count int     `json:"count"`
+	Sum   float64 `json:"sum"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+	Last  float64 `json:"last"`
+}
+
+// add folds the good reading v of local hour h (0–23) into a's hours.
+// It allocates once per day and once per hour, never per reading.
+func (a *Analog) add(h int, v float64) {
+	if a.Hours == nil {
+		a.Hours = make([]*Hour, 24)
+	}
+	h = min(max(h, 0), len(a.Hours)-1)
+	x := a.Hours[h]
+	if x == nil {
+		x = &Hour{Min: v, Max: v}
+		a.Hours[h] = x
+	}
+	x.Min, x.Max = min(x.Min, v), max(x.Max, v)
+	x.Count++
+	x.Sum += v
+	x.Last = v
 }
 
 // Discrete states, from best to worst.
@@ -230,6 +263,11 @@ func (r *Record) summarize() {
 		for _, a := range d.Analog {
 			if a.Count > 0 {
 				a.Mean = a.Sum / float64(a.Count)
+			}
+			for _, h := range a.Hours {
+				if h != nil && h.Count > 0 {
+					h.Mean = h.Sum / float64(h.Count)
+				}
 			}
 			s.OutOfRangeS += a.OutOfRangeS
 		}

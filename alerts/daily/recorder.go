@@ -149,7 +149,7 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 		}
 		*dd.LastOKAt = t
 	}
-	r.foldValues(tr, known, dd, &s, t)
+	r.foldValues(tr, known, dd, &s, t, t.In(r.loc).Hour())
 	dd.Last = append(dd.Last[:0], s.Values...)
 	if !known {
 		r.tracks[k] = tr
@@ -157,9 +157,10 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 	tr.last, tr.reachable = t, s.Reachable()
 }
 
-// foldValues folds the values of s, observed at t, into dd, then makes
-// them the track's last values. known says whether the track has any.
-func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collectors.SampleSet, t time.Time) {
+// foldValues folds the values of s, observed at t (local hour h), into
+// dd, then makes them the track's last values. known says whether the
+// track has any.
+func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collectors.SampleSet, t time.Time, h int) {
 	// aligned: s names the same values in the same order as the last set
 	// (the usual case), so value i's previous reading and its analog
 	// statistics are at i.
@@ -175,7 +176,7 @@ func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collector
 		case known:
 			prev = tr.find(v.Name)
 		}
-		c.setAnalog(i, r.fold(dd, a, v, prev, t))
+		c.setAnalog(i, r.fold(dd, a, v, prev, t, h))
 	}
 	tr.setValues(s.Values, aligned)
 	c.truncate(len(s.Values))
@@ -197,10 +198,10 @@ func discreteState(v *collectors.Value) string {
 	return StateOK
 }
 
-// fold adds one value observed at t; prev is the device's previous
+// fold adds one value observed at t, in local hour h; prev is the device's previous
 // reading of it, nil if unknown. a is the value's analog statistics in dd
 // if known. It returns the analog statistics it updated, if any.
-func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t time.Time) *Analog {
+func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t time.Time, h int) *Analog {
 	switch {
 	case v.Kind == collectors.Number:
 		if v.Quality == collectors.CommsLost {
@@ -222,6 +223,7 @@ func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t t
 		a.Count++
 		a.Sum += v.Num
 		a.Last, a.LastAt = v.Num, t
+		a.add(h, v.Num)
 		if a.Range != nil && !a.Range.Contains(v.Num) && (!good(prev) || a.Range.Contains(prev.Num)) {
 			a.Excursions++
 		}

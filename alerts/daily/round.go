@@ -78,3 +78,11 @@ func (e Episode) MarshalJSON() ([]byte, error) {
 	p.DurationS = secs(p.DurationS)
 	return json.Marshal(p)
 }
+
+// MarshalJSON writes the hour with its mean to 0.01.
+func (h Hour) MarshalJSON() ([]byte, error) {
+	type plain Hour
+	p := plain(h)
+	p.Mean = roundTo(p.Mean, 2)
+	return json.Marshal(p)
+}
