@@ -11,9 +11,11 @@ import (
 
 // Charts are small inline SVGs drawn on the server from the daily record
 // (never from InfluxDB, never from the internet). The record keeps a
-// day's statistics, not a series: an analog chart shows the acceptable
-// band, the minimum, maximum and latest values at their times and the
-// mean; a timeline shows stretches (on battery) across the day.
+// value's statistics per local hour, not a series: an analog chart shows
+// the acceptable band, each hour's min–max and mean on the day's curve,
+// and the hours out of the band. Records written before they kept hours
+// give the day's minimum, maximum and latest values at their times and
+// the mean. A timeline shows stretches (on battery) across the day.
 
 const (
 	chartW, chartH = 240.0, 60.0
@@ -48,9 +50,57 @@ func open() *strings.Builder {
 	return &b
 }
 
-// analogChart draws a value's day: band, min, max, latest, mean.
+// analogChart draws a value's day: from its hours when the record has
+// them (hourlyChart), else band, min, max, latest and mean.
 func analogChart(a *daily.Analog, from, to time.Time) template.HTML {
+	if hasHours(a) {
+		return hourlyChart(a, from, to)
+	}
 	b := open()
+	yOf := yScale(a)
+	band(b, a, yOf)
+	axis(b, from, to)
+	fmt.Fprintf(b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" class="mean"/>`, padL, yOf(a.Mean), chartW-padR, yOf(a.Mean))
+	pts := []struct {
+		t     time.Time
+		v     float64
+		class string
+	}{{a.MinAt, a.Min, "pmin"}, {a.MaxAt, a.Max, "pmax"}, {a.LastAt, a.Last, "plast"}}
+	for _, p := range pts {
+		if p.t.IsZero() {
+			continue
+		}
+		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="2.5" class="%s"><title>%s</title></circle>`, xOf(p.t, from, to), yOf(p.v), p.class, template.HTMLEscapeString(num(p.v, a.Unit)))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// analogNote is the i18n key of the caption under analogChart's drawing.
+func analogNote(a *daily.Analog) string {
+	if hasHours(a) {
+		return "chart_hourly"
+	}
+	return "chart_stats_only"
+}
+
+// hasHours reports whether the record keeps a's hours (records written
+// before they existed do not).
+func hasHours(a *daily.Analog) bool {
+	if len(a.Hours) != 24 {
+		return false
+	}
+	for _, h := range a.Hours {
+		if h != nil && h.Count > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// yScale maps a value to the chart's y, the day's extremes and the
+// acceptable band in view.
+func yScale(a *daily.Analog) func(float64) float64 {
 	lo, hi := a.Min, a.Max
 	if a.Range != nil {
 		if a.Range.Min != nil {
@@ -65,37 +115,72 @@ func analogChart(a *daily.Analog, from, to time.Time) template.HTML {
 	}
 	pad := (hi - lo) * 0.1
 	lo, hi = lo-pad, hi+pad
-	yOf := func(v float64) float64 {
+	return func(v float64) float64 {
 		return padT + (hi-v)/(hi-lo)*(chartH-padT-padB)
 	}
-	if a.Range != nil {
-		top, bot := padT, chartH-padB
-		if a.Range.Max != nil {
-			top = yOf(*a.Range.Max)
+}
+
+// band shades a's acceptable band, if it has one.
+func band(b *strings.Builder, a *daily.Analog, yOf func(float64) float64) {
+	if a.Range == nil {
+		return
+	}
+	top, bot := padT, chartH-padB
+	if a.Range.Max != nil {
+		top = yOf(*a.Range.Max)
+	}
+	if a.Range.Min != nil {
+		bot = yOf(*a.Range.Min)
+	}
+	fmt.Fprintf(b, `<rect x="%g" y="%.1f" width="%g" height="%.1f" class="band"/>`, padL, top, chartW-padL-padR, bot-top)
+}
+
+// hourlyChart draws a value's day from its 24 local hours: the
+// acceptable band shaded, each hour out of it shaded red, each hour's
+// min–max as a bar and its mean as a point on the day's curve (broken
+// where an hour has no reading).
+func hourlyChart(a *daily.Analog, from, to time.Time) template.HTML {
+	b := open()
+	yOf := yScale(a)
+	colW := (chartW - padL - padR) / 24
+	xAt := func(h int) float64 { return padL + (float64(h)+0.5)*colW }
+	out := func(h *daily.Hour) bool {
+		return a.Range != nil && (!a.Range.Contains(h.Min) || !a.Range.Contains(h.Max))
+	}
+	band(b, a, yOf)
+	for i, h := range a.Hours {
+		if h != nil && h.Count > 0 && out(h) {
+			fmt.Fprintf(b, `<rect x="%.1f" y="%g" width="%.1f" height="%g" class="hout"/>`, padL+float64(i)*colW, padT, colW, chartH-padT-padB)
 		}
-		if a.Range.Min != nil {
-			bot = yOf(*a.Range.Min)
-		}
-		fmt.Fprintf(b, `<rect x="%g" y="%.1f" width="%g" height="%.1f" class="band"/>`, padL, top, chartW-padL-padR, bot-top)
 	}
 	axis(b, from, to)
-	fmt.Fprintf(b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" class="mean"/>`, padL, yOf(a.Mean), chartW-padR, yOf(a.Mean))
-	pts := []struct {
-		t     time.Time
-		v     float64
-		class string
-	}{{a.MinAt, a.Min, "pmin"}, {a.MaxAt, a.Max, "pmax"}, {a.LastAt, a.Last, "plast"}}
-	var path []string
-	for _, p := range []int{0, 1} {
-		if !pts[p].t.IsZero() {
-			path = append(path, fmt.Sprintf("%.1f,%.1f", xOf(pts[p].t, from, to), yOf(pts[p].v)))
+	var line []string
+	flush := func() {
+		if len(line) > 0 {
+			fmt.Fprintf(b, `<polyline points="%s" class="curve"/>`, strings.Join(line, " "))
+			line = line[:0]
 		}
 	}
-	for _, p := range pts {
-		if p.t.IsZero() {
+	for i, h := range a.Hours {
+		if h == nil || h.Count == 0 {
+			flush()
 			continue
 		}
-		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="2.5" class="%s"><title>%s</title></circle>`, xOf(p.t, from, to), yOf(p.v), p.class, template.HTMLEscapeString(num(p.v, a.Unit)))
+		x := xAt(i)
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="hrange"/>`, x, yOf(h.Max), x, yOf(h.Min))
+		line = append(line, fmt.Sprintf("%.1f,%.1f", x, yOf(h.Mean)))
+	}
+	flush()
+	for i, h := range a.Hours {
+		if h == nil || h.Count == 0 {
+			continue
+		}
+		class := "ph"
+		if out(h) {
+			class = "ph out"
+		}
+		title := fmt.Sprintf("%02d:00–%02d:00 %s (%s – %s)", i, i+1, num(h.Mean, a.Unit), num(h.Min, ""), num(h.Max, a.Unit))
+		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="1.8" class="%s" data-hour="%d"><title>%s</title></circle>`, xAt(i), yOf(h.Mean), class, i, template.HTMLEscapeString(title))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

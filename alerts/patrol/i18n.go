@@ -104,6 +104,7 @@ var messages = map[string][2]string{
 	"alarm_counts":       {"告警 %d 条，未恢复 %d 条，未确认 %d 条", "%d alarm(s), %d active, %d unacknowledged"},
 	"no_alarms":          {"当日无告警", "No alarms today"},
 	"chart_stats_only":   {"记录只含当日统计（最低/最高/最新），无逐时序列：图中为这三点与合格范围", "The record holds the day's statistics only (min/max/latest), no series: the chart shows those points and the acceptable band"},
+	"chart_hourly":       {"逐小时：竖线为该小时最低–最高，折线连接各小时均值，绿色为合格范围，红色为超出范围的小时", "Hour by hour: bars span each hour's min–max, the line joins the hourly means; green is the acceptable band, red the hours out of it"},
 	"chart_timeline":     {"图中红色为电池供电时段", "Red marks time on battery"},
 	"no_device":          {"本机房无此类设备", "No such device in this room"},
 	"no_record":          {"尚无当日记录（监测程序未写入）", "No record for this day yet (the monitor has not written one)"},

@@ -212,7 +212,7 @@ func (v viewer) power(rec *daily.Record, names []string, room *Room) Section {
 				rt.Evidence = append(rt.Evidence, tr(v.lang, "runtime_nocarry", dur(v.lang, left)))
 			}
 			rt.Evidence = append(rt.Evidence, tr(v.lang, "runtime_min", dur(v.lang, time.Duration(a.Min*float64(time.Minute))), v.hm(a.MinAt)))
-			rt.Chart, rt.ChartNote = analogChart(a, rec.From, rec.To), tr(v.lang, "chart_stats_only")
+			rt.Chart, rt.ChartNote = analogChart(a, rec.From, rec.To), tr(v.lang, analogNote(a))
 		}
 		s.Items = append(s.Items, rt)
 		for _, c := range upsChecks {
@@ -255,7 +255,7 @@ func (v viewer) analog(id, title, dev string, a *daily.Analog, def *daily.Range,
 		it.Verdict = VerdictAbnormal
 		it.Evidence = append(it.Evidence, tr(v.lang, "faults", a.Faults))
 	}
-	it.Chart, it.ChartNote = analogChart(a, rec.From, rec.To), tr(v.lang, "chart_stats_only")
+	it.Chart, it.ChartNote = analogChart(a, rec.From, rec.To), tr(v.lang, analogNote(a))
 	return it
 }
 
