@@ -2,6 +2,7 @@ package patrol
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,6 +51,11 @@ func TestScenarioVerdicts(t *testing.T) {
 		for _, it := range s.Items {
 			if it.ID == "power.ups1.mains_loss" && (len(it.Evidence) < 2 || it.Chart == "") {
 				t.Errorf("mains loss evidence %v chart %d bytes", it.Evidence, len(it.Chart))
+			}
+			// The record written through the KV keeps the hours: the
+			// temperature is drawn hour by hour.
+			if it.ID == "env.th1.temperature_c" && (!strings.Contains(string(it.Chart), `data-hour="0"`) || it.ChartNote != tr(LangZH, "chart_hourly")) {
+				t.Errorf("temperature chart not hourly (%s): %s", it.ChartNote, it.Chart)
 			}
 		}
 	}
