@@ -1,6 +1,7 @@
 package main
 
-// Whole-process benchmarks: the figures asked for by issues 2, 3 and 4,
+// Whole-process benchmarks: the figures asked for by issues 2, 3, 4 and 12
+// (BenchmarkBare*: the floor, testdata/bench/bare),
 // measured on the real binary and real peers (net-snmp snmpd, influxd
 // 1.8, the Modbus simulator of `roomwatch sim` in its own process).
 //
@@ -29,6 +30,8 @@ package main
 //	go test -run '^$' -bench 'BenchmarkCollectorsModbus$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkPollOnlyModbus$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkAlarmLatency$' -benchtime 1x -timeout 20m ./cmd/roomwatch
+//	go test -run '^$' -bench 'BenchmarkBareSNMP$' -benchtime 1x -timeout 20m ./cmd/roomwatch
+//	go test -run '^$' -bench 'BenchmarkBareModbus$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	ROOMWATCH_BENCH_SECONDS=20 ROOMWATCH_BENCH_INTERVAL=250ms go test -run '^$' -bench 'PollOnly' -benchtime 1x ./cmd/roomwatch
 //
 // The benchmarks run only with -bench; every peer they need (snmpd,
@@ -806,6 +809,95 @@ func BenchmarkPollOnlyModbus(b *testing.B) {
 	bin := benchBinary(b)
 	_, urls := startModbusSim(b, bin, st.devices)
 	benchPollOnly(b, "modbus-ups", urls, st)
+}
+
+// ---------------------------------------------------------------- bare floor
+
+// benchBareBinary builds testdata/bench/bare, the floor of issue 12: the
+// same polling libraries plus the InfluxDB client, no logic.
+func benchBareBinary(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "bare")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/bench/bare").CombinedOutput(); err != nil {
+		b.Fatalf("go build ./testdata/bench/bare: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// bareStats asks the bare floor for its counters (SIGUSR1) and returns
+// its good values, polls, failed polls and failed InfluxDB writes.
+func bareStats(b *testing.B, c *child) (values, polls, errs, writeErrs float64) {
+	b.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		b.Fatalf("signal bare: %v", err)
+	}
+	l := c.waitLine(b, "stats ", 10*time.Second)
+	var v, p, e, w int64
+	if _, err := fmt.Sscanf(l, "stats values=%d polls=%d errors=%d write-errors=%d", &v, &p, &e, &w); err != nil {
+		b.Fatalf("bare: %q: %v", l, err)
+	}
+	return float64(v), float64(p), float64(e), float64(w)
+}
+
+// benchBare runs the bare floor as a child process against the devices
+// at urls and a real influxd, and reports its cost per value as
+// benchMonitor reports the monitor's (same window, same /proc readings,
+// same metric names), so that `make bench` can set the two side by side.
+func benchBare(b *testing.B, bare, proto string, urls []string, st benchSettings) {
+	b.Helper()
+	srv := influxtest.Start(b)
+	args := append([]string{"-proto", proto, "-interval", st.interval.String(),
+		"-influx", srv.URL(), "-bucket", influxtest.Database + "/autogen"}, urls...)
+	c := startChild(b, filepath.Join(b.TempDir(), "bare.log"), bare, args...)
+	c.waitLine(b, "polling ", 60*time.Second)
+	time.Sleep(st.warmup())
+
+	v0, p0, e0, _ := bareStats(b, c)
+	c0, i0, t0 := procCPU(b, c.pid()), procCPU(b, srv.Pid()), time.Now()
+	time.Sleep(st.window)
+	v1, p1, e1, w1 := bareStats(b, c)
+	c1, i1, el := procCPU(b, c.pid()), procCPU(b, srv.Pid()), time.Since(t0)
+	load := loadavg()
+	rss := procMB(b, c.pid(), "VmHWM")
+
+	values, cpu := v1-v0, c1-c0
+	expected := float64(len(urls)) * el.Seconds() / st.interval.Seconds() * benchValuesPerDevice
+	b.ReportMetric(float64(cpu.Microseconds())/math.Max(values, 1), "cpu-µs/value")
+	b.ReportMetric(values/el.Seconds(), "values/s")
+	b.ReportMetric(expected/el.Seconds(), "scheduled-values/s")
+	b.ReportMetric(rss, "rss-MB")
+	b.ReportMetric(e1-e0, "poll-errors")
+	b.ReportMetric(float64((i1-i0).Microseconds())/math.Max(values, 1), "influxd-cpu-µs/value")
+	b.Logf("bare floor %s: %d devices every %v for %v: %.0f good values/s (scheduled %.0f), CPU %.2fs = %.2f µs/value (%.0f%% of one core), peak RSS %.1f MB, poll errors %.0f, polls %.0f, InfluxDB write errors %.0f (whole run), influxd %.2f µs/value; loadavg %s",
+		proto, len(urls), st.interval, el.Round(time.Millisecond), values/el.Seconds(), expected/el.Seconds(),
+		cpu.Seconds(), float64(cpu.Microseconds())/math.Max(values, 1), 100*cpu.Seconds()/el.Seconds(), rss,
+		e1-e0, p1-p0, w1, float64((i1-i0).Microseconds())/math.Max(values, 1), load)
+	if p1 == p0 {
+		b.Fatalf("no poll finished in %v: see %s", el, c.log)
+	}
+	if w1 > 0 {
+		b.Fatalf("%.0f InfluxDB writes failed: see %s", w1, c.log)
+	}
+}
+
+// BenchmarkBareSNMP is the floor of BenchmarkCollectorsSNMP (issue 12):
+// testdata/bench/bare in its own process, one gosnmp GET of the twelve
+// OIDs per device every interval, written with influxdb-client-go's
+// batching WriteAPI to a real influxd; same snmpd, same devices.
+func BenchmarkBareSNMP(b *testing.B) {
+	st := loadBenchSettings(b)
+	urls := benchSnmpd(b, st.devices)
+	benchBare(b, benchBareBinary(b), "snmp", urls, st)
+}
+
+// BenchmarkBareModbus is the floor of BenchmarkCollectorsModbus: one
+// goburrow/modbus read of the twenty holding registers of modbus-ups per
+// device every interval against `roomwatch sim` in its own process.
+func BenchmarkBareModbus(b *testing.B) {
+	st := loadBenchSettings(b)
+	bin := benchBinary(b)
+	_, urls := startModbusSim(b, bin, st.devices)
+	benchBare(b, benchBareBinary(b), "modbus", urls, st)
 }
 
 // ---------------------------------------------------------------- alarm latency
