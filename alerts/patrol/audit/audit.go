@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -160,7 +161,18 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	}
 	e.At = e.At.UTC()
 	e.Schema = Schema
-	for range 5 {
+	for attempt := range appendAttempts {
+		if attempt > 0 {
+			// Another writer won the race: wait a random moment, growing
+			// with the attempts, so two busy screens do not keep colliding.
+			t := time.NewTimer(time.Duration(rand.Int64N(int64(attempt)*int64(2*time.Millisecond)) + 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return Entry{}, fmt.Errorf("audit: append %s: %w", e.Action, ctx.Err())
+			case <-t.C:
+			}
+		}
 		if !l.loaded {
 			if err := l.loadLast(ctx); err != nil {
 				return Entry{}, err
@@ -187,5 +199,9 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 		l.lastSeq, l.last = pa.Sequence, e
 		return e, nil
 	}
-	return Entry{}, fmt.Errorf("audit: append %s: the stream kept moving under 5 attempts", e.Action)
+	return Entry{}, fmt.Errorf("audit: append %s: the stream kept moving under %d attempts", e.Action, appendAttempts)
 }
+
+// appendAttempts bounds how often Append chains again after another
+// writer appended first.
+const appendAttempts = 50
