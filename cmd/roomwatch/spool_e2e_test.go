@@ -141,10 +141,13 @@ func TestNoSampleLostAcrossOutageAndKill(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	config := writeConfig(t, dir, inf.URL(), `
-		- {name: ups1, profile: rfc1628-ups, url: sim}
-		- {name: th1, profile: modbus-th, url: sim}`)
+		- {name: ups1, profile: rfc1628-ups, url: sim, interval: 500ms, timeout: 400ms}
+		- {name: th1, profile: modbus-th, url: sim, interval: 500ms, timeout: 400ms}`)
 	logFile := filepath.Join(dir, "monitor.log")
-	const interval = 200 * time.Millisecond
+	// Polls every 500 ms: a gap over two intervals is a lost sample, not
+	// a poll a loaded 2-core machine started late (200 ms gave 413 and
+	// 497 ms gaps under load with nothing lost).
+	const interval = 500 * time.Millisecond
 
 	m := startMonitor(t, bin, config, logFile)
 	testutil.Eventually(t, 20*time.Second, "first points in InfluxDB", func() (bool, string) { return len(pollTimes(t, inf, "th1")) >= 5, "" })
