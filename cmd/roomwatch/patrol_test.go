@@ -18,6 +18,7 @@ import (
 	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/alerts/patrol/audit"
 	"github.com/roomwatch/roomwatch/alerts/patrol/users"
+	"github.com/roomwatch/roomwatch/internal/testutil"
 )
 
 // TestAuditVerify: `roomwatch audit verify` passes on an intact chain and
@@ -88,9 +89,12 @@ func rebuild(t *testing.T, ctx context.Context, js jetstream.JetStream, entries 
 	if err := js.DeleteStream(ctx, audit.Stream); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.CreateStream(ctx, audit.StreamConfig(1)); err != nil {
-		t.Fatal(err)
-	}
+	// The server removes the deleted stream's store behind the answer; a
+	// create at once can meet it ("error creating store for stream").
+	testutil.Eventually(t, 10*time.Second, "the audit stream created again", func() (bool, string) {
+		_, err := js.CreateStream(ctx, audit.StreamConfig(1))
+		return err == nil, fmt.Sprint(err)
+	})
 	for _, e := range entries {
 		if data := edit(e); data != nil {
 			m := nats.NewMsg(audit.Subject(e.Entry.Site, e.Entry.Action))
