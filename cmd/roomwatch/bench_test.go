@@ -19,6 +19,9 @@ package main
 //	                          (default 0: the scheduler's even spread)
 //	ROOMWATCH_BENCH_CPUPROFILE file: the monitor's CPU profile over the
 //	                          window is saved there (go tool pprof FILE)
+//	ROOMWATCH_BENCH_HEAPPROFILE file: the monitor's heap profile at the
+//	                          end of the window (go tool pprof FILE; run with
+//	                          GODEBUG=memprofilerate=4096 for a fine one)
 //	ROOMWATCH_BENCH_STATE_DIR parent folder of the monitor's state (JetStream
 //	                          store; default a temporary folder), e.g. /dev/shm
 //	                          to tell the disk's fsync time from roomwatch's own
@@ -587,6 +590,10 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	s1, c1, i1, el := scrape(b, addr), procCPU(b, m.pid()), procCPU(b, srv.Pid()), time.Since(t0)
 	load := loadavg()
 	rss := procMB(b, m.pid(), "VmHWM")
+	anon, file := procMB(b, m.pid(), "RssAnon"), procMB(b, m.pid(), "RssFile")
+	if out := os.Getenv("ROOMWATCH_BENCH_HEAPPROFILE"); out != "" {
+		saveProfile(b, addr, "heap", out, time.Minute)
+	}
 
 	d := func(name string, with ...string) float64 { return s1.sum(name, with...) - s0.sum(name, with...) }
 	polls, errs := d("roomwatch_polls_total"), d("roomwatch_poll_errors_total")
@@ -607,13 +614,15 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	b.ReportMetric(values/el.Seconds(), "values/s")
 	b.ReportMetric(expected/el.Seconds(), "scheduled-values/s")
 	b.ReportMetric(rss, "rss-MB")
+	b.ReportMetric(anon, "rss-anon-MB")
+	b.ReportMetric(file, "rss-file-MB")
 	b.ReportMetric(skipped, "skipped")
 	b.ReportMetric(errs, "poll-errors")
 	b.ReportMetric(written/el.Seconds(), "influx-samples/s")
 	b.ReportMetric(float64((i1-i0).Microseconds())/math.Max(values, 1), "influxd-cpu-µs/value")
-	b.Logf("monitor %s: %d devices every %v for %v: %.0f good values/s (scheduled %.0f), CPU %.2fs = %.2f µs/value (%.0f%% of one core), peak RSS %.1f MB, skipped %.0f (whole run %.0f), poll errors %.0f, InfluxDB wrote %.0f samples/s (influxd %.2f µs/value), spool backlog %.0f msgs; loadavg %s",
+	b.Logf("monitor %s: %d devices every %v for %v: %.0f good values/s (scheduled %.0f), CPU %.2fs = %.2f µs/value (%.0f%% of one core), peak RSS %.1f MB (now %.1f anonymous + %.1f the binary's file pages), skipped %.0f (whole run %.0f), poll errors %.0f, InfluxDB wrote %.0f samples/s (influxd %.2f µs/value), spool backlog %.0f msgs; loadavg %s",
 		profile, len(urls), st.interval, el.Round(time.Millisecond), values/el.Seconds(), expected/el.Seconds(),
-		cpu.Seconds(), float64(cpu.Microseconds())/math.Max(values, 1), 100*cpu.Seconds()/el.Seconds(), rss,
+		cpu.Seconds(), float64(cpu.Microseconds())/math.Max(values, 1), 100*cpu.Seconds()/el.Seconds(), rss, anon, file,
 		skipped, s1.sum("roomwatch_poll_skipped_total"), errs, written/el.Seconds(),
 		float64((i1-i0).Microseconds())/math.Max(values, 1), backlog, load)
 	if polls == 0 {
@@ -626,19 +635,25 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 func saveCPUProfile(b *testing.B, addr, file string, window time.Duration) {
 	b.Helper()
 	secs := max(1, int(window.Seconds())-2)
-	c := &http.Client{Timeout: window + 30*time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+	saveProfile(b, addr, fmt.Sprintf("profile?seconds=%d", secs), file, window+30*time.Second)
+}
+
+// saveProfile writes the monitor's /debug/pprof/<name> to file.
+func saveProfile(b *testing.B, addr, name, file string, timeout time.Duration) {
+	b.Helper()
+	c := &http.Client{Timeout: timeout}
+	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/%s", addr, name))
 	if err != nil {
-		b.Fatalf("cpu profile: %v", err)
+		b.Fatalf("profile %s: %v", name, err)
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(file)
 	if err != nil {
-		b.Fatalf("ROOMWATCH_BENCH_CPUPROFILE: %v", err)
+		b.Fatalf("profile %s: %v", name, err)
 	}
 	defer f.Close()
 	if _, err := io.Copy(f, resp.Body); err != nil {
-		b.Fatalf("cpu profile: %v", err)
+		b.Fatalf("profile %s: %v", name, err)
 	}
 }
 
