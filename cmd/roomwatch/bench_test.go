@@ -9,6 +9,8 @@ package main
 // measured over 45 s after a warm-up. Environment knobs:
 //
 //	ROOMWATCH_BENCH_SECONDS   measurement window in seconds (default 45)
+//	ROOMWATCH_BENCH_WARMUP    seconds between start and the window (default
+//	                          the larger of 5 s and three intervals)
 //	ROOMWATCH_BENCH_INTERVAL  poll interval of every device (default 1s;
 //	                          try 500ms, 250ms, 100ms for the highest rate
 //	                          without overruns: see the "skipped" metric)
@@ -36,6 +38,11 @@ package main
 //	go test -run '^$' -bench 'BenchmarkBareSNMP$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkBareModbus$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	ROOMWATCH_BENCH_SECONDS=20 ROOMWATCH_BENCH_INTERVAL=250ms go test -run '^$' -bench 'PollOnly' -benchtime 1x ./cmd/roomwatch
+//
+// deploy/local/bench.sh (`make bench`) runs the Collectors and Bare
+// benchmarks and prints issue 12's table; `deploy/local/bench.sh growth`
+// runs them over 50 to 5,000 devices at 1 s and 10 s and prints the growth
+// table.
 //
 // The benchmarks run only with -bench; every peer they need (snmpd,
 // influxd) fails the benchmark under CI=true when missing and skips it
@@ -80,6 +87,7 @@ const benchValuesPerDevice = 12
 // benchSettings is the workload, from the environment.
 type benchSettings struct {
 	window   time.Duration
+	warm     time.Duration // 0: the default warm-up
 	interval time.Duration
 	devices  int
 	flips    int
@@ -94,6 +102,13 @@ func loadBenchSettings(b *testing.B) benchSettings {
 			b.Fatalf("ROOMWATCH_BENCH_SECONDS=%q: want a positive number of seconds", v)
 		}
 		s.window = time.Duration(n * float64(time.Second))
+	}
+	if v := os.Getenv("ROOMWATCH_BENCH_WARMUP"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n <= 0 {
+			b.Fatalf("ROOMWATCH_BENCH_WARMUP=%q: want a positive number of seconds", v)
+		}
+		s.warm = time.Duration(n * float64(time.Second))
 	}
 	if v := os.Getenv("ROOMWATCH_BENCH_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -119,7 +134,12 @@ func loadBenchSettings(b *testing.B) benchSettings {
 
 // warmup is how long a benchmark lets the devices' phases spread and the
 // caches fill before its first reading.
-func (s benchSettings) warmup() time.Duration { return max(5*time.Second, 3*s.interval) }
+func (s benchSettings) warmup() time.Duration {
+	if s.warm > 0 {
+		return s.warm
+	}
+	return max(5*time.Second, 3*s.interval)
+}
 
 // ---------------------------------------------------------------- peers
 
@@ -611,6 +631,7 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	backlog := s1.sum("roomwatch_spool_messages")
 
 	b.ReportMetric(float64(cpu.Microseconds())/math.Max(values, 1), "cpu-µs/value")
+	b.ReportMetric(1000*cpu.Seconds()/el.Seconds(), "cpu-ms/s")
 	b.ReportMetric(values/el.Seconds(), "values/s")
 	b.ReportMetric(expected/el.Seconds(), "scheduled-values/s")
 	b.ReportMetric(rss, "rss-MB")
@@ -839,19 +860,22 @@ func benchBareBinary(b *testing.B) string {
 	return bin
 }
 
-// bareStats asks the bare floor for its counters (SIGUSR1) and returns
-// its good values, polls, failed polls and failed InfluxDB writes.
-func bareStats(b *testing.B, c *child) (values, polls, errs, writeErrs float64) {
+// bareCounters are the bare floor's counters since it started.
+type bareCounters struct{ values, polls, errs, skipped, writeErrs float64 }
+
+// bareStats asks the bare floor for its counters (SIGUSR1).
+func bareStats(b *testing.B, c *child) bareCounters {
 	b.Helper()
 	if err := c.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		b.Fatalf("signal bare: %v", err)
 	}
 	l := c.waitLine(b, "stats ", 10*time.Second)
-	var v, p, e, w int64
-	if _, err := fmt.Sscanf(l, "stats values=%d polls=%d errors=%d write-errors=%d", &v, &p, &e, &w); err != nil {
+	var n bareCounters
+	if _, err := fmt.Sscanf(l, "stats values=%g polls=%g errors=%g skipped=%g write-errors=%g",
+		&n.values, &n.polls, &n.errs, &n.skipped, &n.writeErrs); err != nil {
 		b.Fatalf("bare: %q: %v", l, err)
 	}
-	return float64(v), float64(p), float64(e), float64(w)
+	return n
 }
 
 // benchBare runs the bare floor as a child process against the devices
@@ -867,37 +891,43 @@ func benchBare(b *testing.B, bare, proto string, urls []string, st benchSettings
 	c.waitLine(b, "polling ", 60*time.Second)
 	time.Sleep(st.warmup())
 
-	v0, p0, e0, _ := bareStats(b, c)
+	n0 := bareStats(b, c)
 	c0, i0, t0 := procCPU(b, c.pid()), procCPU(b, srv.Pid()), time.Now()
 	time.Sleep(st.window)
-	v1, p1, e1, w1 := bareStats(b, c)
+	n1 := bareStats(b, c)
 	c1, i1, el := procCPU(b, c.pid()), procCPU(b, srv.Pid()), time.Since(t0)
 	load := loadavg()
 	rss := procMB(b, c.pid(), "VmHWM")
+	anon, file := procMB(b, c.pid(), "RssAnon"), procMB(b, c.pid(), "RssFile")
 
-	values, cpu := v1-v0, c1-c0
+	values, cpu := n1.values-n0.values, c1-c0
+	polls, errs, skipped := n1.polls-n0.polls, n1.errs-n0.errs, n1.skipped-n0.skipped
 	expected := float64(len(urls)) * el.Seconds() / st.interval.Seconds() * benchValuesPerDevice
 	b.ReportMetric(float64(cpu.Microseconds())/math.Max(values, 1), "cpu-µs/value")
+	b.ReportMetric(1000*cpu.Seconds()/el.Seconds(), "cpu-ms/s")
 	b.ReportMetric(values/el.Seconds(), "values/s")
 	b.ReportMetric(expected/el.Seconds(), "scheduled-values/s")
 	b.ReportMetric(rss, "rss-MB")
-	b.ReportMetric(e1-e0, "poll-errors")
+	b.ReportMetric(anon, "rss-anon-MB")
+	b.ReportMetric(file, "rss-file-MB")
+	b.ReportMetric(skipped, "skipped")
+	b.ReportMetric(errs, "poll-errors")
 	b.ReportMetric(float64((i1-i0).Microseconds())/math.Max(values, 1), "influxd-cpu-µs/value")
-	b.Logf("bare floor %s: %d devices every %v for %v: %.0f good values/s (scheduled %.0f), CPU %.2fs = %.2f µs/value (%.0f%% of one core), peak RSS %.1f MB, poll errors %.0f, polls %.0f, InfluxDB write errors %.0f (whole run), influxd %.2f µs/value; loadavg %s",
+	b.Logf("bare floor %s: %d devices every %v for %v: %.0f good values/s (scheduled %.0f), CPU %.2fs = %.2f µs/value (%.0f%% of one core), peak RSS %.1f MB (now %.1f anonymous + %.1f the binary's file pages), skipped %.0f, poll errors %.0f, polls %.0f, InfluxDB write errors %.0f (whole run), influxd %.2f µs/value; loadavg %s",
 		proto, len(urls), st.interval, el.Round(time.Millisecond), values/el.Seconds(), expected/el.Seconds(),
-		cpu.Seconds(), float64(cpu.Microseconds())/math.Max(values, 1), 100*cpu.Seconds()/el.Seconds(), rss,
-		e1-e0, p1-p0, w1, float64((i1-i0).Microseconds())/math.Max(values, 1), load)
-	if p1 == p0 {
+		cpu.Seconds(), float64(cpu.Microseconds())/math.Max(values, 1), 100*cpu.Seconds()/el.Seconds(), rss, anon, file,
+		skipped, errs, polls, n1.writeErrs, float64((i1-i0).Microseconds())/math.Max(values, 1), load)
+	if polls == 0 {
 		b.Fatalf("no poll finished in %v: see %s", el, c.log)
 	}
-	if w1 > 0 {
-		b.Fatalf("%.0f InfluxDB writes failed: see %s", w1, c.log)
+	if n1.writeErrs > 0 {
+		b.Fatalf("%.0f InfluxDB writes failed: see %s", n1.writeErrs, c.log)
 	}
 }
 
 // BenchmarkBareSNMP is the floor of BenchmarkCollectorsSNMP (issue 12):
 // testdata/bench/bare in its own process, one gosnmp GET of the twelve
-// OIDs per device every interval, written with influxdb-client-go's
+// OIDs per device at the top of every interval (all devices together), written with influxdb-client-go's
 // batching WriteAPI to a real influxd; same snmpd, same devices.
 func BenchmarkBareSNMP(b *testing.B) {
 	st := loadBenchSettings(b)

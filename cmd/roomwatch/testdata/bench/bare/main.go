@@ -1,10 +1,17 @@
 // Command bare is the floor of `make bench` (issue 12): the same libraries
 // roomwatch polls with (gosnmp, goburrow/modbus) plus the InfluxDB client
 // (influxdb-client-go/v2, batching WriteAPI), and no logic — no profiles,
-// rules, spool or NATS. Every device is polled every interval (SNMP: one
-// GET of the twelve OIDs of bench-ups12; Modbus TCP: one read of the
-// twenty holding registers of modbus-ups, decoded into its twelve values)
-// and each poll is written as one point to InfluxDB.
+// rules, spool or NATS. It does what a minimal client would: one ticker
+// wakes it at the top of every interval and every device is polled then,
+// all together (SNMP: one GET of the twelve OIDs of bench-ups12; Modbus
+// TCP: one read of the twenty holding registers of modbus-ups, decoded into
+// its twelve values); each poll is written as one point to InfluxDB. A
+// device still busy with its last poll skips the tick, and the skip is
+// counted.
+//
+// The libraries' own costs belong to the floor: gosnmp's Get formats every
+// outgoing packet for its debug log (SENDING PACKET: SafeString) whether or
+// not a logger is set.
 //
 // BenchmarkBareSNMP and BenchmarkBareModbus (cmd/roomwatch/bench_test.go)
 // build it and measure it as a child process, as they measure `roomwatch
@@ -13,7 +20,7 @@
 // Usage: bare -proto snmp|modbus -interval 1s -influx URL -bucket DB/RP URL...
 // (URLs as the benchmark makes them: snmp://host:port?...,
 // modbus+tcp://host:port?unit=1). On SIGUSR1 it prints one line
-// "stats values=N polls=N errors=N write-errors=N" on stdout.
+// "stats values=N polls=N errors=N skipped=N write-errors=N" on stdout.
 package main
 
 import (
@@ -54,7 +61,7 @@ var (
 		"input_frequency_hz", "output_frequency_hz"}
 )
 
-var values, polls, errs, writeErrs atomic.Int64
+var values, polls, errs, skipped, writeErrs atomic.Int64
 
 func main() {
 	proto := flag.String("proto", "snmp", "snmp or modbus")
@@ -77,6 +84,7 @@ func main() {
 		}
 	}()
 
+	ticks := make([]chan time.Time, len(urls))
 	for i, raw := range urls {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -84,26 +92,33 @@ func main() {
 			os.Exit(2)
 		}
 		tags := map[string]string{"site": "bench", "room": fmt.Sprintf("r%02d", i/10), "device": fmt.Sprintf("d%03d", i)}
-		// Spread the devices' phases evenly over the interval.
-		phase := time.Duration(i) * *interval / time.Duration(len(urls))
+		var poll func(time.Time)
 		switch *proto {
 		case "snmp":
-			go pollSNMP(u, tags, phase, *interval, w)
+			poll = snmpPoller(u, tags, *interval, w)
 		case "modbus":
-			go pollModbus(u, tags, phase, *interval, w)
+			poll = modbusPoller(u, tags, *interval, w)
 		default:
 			fmt.Fprintf(os.Stderr, "bare: -proto %q: want snmp or modbus\n", *proto)
 			os.Exit(2)
 		}
+		ticks[i] = make(chan time.Time, 1)
+		go func() {
+			for now := range ticks[i] {
+				polls.Add(1)
+				poll(now)
+			}
+		}()
 	}
+	go tickAll(*interval, ticks)
 	fmt.Println("polling", len(urls), "devices")
 
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGTERM, os.Interrupt)
 	for s := range sig {
 		if s == syscall.SIGUSR1 {
-			fmt.Printf("stats values=%d polls=%d errors=%d write-errors=%d\n",
-				values.Load(), polls.Load(), errs.Load(), writeErrs.Load())
+			fmt.Printf("stats values=%d polls=%d errors=%d skipped=%d write-errors=%d\n",
+				values.Load(), polls.Load(), errs.Load(), skipped.Load(), writeErrs.Load())
 			continue
 		}
 		w.Flush()
@@ -112,16 +127,26 @@ func main() {
 	}
 }
 
-// every calls f at phase and then every interval (skipping missed ticks).
-func every(phase, interval time.Duration, f func(time.Time)) {
-	time.Sleep(phase)
+// tickAll hands every device the same tick at each wall-clock multiple of
+// interval: one timer wake-up per interval for all the devices. A device
+// whose last poll is still running skips the tick.
+func tickAll(interval time.Duration, ticks []chan time.Time) {
+	time.Sleep(time.Until(time.Now().Truncate(interval).Add(interval)))
 	t := time.NewTicker(interval)
-	for now := range t.C {
-		f(now)
+	for now := time.Now(); ; now = <-t.C {
+		for _, c := range ticks {
+			select {
+			case c <- now:
+			default:
+				skipped.Add(1)
+			}
+		}
 	}
 }
 
-func pollSNMP(u *url.URL, tags map[string]string, phase, interval time.Duration, w api.WriteAPI) {
+// snmpPoller connects to the agent at u and returns its poll: one GET of
+// the twelve OIDs, written as one point.
+func snmpPoller(u *url.URL, tags map[string]string, interval time.Duration, w api.WriteAPI) func(time.Time) {
 	host, port, _ := net.SplitHostPort(u.Host)
 	p, _ := strconv.Atoi(port)
 	community := u.Query().Get("community")
@@ -131,8 +156,7 @@ func pollSNMP(u *url.URL, tags map[string]string, phase, interval time.Duration,
 		fmt.Fprintf(os.Stderr, "bare: %s: %v\n", u.Host, err)
 		os.Exit(1)
 	}
-	every(phase, interval, func(now time.Time) {
-		polls.Add(1)
+	return func(now time.Time) {
 		r, err := g.Get(oids)
 		if err != nil {
 			errs.Add(1)
@@ -147,10 +171,13 @@ func pollSNMP(u *url.URL, tags map[string]string, phase, interval time.Duration,
 		}
 		values.Add(int64(len(fields)))
 		w.WritePoint(influxdb2.NewPoint("ups", tags, fields, now))
-	})
+	}
 }
 
-func pollModbus(u *url.URL, tags map[string]string, phase, interval time.Duration, w api.WriteAPI) {
+// modbusPoller connects to the Modbus TCP server at u and returns its
+// poll: one read of the twenty holding registers, decoded into twelve
+// values and written as one point.
+func modbusPoller(u *url.URL, tags map[string]string, interval time.Duration, w api.WriteAPI) func(time.Time) {
 	h := modbus.NewTCPClientHandler(u.Host)
 	h.Timeout = interval
 	unit, _ := strconv.Atoi(u.Query().Get("unit"))
@@ -160,8 +187,7 @@ func pollModbus(u *url.URL, tags map[string]string, phase, interval time.Duratio
 		os.Exit(1)
 	}
 	c := modbus.NewClient(h)
-	every(phase, interval, func(now time.Time) {
-		polls.Add(1)
+	return func(now time.Time) {
 		b, err := c.ReadHoldingRegisters(0, 20)
 		if err != nil || len(b) != 40 {
 			errs.Add(1)
@@ -178,5 +204,5 @@ func pollModbus(u *url.URL, tags map[string]string, phase, interval time.Duratio
 		}
 		values.Add(int64(len(fields)))
 		w.WritePoint(influxdb2.NewPoint("ups", tags, fields, now))
-	})
+	}
 }
