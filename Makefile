@@ -28,8 +28,10 @@ test: peers
 run: peers build
 	deploy/local/run.sh
 
+# make bench: issue 12's table (roomwatch against the bare floor);
+# make bench GROWTH=1: the cost at 50 to 5,000 devices (about 20 minutes).
 bench: peers build
-	deploy/local/bench.sh
+	deploy/local/bench.sh $(if $(GROWTH),growth)
 
 # Each fuzz target for FUZZTIME. A new input that widens coverage is
 # minimized before fuzzing goes on, and the progress line shows 0 execs/s

@@ -105,8 +105,8 @@ func main() {
 		ticks[i] = make(chan time.Time, 1)
 		go func() {
 			for now := range ticks[i] {
-				polls.Add(1)
 				poll(now)
+				polls.Add(1)
 			}
 		}()
 	}
