@@ -141,6 +141,22 @@ func (s benchSettings) warmup() time.Duration {
 	return max(5*time.Second, 3*s.interval)
 }
 
+// warmUp sleeps through the warm-up and on to the middle of a
+// collectors.PhaseGrain slot. Every device polls at the start of a slot
+// (the monitor's scheduler, and the bare floor at the top of each
+// interval), so a window that starts mid-slot and lasts whole seconds
+// holds whole bursts of polls: one started at a slot's start would count
+// a burst more or less than it paid for in CPU.
+func (s benchSettings) warmUp() {
+	time.Sleep(s.warmup())
+	now := time.Now()
+	mid := now.Truncate(collectors.PhaseGrain).Add(collectors.PhaseGrain / 2)
+	if mid.Before(now) {
+		mid = mid.Add(collectors.PhaseGrain)
+	}
+	time.Sleep(time.Until(mid))
+}
+
 // ---------------------------------------------------------------- peers
 
 // benchSnmpd starts one net-snmp snmpd listening on n loopback UDP ports
@@ -600,7 +616,7 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	dir := b.TempDir()
 	cfg, _ := writeMonitorConfig(b, dir, srv.URL(), profile, urls, st, "")
 	m, addr := startBenchMonitor(b, bin, cfg)
-	time.Sleep(st.warmup())
+	st.warmUp()
 
 	s0, c0, i0, t0 := scrape(b, addr), procCPU(b, m.pid()), procCPU(b, srv.Pid()), time.Now()
 	if out := os.Getenv("ROOMWATCH_BENCH_CPUPROFILE"); out != "" {
@@ -771,7 +787,7 @@ func benchPollOnly(b *testing.B, profile string, urls []string, st benchSettings
 		}
 	}
 	b.Cleanup(stop)
-	time.Sleep(st.warmup())
+	st.warmUp()
 
 	g0, p0, e0, k0 := good.Load(), obs.polls.Load(), obs.errs.Load(), obs.skipped.Load()
 	c0, t0 := procCPU(b, 0), time.Now()
@@ -889,7 +905,7 @@ func benchBare(b *testing.B, bare, proto string, urls []string, st benchSettings
 		"-influx", srv.URL(), "-bucket", influxtest.Database + "/autogen"}, urls...)
 	c := startChild(b, filepath.Join(b.TempDir(), "bare.log"), bare, args...)
 	c.waitLine(b, "polling ", 60*time.Second)
-	time.Sleep(st.warmup())
+	st.warmUp()
 
 	n0 := bareStats(b, c)
 	c0, i0, t0 := procCPU(b, c.pid()), procCPU(b, srv.Pid()), time.Now()
