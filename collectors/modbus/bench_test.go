@@ -10,6 +10,7 @@ import (
 
 	goburrow "github.com/goburrow/modbus"
 
+	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/modbus"
 )
 
@@ -118,4 +119,21 @@ func BenchmarkPoll200Devices(b *testing.B) {
 	values := float64(b.N * n * 12)
 	b.ReportMetric(float64(cpu.Nanoseconds())/values, "cpu-ns/value")
 	b.ReportMetric(values/b.Elapsed().Seconds(), "values/s")
+}
+
+// BenchmarkNew is what a device costs before its first poll: its poller,
+// read plan and (unshared) bus; B/op is the memory each device holds.
+func BenchmarkNew(b *testing.B) {
+	cfg := collectors.DeviceConfig{Device: collectors.Device{Name: "ups"}, Target: tcpTarget("127.0.0.1:1", 1)}
+	p := builtin(b, "modbus-ups")
+	b.ReportAllocs()
+	for b.Loop() {
+		pl, err := modbus.New(cfg, p, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_ = pl.Close()
+		b.StartTimer()
+	}
 }

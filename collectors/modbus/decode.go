@@ -182,17 +182,18 @@ func Encode(f *profiles.Field, raw float64) ([]uint16, error) {
 // contact). It never fails: a value that cannot be decoded is a
 // SensorFault naming the register.
 func Decode(f *profiles.Field, words []uint16, invert bool) collectors.Value {
-	return decode(f, words, invert, Where(f))
-}
-
-// decode is Decode with the register's name (Where) computed once.
-func decode(f *profiles.Field, words []uint16, invert bool, where string) collectors.Value {
 	raw, err := RawValue(f, words)
 	if err != nil {
 		v := collectors.Value{Name: f.Name, Unit: f.Unit, Kind: f.Kind(), Quality: collectors.SensorFault, Err: err.Error()}
 		return v
 	}
-	return f.Convert(raw, invert, where)
+	v := f.Convert(raw, invert, "")
+	if v.Err != "" {
+		// The register's name only goes into error texts: build it for a
+		// faulty value alone, so a good poll formats no strings.
+		v = f.Convert(raw, invert, Where(f))
+	}
+	return v
 }
 
 // unpackBits spreads a Modbus bit response (LSB of the first byte is the

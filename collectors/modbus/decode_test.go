@@ -293,7 +293,11 @@ func TestPlan(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := plan(c.fields)
+			fields := make([]*profiles.Field, len(c.fields))
+			for i := range c.fields {
+				fields[i] = &c.fields[i]
+			}
+			got := plan(fields)
 			if len(got) != len(c.want) {
 				t.Fatalf("plan = %+v, want %+v", got, c.want)
 			}
@@ -398,15 +402,11 @@ func BenchmarkDecode(b *testing.B) {
 	words := []uint16{0x0009, 0x0003, 0x0041, 0x015E, 0x002A, 0x0000, 0x5F90, 0x0001,
 		0x4000, 0x43BE, 0x0000, 0x41DA, 0x0000, 0x0000, 0x199A, 0x4366, 0x0000, 0x0000, 0x0000, 0x4248}
 	values := make([]collectors.Value, len(p.Fields))
-	where := make([]string, len(p.Fields))
-	for i := range p.Fields {
-		where[i] = Where(&p.Fields[i])
-	}
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := range p.Fields {
 			f := &p.Fields[i]
-			values[i] = decode(f, words[f.Address:int(f.Address)+Width(f)], false, where[i])
+			values[i] = Decode(f, words[f.Address:int(f.Address)+Width(f)], false)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(p.Fields)), "ns/value")

@@ -43,7 +43,7 @@ func (p *Poller) fallBack(ctx context.Context, values []collectors.Value, refuse
 			b := block{Table: src.Table, Start: src.Address, Count: uint16(Width(src)), Fields: []int{i}}
 			words, err := p.read(ctx, &b)
 			if err == nil {
-				values[i] = decode(src, words, p.invert[i], Where(src))
+				values[i] = Decode(src, words, p.invert[i])
 				p.src[i], changed = k, true
 				p.log.Info("value read from another register", "value", f.Name, "register", Where(src), "source", k)
 				break

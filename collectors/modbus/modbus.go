@@ -33,21 +33,24 @@ const DefaultTimeout = 5 * time.Second
 
 // Poller polls one Modbus device. It implements collectors.Poller.
 type Poller struct {
-	cfg     collectors.DeviceConfig
+	unit    uint8
+	timeout time.Duration
+	retries int
 	profile *profiles.Profile
 	log     *slog.Logger
 	dev     collectors.Device
 	specs   []collectors.ValueSpec
 	invert  []bool
-	where   []string
 	blocks  []block
 	// split marks blocks that answered "illegal data address" as a whole:
 	// their fields are read one by one from then on.
 	split []bool
 	bus   *bus
 	// cur[i] is field i as read from its source in use (src[i]; see
-	// profiles.Field.Source): blocks are planned over cur.
-	cur []profiles.Field
+	// profiles.Field.Source): blocks are planned over cur. A field read
+	// from its own register points into the shared profile, so a device
+	// holds no copy of its fields.
+	cur []*profiles.Field
 	src []int
 }
 
@@ -104,7 +107,10 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 	if err != nil {
 		return nil, fmt.Errorf("device %q: %w", name, err)
 	}
-	pl := &Poller{cfg: cfg, profile: p, log: log, dev: dev, specs: p.Specs(), bus: b}
+	pl := &Poller{
+		unit: t.Unit, timeout: cfg.Timeout, retries: cfg.Retries,
+		profile: p, log: log, dev: dev, specs: p.Specs(), bus: b,
+	}
 	pl.invert = make([]bool, len(p.Fields))
 	for i := range p.Fields {
 		pl.invert[i] = cfg.Inverted(p.Fields[i].Name)
@@ -117,11 +123,11 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 // replan plans the reads over each field's source in use.
 func (p *Poller) replan() {
 	fields := p.profile.Fields
-	p.cur = make([]profiles.Field, len(fields))
-	p.where = make([]string, len(fields))
+	if p.cur == nil {
+		p.cur = make([]*profiles.Field, len(fields))
+	}
 	for i := range fields {
-		p.cur[i] = *fields[i].Source(p.src[i])
-		p.where[i] = Where(&p.cur[i])
+		p.cur[i] = fields[i].Source(p.src[i])
 	}
 	p.blocks = plan(p.cur)
 	p.split = make([]bool, len(p.blocks))
@@ -133,11 +139,14 @@ func (p *Poller) replan() {
 // all, Poll returns a comms-lost SampleSet and the error.
 func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 	start := time.Now()
-	timeout := p.cfg.Timeout
-	if _, ok := ctx.Deadline(); !ok && timeout == 0 {
+	timeout := p.timeout
+	dl, ok := ctx.Deadline()
+	if !ok && timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	if timeout > 0 {
+	// A caller's deadline that comes first (the scheduler's, which is
+	// the same timeout) needs no context of our own.
+	if timeout > 0 && (!ok || dl.After(start.Add(timeout))) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -205,14 +214,14 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 // equal share of the time left.
 func (p *Poller) read(ctx context.Context, b *block) ([]uint16, error) {
 	var err error
-	for attempt := 0; attempt <= p.cfg.Retries; attempt++ {
+	for attempt := 0; attempt <= p.retries; attempt++ {
 		actx, cancel := ctx, context.CancelFunc(func() {})
-		if dl, ok := ctx.Deadline(); ok && attempt < p.cfg.Retries {
-			share := time.Until(dl) / time.Duration(p.cfg.Retries-attempt+1)
+		if dl, ok := ctx.Deadline(); ok && attempt < p.retries {
+			share := time.Until(dl) / time.Duration(p.retries-attempt+1)
 			actx, cancel = context.WithTimeout(ctx, share)
 		}
 		var words []uint16
-		words, err = p.bus.read(actx, p.cfg.Target.Unit, b.Table, b.Start, b.Count)
+		words, err = p.bus.read(actx, p.unit, b.Table, b.Start, b.Count)
 		cancel()
 		if err == nil || refused(err) {
 			return words, err
@@ -221,7 +230,7 @@ func (p *Poller) read(ctx context.Context, b *block) ([]uint16, error) {
 			break
 		}
 	}
-	return nil, fmt.Errorf("unit %d: read %s %d..%d: %w", p.cfg.Target.Unit, tableNoun(b.Table), b.Start, int(b.Start)+int(b.Count)-1, err)
+	return nil, fmt.Errorf("unit %d: read %s %d..%d: %w", p.unit, tableNoun(b.Table), b.Start, int(b.Start)+int(b.Count)-1, err)
 }
 
 // refused reports whether err is a Modbus exception about the registers
@@ -234,9 +243,9 @@ func refused(err error) bool {
 
 func (p *Poller) decodeBlock(b *block, words []uint16, values []collectors.Value) {
 	for _, fi := range b.Fields {
-		f := &p.cur[fi]
+		f := p.cur[fi]
 		off := int(f.Address - b.Start)
-		values[fi] = decode(f, words[off:off+Width(f)], p.invert[fi], p.where[fi])
+		values[fi] = Decode(f, words[off:off+Width(f)], p.invert[fi])
 	}
 }
 
@@ -253,7 +262,7 @@ func (p *Poller) faultBlock(b *block, err error, q collectors.Quality, values []
 		sp := p.specs[fi]
 		v := collectors.Value{Name: sp.Name, Unit: sp.Unit, Kind: sp.Kind, Quality: q, Err: msg}
 		if perValue {
-			v.Err = p.where[fi] + ": " + msg
+			v.Err = Where(p.cur[fi]) + ": " + msg
 		}
 		values[fi] = v
 	}

@@ -1,7 +1,9 @@
 package modbus
 
 import (
-	"sort"
+	"cmp"
+	"slices"
+	"strings"
 
 	"github.com/roomwatch/roomwatch/collectors/profiles"
 )
@@ -29,43 +31,46 @@ type block struct {
 }
 
 // plan groups a profile's fields into as few requests as the protocol
-// limits allow, in table then address order.
-func plan(fields []profiles.Field) []block {
+// limits allow, in table then address order. The blocks' Fields share one
+// array of field indexes, sorted in that order.
+func plan(fields []*profiles.Field) []block {
 	idx := make([]int, len(fields))
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		fa, fb := &fields[idx[a]], &fields[idx[b]]
-		if fa.Table != fb.Table {
-			return fa.Table < fb.Table
+	slices.SortStableFunc(idx, func(a, b int) int {
+		fa, fb := fields[a], fields[b]
+		if c := strings.Compare(fa.Table, fb.Table); c != 0 {
+			return c
 		}
-		return fa.Address < fb.Address
+		return cmp.Compare(fa.Address, fb.Address)
 	})
 	var out []block
-	for _, i := range idx {
-		f := &fields[i]
+	first := 0 // idx[first:] are the fields of the last block
+	for n, i := range idx {
+		f := fields[i]
 		start, end := int(f.Address), int(f.Address)+Width(f)
 		limit, gap := MaxRegisters, MaxRegisterGap
 		if IsBitTable(f.Table) {
 			limit, gap = MaxBits, MaxBitGap
 		}
-		if n := len(out); n > 0 {
-			b := &out[n-1]
+		if len(out) > 0 {
+			b := &out[len(out)-1]
 			bEnd := int(b.Start) + int(b.Count)
 			if b.Table == f.Table && start <= bEnd+gap && max(end, bEnd)-int(b.Start) <= limit {
 				b.Count = uint16(max(end, bEnd) - int(b.Start))
-				b.Fields = append(b.Fields, i)
+				b.Fields = idx[first : n+1 : n+1]
 				continue
 			}
 		}
-		out = append(out, block{Table: f.Table, Start: uint16(start), Count: uint16(end - start), Fields: []int{i}})
+		first = n
+		out = append(out, block{Table: f.Table, Start: uint16(start), Count: uint16(end - start), Fields: idx[n : n+1 : n+1]})
 	}
-	return out
+	return slices.Clip(out)
 }
 
 // single is the block that reads field i alone.
-func single(fields []profiles.Field, i int) block {
-	f := &fields[i]
+func single(fields []*profiles.Field, i int) block {
+	f := fields[i]
 	return block{Table: f.Table, Start: f.Address, Count: uint16(Width(f)), Fields: []int{i}}
 }

@@ -1,0 +1,146 @@
+package modbus
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/goburrow/modbus"
+)
+
+// Modbus TCP framing: an MBAP header (transaction id, protocol id 0,
+// length of what follows, unit id) before the PDU (function code, data).
+const (
+	mbapLen    = 7             // header, unit id included
+	tcpMaxADU  = mbapLen + 253 // a PDU is at most 253 bytes
+	tcpReqLen  = mbapLen + 5   // a read request: function code, start, count
+	tcpMinBody = 2             // unit id and function code
+)
+
+// pastDeadline ends an I/O call in flight at once.
+var pastDeadline = time.Unix(1, 0)
+
+// tcpLine is Modbus TCP on one connection, redialled after any failure.
+// It frames the requests itself, in a buffer of its own, so a read
+// allocates nothing. The connection deadline is the context's;
+// cancelling the context interrupts a read in flight.
+type tcpLine struct {
+	addr string
+	conn net.Conn
+	// interrupt ends the I/O in flight on conn; made once per connection
+	// for context.AfterFunc.
+	interrupt func()
+	tid       uint16
+	// buf holds the request, then the answer.
+	buf [tcpMaxADU]byte
+}
+
+func (t *tcpLine) read(ctx context.Context, unit, fc byte, start, count uint16) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t.conn == nil {
+		if err := t.dial(ctx); err != nil {
+			return nil, err
+		}
+	}
+	dl, _ := ctx.Deadline()
+	if err := t.conn.SetDeadline(dl); err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, t.interrupt)
+	defer stop()
+	t.tid++
+	req := t.buf[:tcpReqLen]
+	binary.BigEndian.PutUint16(req[0:], t.tid)
+	binary.BigEndian.PutUint16(req[2:], 0)
+	binary.BigEndian.PutUint16(req[4:], tcpReqLen-6)
+	req[6], req[7] = unit, fc
+	binary.BigEndian.PutUint16(req[8:], start)
+	binary.BigEndian.PutUint16(req[10:], count)
+	if _, err := t.conn.Write(req); err != nil {
+		return nil, err
+	}
+	adu, err := t.readADU()
+	if err != nil {
+		return nil, err
+	}
+	return checkAnswer(adu, t.tid, unit, fc)
+}
+
+func (t *tcpLine) dial(ctx context.Context) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", t.addr)
+	if err != nil {
+		return err
+	}
+	t.conn = c
+	t.interrupt = func() { _ = c.SetDeadline(pastDeadline) }
+	return nil
+}
+
+// readADU reads one answer frame into buf. One read usually brings it
+// whole; the rest is read when it comes in parts. Only one request is
+// ever outstanding, so bytes beyond the frame mean the stream is out of
+// step.
+func (t *tcpLine) readADU() ([]byte, error) {
+	got, err := io.ReadAtLeast(t.conn, t.buf[:], mbapLen)
+	if err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint16(t.buf[4:6]))
+	if n < tcpMinBody || n > len(t.buf)-6 {
+		return nil, fmt.Errorf("answer header length %d out of range", n)
+	}
+	if got > 6+n {
+		return nil, fmt.Errorf("%d bytes after the answer", got-6-n)
+	}
+	if _, err := io.ReadFull(t.conn, t.buf[got:6+n]); err != nil {
+		return nil, err
+	}
+	return t.buf[:6+n], nil
+}
+
+// checkAnswer checks that adu answers request tid to unit with function
+// code fc and returns its data bytes. An answer with another function
+// code (an exception) is a *modbus.ModbusError.
+func checkAnswer(adu []byte, tid uint16, unit, fc byte) ([]byte, error) {
+	if got := binary.BigEndian.Uint16(adu[0:]); got != tid {
+		return nil, fmt.Errorf("answer has transaction id %d, want %d", got, tid)
+	}
+	if got := binary.BigEndian.Uint16(adu[2:]); got != 0 {
+		return nil, fmt.Errorf("answer has protocol id %d, want 0", got)
+	}
+	if adu[6] != unit {
+		return nil, fmt.Errorf("answer has unit id %d, want %d", adu[6], unit)
+	}
+	pdu := adu[mbapLen:]
+	if pdu[0] != fc {
+		me := &modbus.ModbusError{FunctionCode: pdu[0]}
+		if len(pdu) > 1 {
+			me.ExceptionCode = pdu[1]
+		}
+		return nil, me
+	}
+	if len(pdu) < 2 {
+		return nil, fmt.Errorf("answer has no byte count")
+	}
+	if int(pdu[1]) != len(pdu)-2 {
+		return nil, fmt.Errorf("answer byte count %d, but %d data bytes follow", pdu[1], len(pdu)-2)
+	}
+	return pdu[2:], nil
+}
+
+func (t *tcpLine) reset() { _ = t.close() }
+
+func (t *tcpLine) close() error {
+	if t.conn == nil {
+		return nil
+	}
+	err := t.conn.Close()
+	t.conn, t.interrupt = nil, nil
+	return err
+}
