@@ -3,9 +3,11 @@ package modbus
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"github.com/goburrow/modbus"
@@ -65,6 +67,13 @@ func (t *tcpLine) read(ctx context.Context, unit, fc byte, start, count uint16) 
 		return nil, err
 	}
 	adu, err := t.readADU()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// Every deadline set on conn is ctx's (or its cancellation's), so
+		// ctx ends at once: name the poll's deadline or cancellation,
+		// not the socket's timeout.
+		<-ctx.Done()
+		return nil, context.Cause(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +108,9 @@ func (t *tcpLine) readADU() ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes after the answer", got-6-n)
 	}
 	if _, err := io.ReadFull(t.conn, t.buf[got:6+n]); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // the frame has begun
+		}
 		return nil, err
 	}
 	return t.buf[:6+n], nil
