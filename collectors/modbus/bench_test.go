@@ -56,6 +56,29 @@ func BenchmarkPollTCPProcess(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*12), "ns/value")
 }
 
+// BenchmarkPollTCPScheduled is BenchmarkPollTCPProcess with each poll
+// under a context of its own with the device's timeout, as the scheduler
+// polls.
+func BenchmarkPollTCPScheduled(b *testing.B) {
+	addr := childSim(b, 1)[0]
+	p := newPoller(b, "ups", tcpTarget(addr, 1), builtin(b, "modbus-ups"), 5*time.Second)
+	pollOnce := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := p.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pollOnce()
+	b.ReportAllocs()
+	before := cpuTime(b)
+	for b.Loop() {
+		pollOnce()
+	}
+	cpu := cpuTime(b) - before
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*12), "cpu-ns/value")
+}
+
 func cpuTime(b *testing.B) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
