@@ -219,6 +219,12 @@ func shortest32(f float32) float64 {
 	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 		return float64(f)
 	}
+	// A whole number below 2^24 is its own shortest form (float32 steps
+	// there are at most 1): most readings (230 V, 50 Hz, 25 °C) need no
+	// formatting.
+	if f > -1<<24 && f < 1<<24 && f == float32(int32(f)) {
+		return float64(f)
+	}
 	v, err := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
 	if err != nil {
 		return float64(f)

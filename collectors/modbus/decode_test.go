@@ -3,6 +3,7 @@ package modbus
 import (
 	"bufio"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -254,6 +255,34 @@ func toText(v collectors.Value) string {
 		return x
 	default:
 		return strconv.FormatFloat(v.Num, 'g', -1, 64)
+	}
+}
+
+// TestShortest32WholeNumbers: the shortcut for whole numbers gives what
+// formatting gives.
+func TestShortest32WholeNumbers(t *testing.T) {
+	slow := func(f float32) float64 {
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+		return v
+	}
+	check := func(f float32) {
+		if math.IsNaN(float64(f)) {
+			return
+		}
+		if got, want := shortest32(f), slow(f); got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Fatalf("shortest32(%v) = %v, want %v", f, got, want)
+		}
+	}
+	for i := -70000; i <= 70000; i++ {
+		check(float32(i))
+		check(float32(i) + 0.5)
+	}
+	for _, edge := range []float32{1 << 24, 1<<24 - 1, -(1 << 24), 1<<24 + 2, 1 << 31, -(1 << 31), 3e9, -3e9, float32(math.Copysign(0, -1)), 16777215.5, 409.6} {
+		check(edge)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		check(math.Float32frombits(r.Uint32()))
 	}
 }
 
