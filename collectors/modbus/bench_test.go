@@ -56,12 +56,18 @@ func BenchmarkPollTCPProcess(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*12), "ns/value")
 }
 
-// BenchmarkPollTCPScheduled is BenchmarkPollTCPProcess with each poll
-// under a context of its own with the device's timeout, as the scheduler
-// polls.
+// BenchmarkPollTCPScheduled is BenchmarkPollTCPProcess as the monitor
+// polls: each poll under a context of its own with the device's timeout
+// (the scheduler's), and one retry (the configuration's default).
 func BenchmarkPollTCPScheduled(b *testing.B) {
 	addr := childSim(b, 1)[0]
-	p := newPoller(b, "ups", tcpTarget(addr, 1), builtin(b, "modbus-ups"), 5*time.Second)
+	p, err := modbus.New(collectors.DeviceConfig{
+		Device: collectors.Device{Name: "ups"}, Target: tcpTarget(addr, 1), Timeout: 5 * time.Second, Retries: 1,
+	}, builtin(b, "modbus-ups"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
 	pollOnce := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

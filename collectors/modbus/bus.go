@@ -30,11 +30,11 @@ type bus struct {
 // answer, over Modbus TCP (tcp.go) or RTU (rtu.go).
 type line interface {
 	// read sends unit the request of function code fc for count
-	// registers or bits from start, within ctx, and returns the answer's
+	// registers or bits from start, within w, and returns the answer's
 	// data bytes (after the byte count), valid until the next read. An
 	// answer with another function code (an exception) is a
 	// *modbus.ModbusError.
-	read(ctx context.Context, unit, fc byte, start, count uint16) ([]byte, error)
+	read(w within, unit, fc byte, start, count uint16) ([]byte, error)
 	// reset drops the connection so the next request starts clean.
 	reset()
 	close() error
@@ -173,12 +173,12 @@ func TableOf(fc byte) string {
 // *exceptionError; any other failure (timeout, wrong transaction id,
 // framing) drops the connection, so a late answer can never be taken for
 // the next request's.
-func (b *bus) read(ctx context.Context, unit uint8, table string, start, count uint16) ([]uint16, error) {
+func (b *bus) read(w within, unit uint8, table string, start, count uint16) ([]uint16, error) {
 	fc := functionCodes[table]
 	if fc == 0 {
 		return nil, fmt.Errorf("unknown table %q", table)
 	}
-	res, err := b.line.read(ctx, unit, fc, start, count)
+	res, err := b.line.read(w, unit, fc, start, count)
 	if err != nil { // errors.As only here: its target escapes, costing an allocation
 		var me *modbus.ModbusError
 		if errors.As(err, &me) {
@@ -198,8 +198,8 @@ func (b *bus) read(ctx context.Context, unit uint8, table string, start, count u
 	}
 	if err != nil {
 		b.line.reset()
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
+		if w.ctx.Err() != nil {
+			return nil, context.Cause(w.ctx)
 		}
 		return nil, err
 	}

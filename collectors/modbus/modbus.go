@@ -215,14 +215,13 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 func (p *Poller) read(ctx context.Context, b *block) ([]uint16, error) {
 	var err error
 	for attempt := 0; attempt <= p.retries; attempt++ {
-		actx, cancel := ctx, context.CancelFunc(func() {})
+		w := within{ctx: ctx}
 		if dl, ok := ctx.Deadline(); ok && attempt < p.retries {
-			share := time.Until(dl) / time.Duration(p.retries-attempt+1)
-			actx, cancel = context.WithTimeout(ctx, share)
+			now := time.Now()
+			w.until = now.Add(dl.Sub(now) / time.Duration(p.retries-attempt+1))
 		}
 		var words []uint16
-		words, err = p.bus.read(actx, p.unit, b.Table, b.Start, b.Count)
-		cancel()
+		words, err = p.bus.read(w, p.unit, b.Table, b.Start, b.Count)
 		if err == nil || refused(err) {
 			return words, err
 		}

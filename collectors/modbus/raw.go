@@ -46,7 +46,7 @@ func ReadRaw(ctx context.Context, t collectors.Target, table string, address, co
 		return nil, fmt.Errorf("read raw %s: %w", t, err)
 	}
 	defer b.unlock()
-	words, err := b.read(ctx, t.Unit, table, address, count)
+	words, err := b.read(within{ctx: ctx}, t.Unit, table, address, count)
 	if err != nil {
 		return nil, fmt.Errorf("read raw %s: %s %d..%d: %w", t, tableNoun(table), address, int(address)+int(count)-1, err)
 	}

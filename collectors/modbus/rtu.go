@@ -31,10 +31,10 @@ func newRTULine(t collectors.Target) *rtuLine {
 	return &rtuLine{handler: h, tr: tr, client: modbus.NewClient2(h, tr)}
 }
 
-func (l *rtuLine) read(ctx context.Context, unit, fc byte, start, count uint16) ([]byte, error) {
+func (l *rtuLine) read(w within, unit, fc byte, start, count uint16) ([]byte, error) {
 	l.handler.SlaveId = unit
-	l.tr.ctx = ctx
-	defer func() { l.tr.ctx = nil }()
+	l.tr.w = w
+	defer func() { l.tr.w = within{} }()
 	switch fc {
 	case modbus.FuncCodeReadCoils:
 		return l.client.ReadCoils(start, count)
@@ -59,8 +59,8 @@ const serialSlice = 10 * time.Millisecond
 // rtuTransport is Modbus RTU on a serial port, reopened after a failure
 // and drained of any late answer before the next request.
 type rtuTransport struct {
-	// ctx is the context of the transaction in flight.
-	ctx   context.Context
+	// w bounds the transaction in flight.
+	w     within
 	cfg   serial.Config
 	port  io.ReadWriteCloser
 	dirty bool
@@ -68,11 +68,11 @@ type rtuTransport struct {
 }
 
 func (t *rtuTransport) Send(adu []byte) ([]byte, error) {
-	ctx := t.ctx
-	if ctx == nil {
-		ctx = context.Background()
+	w := t.w
+	if w.ctx == nil {
+		w.ctx = context.Background()
 	}
-	if err := ctx.Err(); err != nil {
+	if err := w.err(); err != nil {
 		return nil, err
 	}
 	if t.port == nil {
@@ -83,7 +83,7 @@ func (t *rtuTransport) Send(adu []byte) ([]byte, error) {
 		t.port = p
 	}
 	if t.dirty {
-		if err := t.drain(ctx); err != nil {
+		if err := t.drain(w); err != nil {
 			return nil, err
 		}
 		t.dirty = false
@@ -94,7 +94,7 @@ func (t *rtuTransport) Send(adu []byte) ([]byte, error) {
 	need := rtuAnswerLen(adu)
 	n := 0
 	for n < need {
-		if err := ctx.Err(); err != nil {
+		if err := w.err(); err != nil {
 			return nil, err
 		}
 		m, err := t.port.Read(t.buf[n:need])
@@ -113,9 +113,9 @@ func (t *rtuTransport) Send(adu []byte) ([]byte, error) {
 }
 
 // drain discards bytes until the line is quiet for one read slice.
-func (t *rtuTransport) drain(ctx context.Context) error {
+func (t *rtuTransport) drain(w within) error {
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := w.err(); err != nil {
 			return err
 		}
 		_, err := t.port.Read(t.buf[:])

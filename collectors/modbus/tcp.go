@@ -40,20 +40,20 @@ type tcpLine struct {
 	buf [tcpMaxADU]byte
 }
 
-func (t *tcpLine) read(ctx context.Context, unit, fc byte, start, count uint16) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
+func (t *tcpLine) read(w within, unit, fc byte, start, count uint16) ([]byte, error) {
+	if err := w.err(); err != nil {
 		return nil, err
 	}
+	dl := w.deadline()
 	if t.conn == nil {
-		if err := t.dial(ctx); err != nil {
+		if err := t.dial(w.ctx, dl); err != nil {
 			return nil, err
 		}
 	}
-	dl, _ := ctx.Deadline()
 	if err := t.conn.SetDeadline(dl); err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, t.interrupt)
+	stop := context.AfterFunc(w.ctx, t.interrupt)
 	defer stop()
 	t.tid++
 	req := t.buf[:tcpReqLen]
@@ -68,11 +68,9 @@ func (t *tcpLine) read(ctx context.Context, unit, fc byte, start, count uint16) 
 	}
 	adu, err := t.readADU()
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		// Every deadline set on conn is ctx's (or its cancellation's), so
-		// ctx ends at once: name the poll's deadline or cancellation,
-		// not the socket's timeout.
-		<-ctx.Done()
-		return nil, context.Cause(ctx)
+		// Name the poll's or the attempt's deadline, or the
+		// cancellation, rather than the socket's timeout.
+		return nil, w.expired()
 	}
 	if err != nil {
 		return nil, err
@@ -80,8 +78,8 @@ func (t *tcpLine) read(ctx context.Context, unit, fc byte, start, count uint16) 
 	return checkAnswer(adu, t.tid, unit, fc)
 }
 
-func (t *tcpLine) dial(ctx context.Context) error {
-	var d net.Dialer
+func (t *tcpLine) dial(ctx context.Context, deadline time.Time) error {
+	d := net.Dialer{Deadline: deadline}
 	c, err := d.DialContext(ctx, "tcp", t.addr)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package modbus_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/modbus"
 )
 
 // twoRegs is read as holding registers 0..1 in one request.
@@ -234,4 +236,54 @@ func TestTCPLateGarbage(t *testing.T) {
 	if got := conns(); got != 2 {
 		t.Errorf("%d connections, want 2", got)
 	}
+}
+
+// TestTCPRetry: with one retry, a request left unanswered is given up
+// at half the poll's timeout and asked again on a new connection; a
+// device that never answers fails the poll at its timeout, naming the
+// deadline.
+func TestTCPRetry(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	newRetrying := func(t *testing.T, addr string) *modbus.Poller {
+		p, err := modbus.New(collectors.DeviceConfig{
+			Device: collectors.Device{Name: "d"}, Target: tcpTarget(addr, 1), Timeout: timeout, Retries: 1,
+		}, parseProfile(t, twoRegs), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = p.Close() })
+		return p
+	}
+	t.Run("second attempt answered", func(t *testing.T) {
+		addr, conns := scriptedServer(t, func(n int, req []byte) ([]segment, bool) {
+			if n == 1 {
+				return nil, false
+			}
+			return []segment{{0, goodAnswer(req)}}, false
+		})
+		p := newRetrying(t, addr)
+		start := time.Now()
+		checkSet(t, poll(t, p), map[string]string{"a": "10", "b": "11"})
+		if took := time.Since(start); took < timeout/2 || took >= timeout {
+			t.Errorf("poll took %v, want the first attempt's %v and a quick second", took, timeout/2)
+		}
+		if got := conns(); got != 2 {
+			t.Errorf("%d connections, want 2", got)
+		}
+	})
+	t.Run("never answered", func(t *testing.T) {
+		addr, conns := scriptedServer(t, func(int, []byte) ([]segment, bool) { return nil, false })
+		p := newRetrying(t, addr)
+		start := time.Now()
+		_, err := p.Poll(context.Background())
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("poll: %v, want the deadline", err)
+		}
+		if took := time.Since(start); took < timeout {
+			t.Errorf("poll gave up after %v, before its timeout %v", took, timeout)
+		}
+		if got := conns(); got != 2 {
+			t.Errorf("%d connections, want 2 (one per attempt)", got)
+		}
+	})
 }
