@@ -39,7 +39,6 @@ type Poller struct {
 	profile *profiles.Profile
 	log     *slog.Logger
 	dev     collectors.Device
-	specs   []collectors.ValueSpec
 	invert  []bool
 	blocks  []block
 	// split marks blocks that answered "illegal data address" as a whole:
@@ -109,7 +108,7 @@ func New(cfg collectors.DeviceConfig, p *profiles.Profile, log *slog.Logger) (*P
 	}
 	pl := &Poller{
 		unit: t.Unit, timeout: cfg.Timeout, retries: cfg.Retries,
-		profile: p, log: log, dev: dev, specs: p.Specs(), bus: b,
+		profile: p, log: log, dev: dev, bus: b,
 	}
 	pl.invert = make([]bool, len(p.Fields))
 	for i := range p.Fields {
@@ -153,7 +152,9 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 	}
 	fail := func(err error) (collectors.SampleSet, error) {
 		err = fmt.Errorf("device %q: %w", p.dev.Name, err)
-		return collectors.Failed(p.dev, start, time.Since(start), p.specs, err), err
+		// The specs are built for a failed poll only, rather than held
+		// by every device.
+		return collectors.Failed(p.dev, start, time.Since(start), p.profile.Specs(), err), err
 	}
 	if err := p.bus.acquire(ctx); err != nil {
 		return fail(err)
@@ -258,7 +259,7 @@ func (p *Poller) faultBlock(b *block, err error, q collectors.Quality, values []
 		msg = ex.Error()
 	}
 	for _, fi := range b.Fields {
-		sp := p.specs[fi]
+		sp := p.profile.Fields[fi].Spec()
 		v := collectors.Value{Name: sp.Name, Unit: sp.Unit, Kind: sp.Kind, Quality: q, Err: msg}
 		if perValue {
 			v.Err = Where(p.cur[fi]) + ": " + msg
