@@ -66,7 +66,7 @@ func plan(fields []*profiles.Field) []block {
 		first = n
 		out = append(out, block{Table: f.Table, Start: uint16(start), Count: uint16(end - start), Fields: idx[n : n+1 : n+1]})
 	}
-	return slices.Clip(out)
+	return out
 }
 
 // single is the block that reads field i alone.

@@ -53,8 +53,6 @@ func (t *tcpLine) read(w within, unit, fc byte, start, count uint16) ([]byte, er
 	if err := t.conn.SetDeadline(dl); err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(w.ctx, t.interrupt)
-	defer stop()
 	t.tid++
 	req := t.buf[:tcpReqLen]
 	binary.BigEndian.PutUint16(req[0:], t.tid)
@@ -63,10 +61,7 @@ func (t *tcpLine) read(w within, unit, fc byte, start, count uint16) ([]byte, er
 	req[6], req[7] = unit, fc
 	binary.BigEndian.PutUint16(req[8:], start)
 	binary.BigEndian.PutUint16(req[10:], count)
-	if _, err := t.conn.Write(req); err != nil {
-		return nil, err
-	}
-	adu, err := t.readADU()
+	adu, err := t.exchange(w.ctx, req)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// Name the poll's or the attempt's deadline, or the
 		// cancellation, rather than the socket's timeout.
@@ -76,6 +71,24 @@ func (t *tcpLine) read(w within, unit, fc byte, start, count uint16) ([]byte, er
 		return nil, err
 	}
 	return checkAnswer(adu, t.tid, unit, fc)
+}
+
+// exchange writes req and reads its answer frame; ctx's end interrupts
+// it.
+func (t *tcpLine) exchange(ctx context.Context, req []byte) ([]byte, error) {
+	stop := context.AfterFunc(ctx, t.interrupt)
+	_, err := t.conn.Write(req)
+	var adu []byte
+	if err == nil {
+		adu, err = t.readADU()
+	}
+	if !stop() && err == nil {
+		// ctx ended just as the answer came: its interrupt, running
+		// now, could yet set a past deadline on conn under the next
+		// request. That one starts on a new connection.
+		t.reset()
+	}
+	return adu, err
 }
 
 func (t *tcpLine) dial(ctx context.Context, deadline time.Time) error {
