@@ -276,6 +276,25 @@ func TestPollRTU(t *testing.T) {
 		checkSet(t, poll(t, newPoller(t, "th", target(1), builtin(t, "modbus-th"), 5*time.Second)),
 			map[string]string{"temperature_c": "23", "humidity_pct": "61.2"})
 	})
+	t.Run("absent unit with a retry fails at the poll timeout, the line recovers", func(t *testing.T) {
+		const timeout = 300 * time.Millisecond
+		gone, err := modbus.New(collectors.DeviceConfig{
+			Device: collectors.Device{Name: "gone"}, Target: target(9), Timeout: timeout, Retries: 1,
+		}, builtin(t, "modbus-th"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer gone.Close()
+		start := time.Now()
+		if _, err := gone.Poll(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("poll of an absent unit: %v, want the deadline", err)
+		}
+		if took := time.Since(start); took < timeout {
+			t.Errorf("gave up after %v, before the timeout %v", took, timeout)
+		}
+		checkSet(t, poll(t, newPoller(t, "th", target(1), builtin(t, "modbus-th"), 5*time.Second)),
+			map[string]string{"temperature_c": "23", "humidity_pct": "61.2"})
+	})
 	t.Run("conflicting line settings", func(t *testing.T) {
 		keep := newPoller(t, "th", target(1), builtin(t, "modbus-th"), time.Second)
 		_ = keep
