@@ -1,16 +1,18 @@
-// Package modbus polls Modbus TCP and Modbus RTU (RS-485) devices with
-// goburrow/modbus and decodes their registers by a device profile.
+// Package modbus polls Modbus TCP and Modbus RTU (RS-485) devices and
+// decodes their registers by a device profile. RTU frames go through
+// goburrow/modbus; Modbus TCP is framed here, in a buffer per connection
+// that requests and answers reuse (tcp.go).
 //
 // Devices that share a line share one connection: every poller of one
-// serial port, or of one TCP gateway host:port, takes turns on one
-// goburrow client (a half-duplex bus carries one transaction at a time),
-// setting its unit id per transaction. Waiting for the line counts
-// against the poll's own deadline. Adjacent fields are read in one request
-// (up to 125 registers or 2000 bits, bridging small gaps); a block that
-// gets a Modbus exception is re-read field by field so one bad register
-// does not hide the good ones. After a timeout or any framing error the
-// connection is dropped, so a late answer is never taken for the next
-// request's (goburrow would otherwise stay one transaction id behind).
+// serial port, or of one TCP gateway host:port, takes turns on one line
+// (a half-duplex bus carries one transaction at a time), setting its unit
+// id per transaction. Waiting for the line counts against the poll's own
+// deadline. Adjacent fields are read in one request (up to 125 registers
+// or 2000 bits, bridging small gaps); a block that gets a Modbus exception
+// is re-read field by field so one bad register does not hide the good
+// ones. After a timeout or any framing error the connection is dropped,
+// so a late answer is never taken for the next request's (the stream
+// would otherwise stay one transaction behind).
 //
 // The package also serves devices (sim.go: a Modbus TCP server and an RTU
 // slave fed by a simulator store) and reads raw register blocks for
