@@ -1,10 +1,20 @@
 package snmp
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"net"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/profiles"
 )
 
 // cpuTime is this process's user+system CPU time so far.
@@ -49,6 +59,11 @@ func benchPoll(b *testing.B, addr, name string) {
 		b.Fatal(err)
 	}
 	defer pl.Close()
+	benchPoller(b, pl)
+}
+
+// benchPoller measures polls of pl.
+func benchPoller(b *testing.B, pl *Poller) {
 	ctx := context.Background()
 	s, err := pl.Poll(ctx) // connect, warm up
 	if err != nil {
@@ -138,4 +153,116 @@ func BenchmarkPollSnmpdParallel(b *testing.B) {
 	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*values), "cpu-µs/value")
 	b.ReportMetric(float64(b.N*values)/b.Elapsed().Seconds(), "values/s")
+}
+
+// benchProfile is the whole-monitor benchmark's profile (12 scalar
+// RFC 1628 objects, one GET), so that the micro-benchmarks below poll
+// what BenchmarkPollOnlySNMP polls.
+const benchProfile = "../../cmd/roomwatch/testdata/bench/profiles/bench-ups12.yaml"
+
+func loadBenchProfile(b *testing.B) *profiles.Profile {
+	b.Helper()
+	data, err := os.ReadFile(benchProfile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := profiles.Parse(benchProfile, data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// cannedAgent answers every request on a loopback socket with one
+// recorded GetResponse, its request id set to the request's, and
+// allocates nothing per answer: what a benchmark counts per op is the
+// poller's.
+func cannedAgent(b *testing.B, answer []byte) string {
+	b.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	at, ok := requestIDAt(answer)
+	if !ok {
+		b.Fatal("canned answer: no 4-byte request id")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		out := bytes.Clone(answer)
+		for {
+			n, from, err := conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if id, ok := requestIDAt(buf[:n]); ok {
+				copy(out[at:at+4], buf[id:id+4])
+				_, _ = conn.WriteToUDPAddrPort(out, from)
+			}
+		}
+	}()
+	b.Cleanup(func() { conn.Close(); <-done })
+	return conn.LocalAddr().String()
+}
+
+// BenchmarkPollBench12 polls the benchmark profile's 12 values over v2c
+// from an in-process canned agent (no snmpd latency or scheduling in the
+// way): allocs/op and B/op are the poll path's own.
+func BenchmarkPollBench12(b *testing.B) {
+	p := loadBenchProfile(b)
+	resp := gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: "public", PDUType: gosnmp.GetResponse, RequestID: minID}
+	for i := range p.Fields {
+		resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: p.Fields[i].OID, Type: gosnmp.Integer, Value: 2})
+	}
+	answer, err := resp.MarshalMsg()
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := cannedAgent(b, answer)
+	cfg := testConfig("2c")
+	cfg.Target.Host = addr
+	pl, err := New(cfg, p, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pl.Close()
+	ctx := context.Background()
+	s, err := pl.Poll(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, v := range s.Values {
+		if v.Quality != collectors.Good {
+			b.Fatalf("%s: %s %s", v.Name, v.Quality, v.Err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := pl.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPollSnmpdBench12 polls the benchmark profile's 12 values from
+// snmpd, as BenchmarkPollOnlySNMP does for 200 devices.
+func BenchmarkPollSnmpdBench12(b *testing.B) {
+	p := loadBenchProfile(b)
+	var conf strings.Builder
+	conf.WriteString("rocommunity public 127.0.0.1\n")
+	for i := range p.Fields {
+		fmt.Fprintf(&conf, "override %s integer 2\n", p.Fields[i].OID)
+	}
+	addr := runSnmpd(b, conf.String())
+	cfg := testConfig("2c")
+	cfg.Target.Host = addr
+	pl, err := New(cfg, p, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pl.Close()
+	benchPoller(b, pl)
 }
