@@ -234,15 +234,29 @@ func (c *client) await(buf []byte, first, last uint32, skip *skipped) (*gosnmp.S
 		case pkt.RequestID < first || pkt.RequestID > last:
 			skip.add(fmt.Errorf("%w: got %d", ErrBadRequestID, pkt.RequestID))
 		default:
-			detach(pkt)
 			return pkt, nil
 		}
 	}
 }
 
-// decode decodes one datagram. A panic in the decoder on a malformed
-// datagram is an error, not the end of the process.
-func (c *client) decode(b []byte) (pkt *gosnmp.SnmpPacket, err error) {
+// decode decodes one datagram: the client's own decoder takes the
+// answers it expects, gosnmp's the rest. The values of the packet
+// returned do not point into b.
+func (c *client) decode(b []byte) (*gosnmp.SnmpPacket, error) {
+	if c.resp.decodeResponse(b, c.g.Community) {
+		return &c.resp.pkt, nil
+	}
+	pkt, err := c.decodeGosnmp(b)
+	if err != nil {
+		return nil, err
+	}
+	detach(pkt)
+	return pkt, nil
+}
+
+// decodeGosnmp decodes one datagram with gosnmp. A panic in the decoder
+// on a malformed datagram is an error, not the end of the process.
+func (c *client) decodeGosnmp(b []byte) (pkt *gosnmp.SnmpPacket, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			pkt, err = nil, fmt.Errorf("undecodable answer: %v", r)

@@ -17,6 +17,9 @@ import (
 // Transport is what a Poller needs from an SNMP client: one request, one
 // response packet (error status and index included, so the poller can
 // split a tooBig and drop a v1 noSuchName). Tests pass a recording fake.
+// The packet returned may be reused by the Transport's next call: a
+// caller copies the varbinds it keeps (their names and values are never
+// changed afterwards).
 type Transport interface {
 	Get(ctx context.Context, oids []string) (*gosnmp.SnmpPacket, error)
 	GetNext(ctx context.Context, oids []string) (*gosnmp.SnmpPacket, error)
@@ -59,6 +62,7 @@ type client struct {
 	// v1, v2c (see exchange.go)
 	conn *net.UDPConn
 	reqs [3]request // the last GET, GETNEXT and GETBULK
+	resp response   // the last answer
 
 	// v3
 	connected bool
