@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gosnmp/gosnmp"
 
@@ -31,6 +32,32 @@ type Response struct {
 // NewResponse returns an empty Response for a profile of n fields.
 func NewResponse(n int) Response {
 	return Response{Vars: make([]gosnmp.SnmpPDU, n), Rows: make([][]gosnmp.SnmpPDU, n), Errs: make([]string, n), Src: make([]int, n)}
+}
+
+// responses holds the Responses of the polls in progress, shared by all
+// devices: a poll's Response lives only until its values are decoded.
+var responses = sync.Pool{New: func() any { return new(Response) }}
+
+// getResponse returns an empty Response for a profile of n fields from
+// responses; putResponse gives it back.
+func getResponse(n int) *Response {
+	r := responses.Get().(*Response)
+	if cap(r.Vars) < n {
+		*r = NewResponse(n)
+	}
+	r.Vars, r.Rows, r.Errs, r.Src = r.Vars[:n], r.Rows[:n], r.Errs[:n], r.Src[:n]
+	return r
+}
+
+// putResponse empties r, so that the pool holds no answer, and gives it
+// back to responses.
+func putResponse(r *Response) {
+	clear(r.Vars)
+	clear(r.Rows)
+	clear(r.Errs)
+	clear(r.Src)
+	r.Cols = nil
+	responses.Put(r)
 }
 
 // ResponseFromWalk files a flat list of varbinds (an snmpwalk, a recorded
@@ -87,7 +114,7 @@ func columnOf(oid string, pdus []gosnmp.SnmpPDU) []gosnmp.SnmpPDU {
 // reported on that value as SensorFault with the OID in Value.Err.
 // inverted says whether the device flips a bool value.
 func Decode(p *profiles.Profile, r *Response, inverted func(name string) bool) []collectors.Value {
-	out := make([]collectors.Value, 0, len(p.Fields)+4)
+	out := make([]collectors.Value, 0, valueCount(p, r))
 	for i := range p.Fields {
 		f := &p.Fields[i]
 		if f.Rows != "" {
@@ -126,6 +153,21 @@ func Decode(p *profiles.Profile, r *Response, inverted func(name string) bool) [
 		out = decodeRows(p, r, inverted, out)
 	}
 	return out
+}
+
+// valueCount is how many values Decode makes of r, or a guess when p has
+// tables: the SampleSet keeps the array, so it is sized to fit.
+func valueCount(p *profiles.Profile, r *Response) int {
+	n := len(p.Fields)
+	for i := range p.Fields {
+		if p.Fields[i].Walk && i < len(r.Rows) && len(r.Rows[i]) > 1 {
+			n += len(r.Rows[i]) - 1
+		}
+	}
+	if len(p.Tables) > 0 {
+		n += 4
+	}
+	return n
 }
 
 // RowName names row n (from 1) of a walked field: name, name_l2, name_l3.

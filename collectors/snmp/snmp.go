@@ -147,10 +147,16 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-	defer cancel()
-	resp := NewResponse(len(p.prof.Fields))
-	err := p.read(ctx, &resp)
+	// The scheduler's deadline usually comes first: then another one,
+	// its timer and its registration with ctx, would be for nothing.
+	if d, ok := ctx.Deadline(); !ok || d.After(start.Add(p.cfg.Timeout)) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, start.Add(p.cfg.Timeout))
+		defer cancel()
+	}
+	resp := getResponse(len(p.prof.Fields))
+	defer putResponse(resp)
+	err := p.read(ctx, resp)
 	took := time.Since(start)
 	if err != nil {
 		err = fmt.Errorf("device %q (%s): %w", p.dev.Name, p.cfg.Target, err)
@@ -160,7 +166,7 @@ func (p *Poller) Poll(ctx context.Context) (collectors.SampleSet, error) {
 		Device:   p.dev,
 		Time:     start,
 		Duration: took,
-		Values:   Decode(p.prof, &resp, p.cfg.Inverted),
+		Values:   Decode(p.prof, resp, p.cfg.Inverted),
 	}, nil
 }
 
@@ -184,8 +190,10 @@ func (p *Poller) read(ctx context.Context, r *Response) error {
 // getScalars GETs the scalar fields, each from the source in use, as
 // many per PDU as the agent takes.
 func (p *Poller) getScalars(ctx context.Context, r *Response, fields []int) error {
+	// pending is cut from the front as batches are answered: p.pending
+	// keeps the whole array for the next poll.
 	pending := append(p.pending[:0], fields...)
-	defer func() { p.pending = pending[:0] }()
+	p.pending = pending[:0]
 	for len(pending) > 0 {
 		n := min(p.maxOids, len(pending))
 		batch := pending[:n]
