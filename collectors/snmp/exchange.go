@@ -36,6 +36,11 @@ func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string
 		return nil, err
 	}
 	req := c.setRequest(typ, oids, maxRepetitions)
+	// Cleared when the call ends (after unwatch, which may have set a
+	// past one): left armed, a try's deadline would fire its timer long
+	// after the answer came and wake the process for nothing, once per
+	// call of every device.
+	defer func() { _ = c.conn.SetReadDeadline(time.Time{}) }()
 	defer c.unwatch(c.watch(ctx, c.conn))
 	buf := readBufs.Get().(*[]byte)
 	defer readBufs.Put(buf)
