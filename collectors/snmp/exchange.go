@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -23,9 +24,11 @@ import (
 // encoding again while a request stays the same, reuses its read buffer,
 // and copies out of it only what an accepted answer keeps.
 
-// readBufs holds the read buffers of the exchanges in progress: one
-// datagram each, shared by all devices (200 devices would otherwise keep
-// 13 MB of buffers between their polls).
+// readBufs holds the buffers of the reads in progress, one datagram
+// each, shared by all devices. A read holds one only during its
+// non-blocking read(2), not while it waits for the answer (see
+// readAnswer): a pool lent to waiting reads grew to one buffer per
+// device, 13 MB for 200 devices polled together.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 65535); return &b }}
 
 // exchange sends one request and returns the answer to it, sending it
@@ -42,8 +45,6 @@ func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string
 	// call of every device.
 	defer func() { _ = c.conn.SetReadDeadline(time.Time{}) }()
 	defer c.unwatch(c.watch(ctx, c.conn))
-	buf := readBufs.Get().(*[]byte)
-	defer readBufs.Put(buf)
 	first := c.takeIDs(uint32(c.g.Retries+1)) + 1
 	var skip skipped
 	var err error
@@ -60,7 +61,7 @@ func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string
 			continue
 		}
 		var pkt *gosnmp.SnmpPacket
-		if pkt, err = c.await(*buf, first, last, &skip); err == nil {
+		if pkt, err = c.await(first, last, &skip); err == nil {
 			return pkt, nil
 		}
 		if isTimeout(err) && (ctxDeadline || ctx.Err() != nil) {
@@ -88,7 +89,12 @@ func (c *client) dial(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	c.conn = conn.(*net.UDPConn)
+	raw, err := conn.(*net.UDPConn).SyscallConn()
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("connect: %w", err)
+	}
+	c.conn, c.raw = conn.(*net.UDPConn), raw
 	return nil
 }
 
@@ -221,16 +227,20 @@ func berHeader(b []byte) (n, hdr int, ok bool) {
 	return n, 2 + k, true
 }
 
-// await reads datagrams into buf until one answers a request id in
-// first..last or the read deadline passes. It skips, and counts in skip,
-// all the others.
-func (c *client) await(buf []byte, first, last uint32, skip *skipped) (*gosnmp.SnmpPacket, error) {
+// await reads datagrams until one answers a request id in first..last
+// or the read deadline passes. It skips, and counts in skip, all the
+// others.
+func (c *client) await(first, last uint32, skip *skipped) (*gosnmp.SnmpPacket, error) {
 	for {
-		n, err := c.conn.Read(buf)
-		if err != nil {
+		if err := c.raw.Read(c.readFn); err != nil {
 			return nil, err
 		}
-		pkt, err := c.decode(buf[:n])
+		got := c.read
+		c.read = readResult{}
+		if got.readErr != nil {
+			return nil, &net.OpError{Op: "read", Net: "udp", Source: c.conn.LocalAddr(), Addr: c.conn.RemoteAddr(), Err: got.readErr}
+		}
+		pkt, err := got.pkt, got.decodeErr
 		switch {
 		case err != nil:
 			skip.add(err)
@@ -241,6 +251,37 @@ func (c *client) await(buf []byte, first, last uint32, skip *skipped) (*gosnmp.S
 		default:
 			return pkt, nil
 		}
+	}
+}
+
+// readResult is what readAnswer read.
+type readResult struct {
+	pkt       *gosnmp.SnmpPacket
+	decodeErr error // the datagram is not an answer
+	readErr   error // the socket's error
+}
+
+// readAnswer is the function the client passes to its socket's
+// RawConn.Read (as readFn): it reads one datagram from the socket fd, if
+// one is there, into a buffer of readBufs and decodes it into c.read. It
+// returns false when there is none yet, and RawConn.Read then waits,
+// without a buffer, until there is one or the read deadline passes.
+func (c *client) readAnswer(fd uintptr) bool {
+	buf := readBufs.Get().(*[]byte)
+	defer readBufs.Put(buf)
+	for {
+		n, err := syscall.Read(int(fd), *buf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil:
+			c.read.readErr = os.NewSyscallError("read", err)
+		default:
+			c.read.pkt, c.read.decodeErr = c.decode((*buf)[:n])
+		}
+		return true
 	}
 }
 

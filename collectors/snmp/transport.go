@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -60,9 +61,12 @@ type client struct {
 	nextID uint32
 
 	// v1, v2c (see exchange.go)
-	conn *net.UDPConn
-	reqs [3]request // the last GET, GETNEXT and GETBULK
-	resp response   // the last answer
+	conn   *net.UDPConn
+	raw    syscall.RawConn    // conn's
+	readFn func(uintptr) bool // readAnswer, made once
+	read   readResult         // what readFn read
+	reqs   [3]request         // the last GET, GETNEXT and GETBULK
+	resp   response           // the last answer
 
 	// v3
 	connected bool
@@ -125,6 +129,7 @@ func newClient(t collectors.Target, timeout time.Duration, retries int) (*client
 		return nil, fmt.Errorf("version %q: want 1, 2c or 3", t.Version)
 	}
 	c := &client{g: g, nextID: minID}
+	c.readFn = c.readAnswer
 	c.interrupt = func() {
 		_ = c.reading.SetReadDeadline(time.Unix(1, 0))
 		c.fired.Done()
@@ -302,7 +307,7 @@ func (c *client) GetBulk(ctx context.Context, oids []string, maxRepetitions uint
 func (c *client) Close() error {
 	if c.conn != nil {
 		err := c.conn.Close()
-		c.conn = nil
+		c.conn, c.raw = nil, nil
 		return err
 	}
 	if !c.connected || c.g.Conn == nil {
