@@ -182,15 +182,24 @@ func fault(f *profiles.Field, name, why string) collectors.Value {
 	return collectors.Value{Name: name, Unit: f.Unit, Kind: f.Kind(), Quality: collectors.SensorFault, Err: why}
 }
 
-// asnNames are the profile's names of the SNMP types.
-var asnNames = map[gosnmp.Asn1BER]string{
-	gosnmp.Integer:     "integer",
-	gosnmp.Uinteger32:  "gauge32", // Unsigned32 shares Gauge32's tag in SMIv2
-	gosnmp.Gauge32:     "gauge32",
-	gosnmp.Counter32:   "counter32",
-	gosnmp.Counter64:   "counter64",
-	gosnmp.TimeTicks:   "timeticks",
-	gosnmp.OctetString: "octetstring",
+// asnName is the profile's name of an SNMP type (a switch: it runs for
+// every value of every poll).
+func asnName(t gosnmp.Asn1BER) (string, bool) {
+	switch t {
+	case gosnmp.Integer:
+		return "integer", true
+	case gosnmp.Uinteger32, gosnmp.Gauge32: // Unsigned32 shares Gauge32's tag in SMIv2
+		return "gauge32", true
+	case gosnmp.Counter32:
+		return "counter32", true
+	case gosnmp.Counter64:
+		return "counter64", true
+	case gosnmp.TimeTicks:
+		return "timeticks", true
+	case gosnmp.OctetString:
+		return "octetstring", true
+	}
+	return "", false
 }
 
 // compatible reports whether a value the agent sent as got may be read as
@@ -218,7 +227,7 @@ func decodeOne(f *profiles.Field, name, oid string, pdu gosnmp.SnmpPDU, invert b
 	if pdu.Name == "" {
 		return fault(f, name, oid+": no value in the response")
 	}
-	got, ok := asnNames[pdu.Type]
+	got, ok := asnName(pdu.Type)
 	if !ok {
 		return fault(f, name, fmt.Sprintf("%s: wrong type %s, profile expects %s", oid, pdu.Type, f.Type))
 	}
