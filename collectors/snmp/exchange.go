@@ -57,11 +57,12 @@ func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string
 		if ctx.Err() != nil {
 			return nil, skip.wrap(ctx.Err())
 		}
-		if err = c.send(req, last); err != nil {
+		var out []byte
+		if out, err = req.encode(last); err != nil {
 			continue
 		}
 		var pkt *gosnmp.SnmpPacket
-		if pkt, err = c.await(first, last, &skip); err == nil {
+		if pkt, err = c.await(out, try == 0, first, last, &skip); err == nil {
 			return pkt, nil
 		}
 		if isTimeout(err) && (ctxDeadline || ctx.Err() != nil) {
@@ -154,16 +155,6 @@ func (c *client) tryDeadline(ctx context.Context) (deadline time.Time, ctxDeadli
 	return deadline, false
 }
 
-// send writes r with request id id.
-func (c *client) send(r *request, id uint32) error {
-	out, err := r.encode(id)
-	if err != nil {
-		return err
-	}
-	_, err = c.conn.Write(out)
-	return err
-}
-
 // encode returns r encoded with request id id. gosnmp encodes it once;
 // while it stays the same, only the 4 bytes of its id are rewritten
 // (request ids are at least minID, so their BER encoding always takes 4
@@ -227,18 +218,21 @@ func berHeader(b []byte) (n, hdr int, ok bool) {
 	return n, 2 + k, true
 }
 
-// await reads datagrams until one answers a request id in first..last
-// or the read deadline passes. It skips, and counts in skip, all the
-// others.
-func (c *client) await(first, last uint32, skip *skipped) (*gosnmp.SnmpPacket, error) {
+// await sends out, then reads datagrams until one answers a request id
+// in first..last or the read deadline passes. It skips, and counts in
+// skip, all the others. fresh says that no answer to this call can be
+// there yet (the call's first try).
+func (c *client) await(out []byte, fresh bool, first, last uint32, skip *skipped) (*gosnmp.SnmpPacket, error) {
+	c.send = sending{out, fresh}
+	defer func() { c.send = sending{} }()
 	for {
 		if err := c.raw.Read(c.readFn); err != nil {
 			return nil, err
 		}
 		got := c.read
 		c.read = readResult{}
-		if got.readErr != nil {
-			return nil, &net.OpError{Op: "read", Net: "udp", Source: c.conn.LocalAddr(), Addr: c.conn.RemoteAddr(), Err: got.readErr}
+		if got.sockErr != nil {
+			return nil, got.sockErr
 		}
 		pkt, err := got.pkt, got.decodeErr
 		switch {
@@ -254,19 +248,45 @@ func (c *client) await(first, last uint32, skip *skipped) (*gosnmp.SnmpPacket, e
 	}
 }
 
+// sending is the request readAnswer sends before it reads.
+type sending struct {
+	out []byte
+	// fresh: no answer to the call can be there yet, so the read waits
+	// for a datagram to come instead of trying at once (a read(2) that
+	// would only say EAGAIN). A retry reads at once: the answer to an
+	// earlier try may have come in between.
+	fresh bool
+}
+
 // readResult is what readAnswer read.
 type readResult struct {
 	pkt       *gosnmp.SnmpPacket
 	decodeErr error // the datagram is not an answer
-	readErr   error // the socket's error
+	sockErr   error // the socket's error, sending or reading
 }
 
 // readAnswer is the function the client passes to its socket's
-// RawConn.Read (as readFn): it reads one datagram from the socket fd, if
-// one is there, into a buffer of readBufs and decodes it into c.read. It
-// returns false when there is none yet, and RawConn.Read then waits,
-// without a buffer, until there is one or the read deadline passes.
+// RawConn.Read (as readFn), which calls it until it returns true and
+// waits, between calls, until a datagram comes or the read deadline
+// passes. It sends c.send's request, if any, then reads one datagram from
+// the socket fd, if one is there, into a buffer of readBufs and decodes
+// it into c.read. The buffer is held only during the read(2), not while
+// RawConn.Read waits.
+//
+// The request is sent from here, after RawConn.Read has begun to watch
+// the socket, so that an answer coming at once is not missed when the
+// first read is skipped (sending.fresh).
 func (c *client) readAnswer(fd uintptr) bool {
+	if out := c.send.out; out != nil {
+		c.send.out = nil
+		if err := c.write(fd, out); err != nil {
+			c.read.sockErr = err
+			return true
+		}
+		if c.send.fresh {
+			return false
+		}
+	}
 	buf := readBufs.Get().(*[]byte)
 	defer readBufs.Put(buf)
 	for {
@@ -277,12 +297,35 @@ func (c *client) readAnswer(fd uintptr) bool {
 		case err == syscall.EAGAIN:
 			return false
 		case err != nil:
-			c.read.readErr = os.NewSyscallError("read", err)
+			c.read.sockErr = c.opError("read", err)
 		default:
 			c.read.pkt, c.read.decodeErr = c.decode((*buf)[:n])
 		}
 		return true
 	}
+}
+
+// write sends one datagram on the socket fd; if the socket cannot take
+// it at once, through conn, which waits until it can.
+func (c *client) write(fd uintptr, out []byte) error {
+	for {
+		_, err := syscall.Write(int(fd), out)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			_, err = c.conn.Write(out)
+			return err
+		case err != nil:
+			return c.opError("write", err)
+		}
+		return nil
+	}
+}
+
+// opError is a failed system call op on the socket, as net reports it.
+func (c *client) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "udp", Source: c.conn.LocalAddr(), Addr: c.conn.RemoteAddr(), Err: os.NewSyscallError(op, err)}
 }
 
 // decode decodes one datagram: the client's own decoder takes the

@@ -64,6 +64,7 @@ type client struct {
 	conn   *net.UDPConn
 	raw    syscall.RawConn    // conn's
 	readFn func(uintptr) bool // readAnswer, made once
+	send   sending            // what readFn sends
 	read   readResult         // what readFn read
 	reqs   [3]request         // the last GET, GETNEXT and GETBULK
 	resp   response           // the last answer
