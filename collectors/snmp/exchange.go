@@ -39,6 +39,7 @@ func (c *client) exchange(ctx context.Context, typ gosnmp.PDUType, oids []string
 		return nil, err
 	}
 	req := c.setRequest(typ, oids, maxRepetitions)
+	c.resp.names = &req.names
 	// Cleared when the call ends (after unwatch, which may have set a
 	// past one): left armed, a try's deadline would fire its timer long
 	// after the answer came and wake the process for nothing, once per
@@ -103,9 +104,10 @@ func (c *client) dial(ctx context.Context) error {
 // sends it again while the calls of that type ask the same (a device's
 // scalars, the first GETBULK of its tables, poll after poll).
 type request struct {
-	pkt  gosnmp.SnmpPacket // Variables keeps its array for the next call
-	out  []byte            // pkt encoded, nil until sent
-	idAt int               // where out holds the request id
+	pkt   gosnmp.SnmpPacket // Variables keeps its array for the next call
+	out   []byte            // pkt encoded, nil until sent
+	idAt  int               // where out holds the request id
+	names []knownName       // of the last answer to it (response.names)
 }
 
 // setRequest returns the request of one call, filled.

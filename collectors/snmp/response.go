@@ -17,13 +17,16 @@ import (
 // exists because gosnmp's decoder allocates 12 times per varbind (the
 // OID's string, boxed fields, its debug log's arguments) and took 40% of
 // a poll's CPU: this one fills a packet the client keeps, takes the
-// varbinds' names from the last answers, and allocates only for an
-// octet string or a number that does not fit an interface by itself.
+// varbinds' names from the last answer to the same request, and
+// allocates only for an octet string or a number that does not fit an
+// interface by itself.
 
-// response is what the client keeps of its answers between calls.
+// response is where the client decodes its answers.
 type response struct {
-	pkt   gosnmp.SnmpPacket // the last answer decoded by decodeResponse
-	names []knownName       // per varbind position, the last name read
+	pkt gosnmp.SnmpPacket // the last answer decoded by decodeResponse
+	// names are the names read in the last answer to the request
+	// answered, by varbind position (request.names), or nil
+	names *[]knownName
 }
 
 // knownName is an OID as encoded and as gosnmp writes it (".1.3.6…").
@@ -111,24 +114,28 @@ func (r *response) varbind(k int, vb []byte) (gosnmp.SnmpPDU, bool) {
 // the last answer had there when it is the same OID (a device answers
 // the same OIDs poll after poll), a new one otherwise.
 func (r *response) name(k int, enc []byte) (string, bool) {
-	if k < len(r.names) && r.names[k].enc == string(enc) {
-		return r.names[k].name, true
+	var known []knownName
+	if r.names != nil {
+		known = *r.names
+	}
+	if k < len(known) && known[k].enc == string(enc) {
+		return known[k].name, true
 	}
 	name, ok := formatOID(enc)
-	if !ok {
-		return "", false
+	if !ok || r.names == nil {
+		return name, ok
 	}
-	if k < len(r.names) {
-		r.names[k] = knownName{string(enc), name}
-	} else if k == len(r.names) && k < maxKnownNames {
-		r.names = append(r.names, knownName{string(enc), name})
+	if k < len(known) {
+		known[k] = knownName{string(enc), name}
+	} else if k == len(known) && k < maxKnownNames {
+		*r.names = append(known, knownName{string(enc), name})
 	}
 	return name, true
 }
 
-// maxKnownNames bounds the names a client keeps: a poll's GET and the
-// first GETBULK of its walk.
-const maxKnownNames = 128
+// maxKnownNames bounds the names kept for one request: the GETBULK of a
+// walk asks for columns x max-repetitions.
+const maxKnownNames = 256
 
 // berValue decodes the content of a value of type t as gosnmp does, for
 // the types profiles read; false for any other type or a content gosnmp

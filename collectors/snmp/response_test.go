@@ -56,7 +56,8 @@ func answerSeeds(t testing.TB) [][]byte {
 // accepts what gosnmp's does not or decodes it otherwise.
 func decodeBoth(t *testing.T, prime, b []byte) (ours bool) {
 	t.Helper()
-	var r response
+	var names []knownName
+	r := response{names: &names}
 	r.decodeResponse(prime, "public") // names of another answer to replace
 	for try := range 2 {
 		if !r.decodeResponse(b, "public") {
@@ -128,7 +129,8 @@ func TestDecodeResponseAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r response
+	var names []knownName
+	r := response{names: &names}
 	if !r.decodeResponse(b, "public") {
 		t.Fatal("not decoded")
 	}
