@@ -100,28 +100,33 @@ func (c *client) dial(ctx context.Context) error {
 	return nil
 }
 
-// request is one encoded request. The client keeps one per PDU type and
-// sends it again while the calls of that type ask the same (a device's
-// scalars, the first GETBULK of its tables, poll after poll).
+// request is one encoded request. The client keeps the last few it
+// sent and sends one again while the calls ask the same: a device's
+// scalars, the fallbacks of an object it lacks, the first GETBULK of its
+// tables, poll after poll.
 type request struct {
 	pkt   gosnmp.SnmpPacket // Variables keeps its array for the next call
 	out   []byte            // pkt encoded, nil until sent
 	idAt  int               // where out holds the request id
 	names []knownName       // of the last answer to it (response.names)
+	used  uint64            // when it was last asked for (client.calls)
 }
 
-// setRequest returns the request of one call, filled.
+// setRequest returns the request of one call, filled: a kept one that
+// asks the same, else the least recently used one, filled anew.
 func (c *client) setRequest(typ gosnmp.PDUType, oids []string, maxRepetitions uint32) *request {
-	r := &c.reqs[0]
-	switch typ {
-	case gosnmp.GetNextRequest:
-		r = &c.reqs[1]
-	case gosnmp.GetBulkRequest:
-		r = &c.reqs[2]
-	}
 	maxRepetitions &= 0x7FFFFFFF
-	if r.out != nil && maxRepetitions == r.pkt.MaxRepetitions && sameOIDs(r.pkt.Variables, oids) {
-		return r
+	c.calls++
+	r := &c.reqs[0]
+	for i := range c.reqs {
+		k := &c.reqs[i]
+		if k.out != nil && k.pkt.PDUType == typ && k.pkt.MaxRepetitions == maxRepetitions && sameOIDs(k.pkt.Variables, oids) {
+			k.used = c.calls
+			return k
+		}
+		if k.used < r.used {
+			r = k
+		}
 	}
 	vars := r.pkt.Variables[:0]
 	for _, oid := range oids {
@@ -131,7 +136,7 @@ func (c *client) setRequest(typ gosnmp.PDUType, oids []string, maxRepetitions ui
 		Version: c.g.Version, Community: c.g.Community, PDUType: typ,
 		MaxRepetitions: maxRepetitions, Variables: vars,
 	}
-	r.out = nil
+	r.out, r.names, r.used = nil, r.names[:0], c.calls
 	return r
 }
 

@@ -325,3 +325,21 @@ func TestWaitingReadsHoldNoBuffer(t *testing.T) {
 		t.Errorf("heap grew by %d bytes while %d calls waited", grew, calls)
 	}
 }
+
+// TestEncodeReuseAlternating: two requests asked in turn, as a poll's
+// GET and the GET of an object's fallbacks, both stay encoded.
+func TestEncodeReuseAlternating(t *testing.T) {
+	c := scriptedClient(t, "127.0.0.1:161", "2c", time.Second, 0)
+	a, b := []string{testOID, "1.3.6.1.2.1.1.3.0"}, []string{"1.3.6.1.4.1.318.1.1.1.2.2.1.0"}
+	for round := range 3 {
+		for _, oids := range [][]string{a, b} {
+			r := c.setRequest(gosnmp.GetRequest, oids, 0)
+			if round > 0 && r.out == nil {
+				t.Fatalf("round %d: %v encoded anew", round, oids)
+			}
+			if _, err := r.encode(minID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -66,7 +66,8 @@ type client struct {
 	readFn func(uintptr) bool // readAnswer, made once
 	send   sending            // what readFn sends
 	read   readResult         // what readFn read
-	reqs   [3]request         // the last GET, GETNEXT and GETBULK
+	reqs   [4]request         // the last requests (setRequest)
+	calls  uint64             // setRequest's calls so far
 	resp   response           // the last answer
 
 	// v3
