@@ -63,6 +63,17 @@ type Poller struct {
 	// buffers reused between polls
 	pending []int
 	oids    []string
+	walkBuf walkBuf
+}
+
+// walkBuf is walk's state, per column of Poller.cols, kept for the next
+// poll.
+type walkBuf struct {
+	cursor []string           // the last OID read
+	done   []bool             // the column's end is seen
+	rows   [][]gosnmp.SnmpPDU // the rows read
+	act    []int              // the columns a request asks for
+	oids   []string           // their cursors
 }
 
 var _ collectors.Poller = (*Poller)(nil)
@@ -131,7 +142,7 @@ func newPoller(cfg collectors.DeviceConfig, p *profiles.Profile, tr Transport, l
 	}
 	for i := range p.Fields {
 		if p.Fields[i].Walk {
-			pl.cols = append(pl.cols, column{trimDot(p.Fields[i].OID), i})
+			pl.cols = append(pl.cols, newColumn(p.Fields[i].OID, i))
 		} else {
 			pl.scalars = append(pl.scalars, i)
 		}
@@ -265,13 +276,22 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 		return nil
 	}
 	n := len(p.cols)
-	roots := make([]string, n)
-	cursor := make([]string, n)
-	done := make([]bool, n)
-	rows := make([][]gosnmp.SnmpPDU, n)
+	w := &p.walkBuf
+	if w.cursor == nil {
+		w.cursor, w.done, w.rows = make([]string, n), make([]bool, n), make([][]gosnmp.SnmpPDU, n)
+		w.act, w.oids = make([]int, 0, n), make([]string, 0, n)
+	}
+	cursor, done, rows, act, oids := w.cursor, w.done, w.rows, w.act, w.oids
+	defer func() { clear(cursor); clear(rows) }()
+	// Ask for one row more than the tables had last time, so that one
+	// GETBULK both reads them and sees their end.
+	reps := min(p.maxReps, uint32(p.rows+1))
+	// The rows of all columns in one array, each column's part as long as
+	// the rows asked for: a column that has more grows its own.
+	store := make([]gosnmp.SnmpPDU, n*int(reps))
 	for j, c := range p.cols {
-		roots[j] = c.oid + "."
-		cursor[j] = c.oid
+		cursor[j], done[j] = c.oid, false
+		rows[j] = store[j*int(reps) : j*int(reps) : (j+1)*int(reps)]
 	}
 	fail := func(j int, why string) {
 		if i := p.cols[j].field; i >= 0 {
@@ -279,11 +299,6 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 		}
 		done[j] = true
 	}
-	act := make([]int, 0, n)
-	oids := make([]string, 0, n)
-	// Ask for one row more than the tables had last time, so that one
-	// GETBULK both reads them and sees their end.
-	reps := min(p.maxReps, uint32(p.rows+1))
 	defer func() {
 		p.rows = 1
 		for j, c := range p.cols {
@@ -350,7 +365,7 @@ func (p *Poller) walk(ctx context.Context, r *Response) error {
 				continue
 			}
 			name := trimDot(vb.Name)
-			if vb.Type == gosnmp.EndOfMibView || !strings.HasPrefix(name, roots[j]) || CompareOID(name, cursor[j]) <= 0 {
+			if vb.Type == gosnmp.EndOfMibView || !strings.HasPrefix(name, p.cols[j].root) || CompareOID(name, cursor[j]) <= 0 {
 				done[j] = true
 				continue
 			}

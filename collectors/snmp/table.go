@@ -15,8 +15,14 @@ import (
 // column is one table column a poll walks: a walked field's (field >= 0)
 // or a table's name or unit column (field -1, filed in Response.Cols).
 type column struct {
-	oid   string
+	oid   string // without a leading dot
+	root  string // oid + "."
 	field int
+}
+
+func newColumn(oid string, field int) column {
+	oid = trimDot(oid)
+	return column{oid, oid + ".", field}
 }
 
 // tableColumns returns the name and unit columns of p's tables, each
@@ -28,7 +34,7 @@ func tableColumns(p *profiles.Profile) []column {
 		oid = trimDot(oid)
 		if oid != "" && !seen[oid] {
 			seen[oid] = true
-			out = append(out, column{oid, -1})
+			out = append(out, newColumn(oid, -1))
 		}
 	}
 	for _, t := range p.Tables {
