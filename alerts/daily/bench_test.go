@@ -1,10 +1,13 @@
 package daily
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/collectors"
 )
 
@@ -60,5 +63,102 @@ func BenchmarkObserveUPS(b *testing.B) {
 		s.Time = now
 		s.Values[10].Num = 35 + float64(i%7)/10
 		r.Observe(*s)
+	}
+}
+
+// upsRoom returns a recorder holding a whole day of one room of ten
+// 12-value UPSes polled every 10 s (every analog value with its 24
+// hours), and the room's record.
+func upsRoom(b *testing.B) (*Recorder, *Record) {
+	b.Helper()
+	r, err := NewRecorder(Config{}, workHours, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fillDay(r, "room1")
+	return r, r.records[recKey{"main", "room1", "2026-11-25"}]
+}
+
+// fillDay observes a whole day of room's ten UPSes, polled every 10 s.
+func fillDay(r *Recorder, room string) {
+	sets := make([]collectors.SampleSet, 10)
+	for d := range sets {
+		dev := collectors.Device{Site: "main", Room: room, Name: fmt.Sprintf("ups%d", d), Profile: "rfc1628-ups", Class: "ups"}
+		sets[d] = set(dev, time.Time{},
+			flag("on_battery", false), num("runtime_min", "min", 420), num("charge_pct", "%", 100),
+			collectors.Value{Name: "battery_status", Kind: collectors.Enum, Num: 2, Str: "normal"},
+			num("battery_voltage_v", "V", 54.6), num("battery_temp_c", "°C", 25), num("seconds_on_battery", "s", 0),
+			num("alarms_present", "", 0), num("input_voltage_v", "V", 230), num("output_voltage_v", "V", 230),
+			num("load_pct", "%", 35), num("temperature_c", "°C", 23))
+	}
+	start := at(0, 0, 0, 0)
+	for i := range 24 * 360 {
+		for d := range sets {
+			s := &sets[d]
+			s.Time = start.Add(time.Duration(i) * 10 * time.Second)
+			s.Values[10].Num = 35 + float64(i%7)/10
+			s.Values[11].Num = 22 + float64(i%13)/3
+			r.Observe(*s)
+		}
+	}
+}
+
+// BenchmarkMarshal is the cost of encoding one room's record at the end
+// of its day (ten UPSes) as Flush does, in a buffer it reuses; every
+// room's record is encoded at every flush.
+//
+//	go test -run '^$' -bench BenchmarkMarshal -benchmem ./alerts/daily/
+func BenchmarkMarshal(b *testing.B) {
+	_, rec := upsRoom(b)
+	b.ReportAllocs()
+	var n int
+	var w jsonBuf
+	for b.Loop() {
+		data, err := rec.marshalTo(&w)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(data)
+	}
+	b.ReportMetric(float64(n), "bytes/record")
+}
+
+// BenchmarkFlush is one flush at the end of the day of 20 rooms of ten
+// UPSes each (200 devices), every record changed since the last: encoding
+// and writing them to the bucket of an embedded NATS server.
+//
+//	go test -run '^$' -bench BenchmarkFlush -benchmem ./alerts/daily/
+func BenchmarkFlush(b *testing.B) {
+	_, js := natstest.Connect(b, natstest.Start(b))
+	ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
+	defer cancel()
+	if err := alerts.EnsureStreams(ctx, js, "main", alerts.DefaultConfig()); err != nil {
+		b.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().DailyBucket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := NewRecorder(Config{FlushInterval: time.Hour}, workHours, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Start(ctx, js, kv, at(0, 0, 0, 0)); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = r.Stop(context.Background()) }()
+	for room := range 20 {
+		fillDay(r, fmt.Sprintf("room%d", room))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.mu.Lock()
+		for _, rec := range r.records {
+			rec.dirty = true
+		}
+		r.mu.Unlock()
+		if err := r.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -311,8 +311,15 @@ func (r *Record) summarize() {
 
 // Marshal recomputes the summary and encodes the record.
 func (r *Record) Marshal() ([]byte, error) {
+	var w jsonBuf
+	return r.marshalTo(&w)
+}
+
+// marshalTo recomputes the summary and encodes the record into w's
+// buffer, which the result shares until w's next use.
+func (r *Record) marshalTo(w *jsonBuf) ([]byte, error) {
 	r.summarize()
-	return json.Marshal(r)
+	return w.record(r)
 }
 
 // Unmarshal decodes a record and checks its schema.

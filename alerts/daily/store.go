@@ -19,6 +19,8 @@ type persist struct {
 	started bool
 	// flushMu serialises flushes (the loop's and Stop's).
 	flushMu chan struct{}
+	// enc is the flush's encoding buffer, used under flushMu.
+	enc jsonBuf
 }
 
 // Start loads the records of now's day and the day before from kv (the
@@ -154,43 +156,43 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	// A record's site, room and date never change: its key and subject
-	// are worked out outside the lock.
-	type out struct {
-		rec  *Record
-		data []byte
-	}
 	r.mu.Lock()
-	var batch []out
+	var batch []*Record
 	for _, rec := range r.records {
-		if !rec.dirty {
-			continue
+		if rec.dirty {
+			batch = append(batch, rec)
 		}
-		data, err := rec.Marshal()
-		if err != nil {
-			r.mu.Unlock()
-			return fmt.Errorf("daily record %s: encode: %w", rec, err)
-		}
-		batch = append(batch, out{rec, data})
-		rec.dirty = false
 	}
 	r.mu.Unlock()
 
+	// One record at a time, into one buffer: a room's record runs to
+	// hundreds of kilobytes by the evening, and the bucket and the
+	// connection copy what they are given.
 	var errs []error
 	nc := r.js.Conn()
-	for i, o := range batch {
-		key, subj := o.rec.key(), o.rec.subject()
-		if _, err := r.kv.Put(ctx, key, o.data); err != nil {
-			errs = append(errs, fmt.Errorf("daily record %s: put %s: %w", o.rec, key, err))
+	for _, rec := range batch {
+		r.mu.Lock()
+		data, err := rec.marshalTo(&r.enc)
+		if err == nil {
+			rec.dirty = false
+		}
+		r.mu.Unlock()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("daily record %s: encode: %w", rec, err))
+			continue
+		}
+		// A record's site, room and date never change: its key and
+		// subject are worked out outside the lock.
+		key, subj := rec.key(), rec.subject()
+		if _, err := r.kv.Put(ctx, key, data); err != nil {
+			errs = append(errs, fmt.Errorf("daily record %s: put %s: %w", rec, key, err))
 			r.mu.Lock()
-			for _, rest := range batch[i:] {
-				rest.rec.dirty = true
-			}
+			rec.dirty = true // the ones after it still are
 			r.mu.Unlock()
 			break
 		}
-		if err := nc.Publish(subj, o.data); err != nil {
-			errs = append(errs, fmt.Errorf("daily record %s: publish %s: %w", o.rec, subj, err))
+		if err := nc.Publish(subj, data); err != nil {
+			errs = append(errs, fmt.Errorf("daily record %s: publish %s: %w", rec, subj, err))
 		}
 	}
 	if len(errs) == 0 {
