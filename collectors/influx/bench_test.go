@@ -9,6 +9,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/roomwatch/roomwatch/collectors"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
@@ -149,5 +151,29 @@ func BenchmarkDrain(b *testing.B) {
 		b.StopTimer()
 		p.w.Stop()
 		srv.Stop()
+	}
+}
+
+// BenchmarkAppend is the cost of encoding one 12-value UPS sample set as
+// line protocol, as Spool.Publish does for every poll, polling
+// benchDevices devices in turn into a reused buffer.
+//
+//	go test -run '^$' -bench BenchmarkAppend -benchmem ./collectors/influx/
+func BenchmarkAppend(b *testing.B) {
+	sets := make([]collectors.SampleSet, benchDevices)
+	for d := range sets {
+		sets[d] = upsSet(d, t0)
+		sets[d].Device.Labels = map[string]string{"rack": fmt.Sprintf("A%d", d%8)}
+	}
+	var e encoder
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(buf) > 60<<10 {
+			buf = buf[:0]
+		}
+		s := &sets[i%benchDevices]
+		s.Values[8].Num = 37 + float64(i%5)
+		buf, _ = e.Append(buf, s)
 	}
 }

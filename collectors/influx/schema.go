@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -56,15 +57,65 @@ type tagPair struct{ k, v string }
 
 // encoder appends SampleSets as line protocol with nanosecond
 // timestamps (the Writer converts them to the configured precision). It
-// reuses its scratch space and is not safe for concurrent use.
+// reuses its scratch space and keeps each device's series key (its
+// measurement and escaped, sorted tags), which are the same in every
+// poll. It is not safe for concurrent use.
 type encoder struct {
-	tags []tagPair
+	tags   []tagPair
+	series map[seriesID]*series
+	// appends counts the sets appended since the last sweep of series.
+	appends int
 }
 
-// Append appends the lines of s (each ending in '\n') to b and returns
-// the extended buffer and how many lines it appended.
-func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
-	d := &s.Device
+// seriesID is a device's identity (Device.ID without building the
+// string).
+type seriesID struct{ site, room, name string }
+
+// series is one device's cached series key, valid while the device's
+// profile, class and labels are the ones it was made from.
+type series struct {
+	profile, class string
+	labels         map[string]string
+	// head is the values' measurement and the tags; tags is its tag part
+	// (",k=v..." escaped), shared with the poll measurement.
+	head, tags []byte
+	used       bool
+}
+
+// sweepEvery is the number of sets appended between two sweeps of the
+// series cache for an encoder that knows n devices: each sweep drops the
+// series of devices not seen since the previous one (removed by a
+// reload), so the cache stays the size of the polled devices.
+func sweepEvery(n int) int { return max(1024, 4*n) }
+
+// seriesOf returns d's series key, making it on first use or when d's
+// profile, class or labels changed.
+func (e *encoder) seriesOf(d *collectors.Device) *series {
+	id := seriesID{d.Site, d.Room, d.Name}
+	sr := e.series[id]
+	if sr == nil || sr.profile != d.Profile || sr.class != d.Class || !maps.Equal(sr.labels, d.Labels) {
+		if e.series == nil {
+			e.series = make(map[seriesID]*series)
+		}
+		sr = e.newSeries(d)
+		e.series[id] = sr
+	}
+	sr.used = true
+	if e.appends++; e.appends >= sweepEvery(len(e.series)) {
+		e.appends = 0
+		for id, x := range e.series {
+			if !x.used {
+				delete(e.series, id)
+			}
+			x.used = false
+		}
+		sr.used = true
+	}
+	return sr
+}
+
+// newSeries makes d's series key.
+func (e *encoder) newSeries(d *collectors.Device) *series {
 	e.tags = e.tags[:0]
 	e.tags = append(e.tags, tagPair{"site", d.Site}, tagPair{"room", d.Room}, tagPair{"device", d.Name},
 		tagPair{"profile", d.Profile}, tagPair{"class", d.Class})
@@ -75,18 +126,28 @@ func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
 		e.tags = append(e.tags, tagPair{k, v})
 	}
 	slices.SortFunc(e.tags, func(a, b tagPair) int { return strings.Compare(a.k, b.k) })
+	class := d.Class
+	if class == "" {
+		class = "device"
+	}
+	head := appendMeasurement([]byte(measurementPrefix), class)
+	n := len(head)
+	head = e.appendTags(head)
+	return &series{profile: d.Profile, class: d.Class, labels: maps.Clone(d.Labels),
+		head: head, tags: head[n:len(head):len(head)]}
+}
+
+// Append appends the lines of s (each ending in '\n') to b and returns
+// the extended buffer and how many lines it appended.
+func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
+	sr := e.seriesOf(&s.Device)
 	ts := s.Time.UnixNano()
 	n := 0
 
 	// The values.
 	if len(s.Values) > 0 {
-		class := d.Class
-		if class == "" {
-			class = "device"
-		}
 		start := len(b)
-		b = appendMeasurement(append(b, measurementPrefix...), class)
-		b = e.appendTags(b)
+		b = append(b, sr.head...)
 		b = append(b, ' ')
 		first := true
 		sep := func() {
@@ -161,7 +222,7 @@ func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
 		}
 	}
 	b = append(b, pollMeasurement...)
-	b = e.appendTags(b)
+	b = append(b, sr.tags...)
 	b = append(b, " duration_s="...)
 	b = strconv.AppendFloat(b, s.Duration.Seconds(), 'f', -1, 64)
 	b = append(b, ",reachable="...)

@@ -180,3 +180,40 @@ func TestBatchSizeIsASize(t *testing.T) {
 		t.Errorf("default fetches %d messages, want 5000 as before", n)
 	}
 }
+
+// TestEncoderSeries: a device's cached series key follows a change of its
+// profile, class or labels, and devices no longer seen leave the cache.
+func TestEncoderSeries(t *testing.T) {
+	var e encoder
+	dev := collectors.Device{Site: "h1", Room: "r", Name: "ups1", Profile: "apc-ups", Class: "ups",
+		Labels: map[string]string{"rack": "A3"}}
+	line := func() string {
+		s := collectors.SampleSet{Device: dev, Time: time.Unix(1, 0), Values: []collectors.Value{{Name: "load_pct", Num: 1}}}
+		b, _ := e.Append(nil, &s)
+		return string(b[:strings.IndexByte(string(b), ' ')])
+	}
+	for _, step := range []struct {
+		change func()
+		want   string
+	}{
+		{func() {}, "roomwatch_ups,class=ups,device=ups1,profile=apc-ups,rack=A3,room=r,site=h1"},
+		{func() { dev.Labels = map[string]string{"rack": "B1"} }, "roomwatch_ups,class=ups,device=ups1,profile=apc-ups,rack=B1,room=r,site=h1"},
+		{func() { dev.Labels["row"] = "2" }, "roomwatch_ups,class=ups,device=ups1,profile=apc-ups,rack=B1,room=r,row=2,site=h1"},
+		{func() { dev.Profile = "rfc1628-ups" }, "roomwatch_ups,class=ups,device=ups1,profile=rfc1628-ups,rack=B1,room=r,row=2,site=h1"},
+		{func() { dev.Class, dev.Labels = "", nil }, "roomwatch_device,device=ups1,profile=rfc1628-ups,room=r,site=h1"},
+	} {
+		step.change()
+		if got := line(); got != step.want {
+			t.Errorf("got %s, want %s", got, step.want)
+		}
+	}
+	gone := dev
+	gone.Name = "removed"
+	e.Append(nil, &collectors.SampleSet{Device: gone})
+	for range 2 * sweepEvery(2) {
+		line()
+	}
+	if _, ok := e.series[seriesID{"h1", "r", "removed"}]; ok || len(e.series) != 1 {
+		t.Errorf("cache after sweeps: %d series, removed device still there: %v", len(e.series), ok)
+	}
+}
