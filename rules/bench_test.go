@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +202,32 @@ func benchEvalUPS(b *testing.B, changes []int) {
 		e.Eval(now, *s)
 		i++
 	}
+}
+
+// BenchmarkMemoryUPS reports the heap the engine holds per UPS once 200
+// UPSes with the default rules have each reported (device entries,
+// instances, expression environments), excluding the sample sets the
+// benchmark itself holds.
+//
+//	go test -run '^$' -bench BenchmarkMemoryUPS ./rules/
+func BenchmarkMemoryUPS(b *testing.B) {
+	const devices = 200
+	for b.Loop() {
+		e, sets := upsFleet(b, devices)
+		before := liveHeap()
+		for i := range sets {
+			e.Eval(t0.Add(time.Duration(i)*time.Millisecond), sets[i])
+		}
+		after := liveHeap()
+		runtime.KeepAlive(e)
+		b.ReportMetric(float64(after-before)/devices, "heap-B/device")
+	}
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -161,9 +161,7 @@ func (e *Engine) entry(d collectors.Device) *devEntry {
 	de.inst = make([]*instance, len(de.rules))
 	for i, c := range de.rules {
 		if j := slices.Index(oldRules, c); j >= 0 && oldInst[j] != nil {
-			in := oldInst[j]
-			in.a.Labels[LabelProfile], in.a.Labels[LabelClass] = d.Profile, d.Class
-			de.inst[i] = in
+			de.inst[i] = oldInst[j] // its labels follow de.dev
 			oldInst[j] = nil
 		}
 	}
@@ -185,22 +183,54 @@ func Fingerprint(rule, site, room, device string) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
+// where returns the site, room and device (empty for a room-wide alert)
+// the alert is about.
+func (in *instance) where() (site, room, device string) {
+	switch l := in.a.Labels; {
+	case l != nil:
+		return l[LabelSite], l[LabelRoom], l[LabelDevice]
+	case in.dev != nil:
+		return in.dev.dev.Site, in.dev.dev.Room, in.dev.dev.Name
+	}
+	return in.room.site, in.room.name, ""
+}
+
+// labels returns a new map of the alert's labels (LabelSite…): those it
+// was restored with, or else made from its rule and its device or room.
+// An instance made here keeps none: they differ from one rule of a device
+// to the next only by the rule's name, and a map in every (rule, device)
+// instance was a third of its memory; they are needed only when the
+// alert changes state.
+func (in *instance) labels() map[string]string {
+	if in.a.Labels != nil {
+		return maps.Clone(in.a.Labels)
+	}
+	site, room, device := in.where()
+	l := map[string]string{LabelRule: in.cr.r.Name, LabelSite: site, LabelRoom: room, LabelDevice: device}
+	if in.dev != nil {
+		l[LabelProfile], l[LabelClass] = in.dev.dev.Profile, in.dev.dev.Class
+	} else {
+		l[LabelProfile], l[LabelClass] = in.cr.r.Match.Profile, in.cr.r.Match.Class
+	}
+	return l
+}
+
+// alert returns a copy of the instance's alert with its own maps, its
+// labels included.
+func (in *instance) alert() Alert {
+	a := copyAlert(in.a)
+	a.Labels = in.labels()
+	return a
+}
+
 // newInstance applies rule c to device de (nil for a room-wide rule) in
 // room re, taking over the state carried for its fingerprint.
 func (e *Engine) newInstance(c *crule, de *devEntry, re *roomEntry) *instance {
 	in := &instance{cr: c, dev: de, room: re}
-	labels := map[string]string{LabelRule: c.r.Name}
-	if de != nil {
-		labels[LabelSite], labels[LabelRoom], labels[LabelDevice] = de.dev.Site, de.dev.Room, de.dev.Name
-		labels[LabelProfile], labels[LabelClass] = de.dev.Profile, de.dev.Class
-	} else {
-		labels[LabelSite], labels[LabelRoom], labels[LabelDevice] = re.site, re.name, ""
-		labels[LabelProfile], labels[LabelClass] = c.r.Match.Profile, c.r.Match.Class
-	}
-	in.a = Alert{Rule: c.r.Name, Labels: labels, Severity: c.r.Severity,
-		Fingerprint: Fingerprint(c.r.Name, labels[LabelSite], labels[LabelRoom], labels[LabelDevice])}
+	site, room, device := in.where()
+	in.a = Alert{Rule: c.r.Name, Severity: c.r.Severity, Fingerprint: Fingerprint(c.r.Name, site, room, device)}
 	in.threshold, in.forDuration = c.thr, c.r.For
-	o := e.override(c.r.Name, labels[LabelSite], re)
+	o := e.override(c.r.Name, site, re)
 	if o.Threshold != nil {
 		in.threshold = *o.Threshold
 	}

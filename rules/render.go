@@ -75,7 +75,7 @@ func title(t map[string]string, lang, fallback string) string {
 // alertTitles returns the display names of the alert's site, room and device,
 // and of its values.
 func (e *Engine) alertTitles(in *instance) (map[string]collectors.Title, map[string]collectors.Title) {
-	l := in.a.Labels
+	l := in.labels()
 	where := map[string]collectors.Title{}
 	for _, k := range []string{LabelSite, LabelRoom, LabelDevice} {
 		where[k] = collectors.Title{Zh: l[k], En: l[k]}

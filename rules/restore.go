@@ -14,12 +14,12 @@ func (e *Engine) Alerts() []Alert {
 	var out []Alert
 	e.each(func(in *instance) {
 		if in.a.State != Inactive {
-			out = append(out, copyAlert(in.a))
+			out = append(out, in.alert())
 		}
 	})
 	for _, in := range e.carried {
 		if in.a.State != Inactive {
-			out = append(out, copyAlert(in.a))
+			out = append(out, in.alert())
 		}
 	}
 	slices.SortFunc(out, func(a, b Alert) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })

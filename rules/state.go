@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"maps"
 	"time"
 
 	"github.com/roomwatch/roomwatch/collectors"
@@ -135,6 +134,6 @@ func (e *Engine) emit(now time.Time, in *instance, from State, s *collectors.Sam
 	e.snapshot(in, s)
 	e.render(now, in)
 	a := in.a
-	a.Labels = maps.Clone(a.Labels)
+	a.Labels = in.labels()
 	e.out = append(e.out, Transition{Alert: a, From: from, To: in.a.State, At: now})
 }

@@ -45,7 +45,7 @@ func (e *Engine) Tick(now time.Time) {
 		e.advance(now, in, e.gate(now, in, in.lastResult), in.lastSet())
 	})
 	for fp, in := range e.carried {
-		if (in.cr == nil && e.byName[in.a.Rule] == nil) || !e.inv.configured(in.a.Labels) {
+		if (in.cr == nil && e.byName[in.a.Rule] == nil) || !e.inv.configured(in.where()) {
 			// Restored alert of a rule that no longer exists, or of a
 			// site or device no longer configured: nothing will ever
 			// evaluate it again.
@@ -57,23 +57,23 @@ func (e *Engine) Tick(now time.Time) {
 }
 
 // configured reports whether the inventory still has the site, and the
-// device of a configured room, that alert labels name. An empty
+// device of a configured room, that an alert is about. An empty
 // inventory knows nothing, and a room it does not list (the monitor's
 // own device) may have any device: both count as configured.
-func (inv *Inventory) configured(labels map[string]string) bool {
+func (inv *Inventory) configured(site, room, device string) bool {
 	if len(inv.Sites) == 0 {
 		return true
 	}
-	i := slices.IndexFunc(inv.Sites, func(s Site) bool { return s.Name == labels[LabelSite] })
+	i := slices.IndexFunc(inv.Sites, func(s Site) bool { return s.Name == site })
 	if i < 0 {
 		return false
 	}
 	rooms := inv.Sites[i].Rooms
-	j := slices.IndexFunc(rooms, func(r Room) bool { return r.Name == labels[LabelRoom] })
-	if j < 0 || labels[LabelDevice] == "" {
+	j := slices.IndexFunc(rooms, func(r Room) bool { return r.Name == room })
+	if j < 0 || device == "" {
 		return true
 	}
-	return slices.ContainsFunc(rooms[j].Devices, func(d DeviceInfo) bool { return d.Device.Name == labels[LabelDevice] })
+	return slices.ContainsFunc(rooms[j].Devices, func(d DeviceInfo) bool { return d.Device.Name == device })
 }
 
 // noDataTick judges a device's silence at now.
@@ -123,7 +123,7 @@ func (e *Engine) resolveOrphan(now time.Time, in *instance) {
 		text[lang] = prefix(lang, Inactive, in.a.Severity) + stripPrefix(t) + withdrawn[lang]
 	}
 	in.a.Text = text
-	e.out = append(e.out, Transition{Alert: copyAlert(in.a), From: from, To: Inactive, At: now})
+	e.out = append(e.out, Transition{Alert: in.alert(), From: from, To: Inactive, At: now})
 }
 
 func stripPrefix(t string) string {
