@@ -16,28 +16,33 @@ import (
 func benchSetup(b *testing.B, devices int) (*Engine, []collectors.SampleSet) {
 	b.Helper()
 	const perDevice = 10
-	var y strings.Builder
-	y.WriteString("rules:\n")
-	for d := 0; d < devices; d++ {
-		for r := 0; r < perDevice; r++ {
-			fmt.Fprintf(&y, "  - name: r%d-%d\n    severity: major\n    match: {device: dev%d}\n", d, r, d)
-			switch r % 5 {
-			case 0:
-				fmt.Fprintf(&y, "    band: {value: temperature_c, above: %d, clear: %d}\n", 40+r, 38+r)
-			case 1:
-				fmt.Fprintf(&y, "    condition: temperature_c > %d && humidity_pct < 90\n", 40+r)
-			case 2:
-				fmt.Fprintf(&y, "    condition: humidity_pct > %d || dew_point_c > 30\n    clear: humidity_pct < 50\n", 90+r)
-			case 3:
-				fmt.Fprintf(&y, "    rate: {value: temperature_c, window: 5m, above: %d}\n", 5+r)
-			case 4:
-				fmt.Fprintf(&y, "    condition: temperature_c < %d\n    for: 5m\n", -r)
+	// In files of 500 devices: a configuration file is at most 1 MiB.
+	var rs []Rule
+	for from := 0; from < devices; from += 500 {
+		var y strings.Builder
+		y.WriteString("rules:\n")
+		for d := from; d < min(from+500, devices); d++ {
+			for r := 0; r < perDevice; r++ {
+				fmt.Fprintf(&y, "  - name: r%d-%d\n    severity: major\n    match: {device: dev%d}\n", d, r, d)
+				switch r % 5 {
+				case 0:
+					fmt.Fprintf(&y, "    band: {value: temperature_c, above: %d, clear: %d}\n", 40+r, 38+r)
+				case 1:
+					fmt.Fprintf(&y, "    condition: temperature_c > %d && humidity_pct < 90\n", 40+r)
+				case 2:
+					fmt.Fprintf(&y, "    condition: humidity_pct > %d || dew_point_c > 30\n    clear: humidity_pct < 50\n", 90+r)
+				case 3:
+					fmt.Fprintf(&y, "    rate: {value: temperature_c, window: 5m, above: %d}\n", 5+r)
+				case 4:
+					fmt.Fprintf(&y, "    condition: temperature_c < %d\n    for: 5m\n", -r)
+				}
 			}
 		}
-	}
-	rs, err := Parse("bench.yaml", []byte(y.String()))
-	if err != nil {
-		b.Fatal(err)
+		part, err := Parse("bench.yaml", []byte(y.String()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs = append(rs, part...)
 	}
 	def, err := Default()
 	if err != nil {
