@@ -13,22 +13,22 @@ import (
 // the heartbeat.
 type reachability struct {
 	mu sync.Mutex
-	up map[string]bool // by Device.ID
+	up map[deviceKey]bool // by device, without building Device.ID every poll
 }
 
 func (r *reachability) polled(s *rwc.SampleSet) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.up == nil {
-		r.up = map[string]bool{}
+		r.up = map[deviceKey]bool{}
 	}
-	r.up[s.Device.ID()] = s.Reachable()
+	r.up[keyOf(&s.Device)] = s.Reachable()
 }
 
-func (r *reachability) reachable(id string) bool {
+func (r *reachability) reachable(d *rwc.Device) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.up[id]
+	return r.up[keyOf(d)]
 }
 
 // heartbeats builds the heartbeat of every configured site at now:
@@ -43,7 +43,7 @@ func (a *app) heartbeats(now time.Time) []alerts.Heartbeat {
 		for _, j := range jobs {
 			if d := j.Config.Device; d.Site == site {
 				h.Devices++
-				if a.reach.reachable(d.ID()) {
+				if a.reach.reachable(&d) {
 					h.Reachable++
 				}
 			}

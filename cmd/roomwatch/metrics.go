@@ -25,6 +25,8 @@ type pollMetrics struct {
 // deviceKey is a device's label values.
 type deviceKey struct{ site, room, device string }
 
+func keyOf(d *collectors.Device) deviceKey { return deviceKey{d.Site, d.Room, d.Name} }
+
 // deviceMetrics are one device's series, looked up once (a label lookup
 // hashes the label values on every call).
 type deviceMetrics struct {
@@ -36,7 +38,7 @@ type deviceMetrics struct {
 
 // device returns the series of d, creating them on first use.
 func (m *pollMetrics) device(d collectors.Device) *deviceMetrics {
-	k := deviceKey{d.Site, d.Room, d.Name}
+	k := keyOf(&d)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if dm := m.devices[k]; dm != nil {
@@ -113,7 +115,7 @@ func (m *pollMetrics) Skipped(d collectors.Device, ticks int) {
 // forget drops a removed device's series.
 func (m *pollMetrics) forget(d collectors.Device) {
 	m.mu.Lock()
-	delete(m.devices, deviceKey{d.Site, d.Room, d.Name})
+	delete(m.devices, keyOf(&d))
 	m.mu.Unlock()
 	l := prometheus.Labels{"site": d.Site, "room": d.Room, "device": d.Name}
 	m.polls.DeletePartialMatch(l)
