@@ -3,6 +3,7 @@ package daily
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -161,4 +162,33 @@ func BenchmarkFlush(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkMemoryDay reports the heap a recorder holds per UPS at the end
+// of a day of 20 rooms of ten UPSes polled every 10 s (each analog value
+// with its 24 hours).
+//
+//	go test -run '^$' -bench BenchmarkMemoryDay ./alerts/daily/
+func BenchmarkMemoryDay(b *testing.B) {
+	for b.Loop() {
+		before := liveHeap()
+		r, err := NewRecorder(Config{}, workHours, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for room := range 20 {
+			fillDay(r, fmt.Sprintf("room%d", room))
+		}
+		after := liveHeap()
+		runtime.KeepAlive(r)
+		b.ReportMetric(float64(after-before)/200, "heap-B/device")
+	}
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -149,8 +149,9 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 		}
 		*dd.LastOKAt = t
 	}
-	r.foldValues(tr, known, dd, &s, t, t.In(r.loc).Hour())
+	aligned := r.foldValues(tr, known, dd, &s, t, t.In(r.loc).Hour())
 	dd.Last = append(dd.Last[:0], s.Values...)
+	tr.follow(dd.Last, aligned)
 	if !known {
 		r.tracks[k] = tr
 	}
@@ -158,9 +159,9 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 }
 
 // foldValues folds the values of s, observed at t (local hour h), into
-// dd, then makes them the track's last values. known says whether the
-// track has any.
-func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collectors.SampleSet, t time.Time, h int) {
+// dd. known says whether the track has last values; it reports whether
+// s names the same values in the same order as they do (aligned).
+func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collectors.SampleSet, t time.Time, h int) bool {
 	// aligned: s names the same values in the same order as the last set
 	// (the usual case), so value i's previous reading and its analog
 	// statistics are at i.
@@ -178,8 +179,8 @@ func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collector
 		}
 		c.setAnalog(i, r.fold(dd, a, v, prev, t, h))
 	}
-	tr.setValues(s.Values, aligned)
 	c.truncate(len(s.Values))
+	return aligned
 }
 
 func good(v *collectors.Value) bool { return v != nil && v.Quality == collectors.Good }

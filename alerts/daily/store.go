@@ -58,7 +58,7 @@ func (r *Recorder) Start(ctx context.Context, js jetstream.JetStream, kv jetstre
 				continue
 			}
 			tr = &track{last: dd.LastPollAt, reachable: dd.Reachable}
-			tr.setValues(dd.Last, false)
+			tr.follow(dd.Last, false)
 			r.tracks[k] = tr
 		}
 	}

@@ -11,8 +11,11 @@ import (
 type track struct {
 	last      time.Time
 	reachable bool
-	// values are the last sample's values. Where a name repeats (dups),
-	// its last value counts.
+	// values are the last sample's values: the Last of the device's
+	// entry in the record of the last sample's day (shared, not copied:
+	// a day's Last is written only while its samples come, and the
+	// first sample of the next day goes to a new entry). Where a name
+	// repeats (dups), its last value counts.
 	values []collectors.Value
 	dups   bool
 	// cur is the device's place in the record of its latest day.
@@ -115,12 +118,13 @@ func (tr *track) shadowed(i int) bool {
 	return false
 }
 
-// setValues remembers vs as the device's last values; aligned says that
-// they have the names of the values before, none repeated.
-func (tr *track) setValues(vs []collectors.Value, aligned bool) {
-	tr.values = append(tr.values[:0], vs...)
+// follow makes last, a DeviceDay's Last, the device's last values;
+// aligned says that they have the names of the values before, none
+// repeated.
+func (tr *track) follow(last []collectors.Value, aligned bool) {
+	tr.values = last
 	if !aligned {
-		tr.dups = !collectors.UniqueNames(vs)
+		tr.dups = !collectors.UniqueNames(last)
 	}
 }
 
