@@ -209,7 +209,16 @@ func (w *jsonBuf) analog(a *Analog) {
 	w.float(secs(a.OutOfRangeS))
 	w.field("excursions")
 	w.int(a.Excursions)
-	if len(a.Hours) > 0 {
+	switch {
+	case len(a.hours) > 0:
+		w.field("hours")
+		w.b = append(w.b, '[')
+		for i := range a.hours {
+			w.comma(i)
+			w.hourStat(&a.hours[i])
+		}
+		w.b = append(w.b, ']')
+	case len(a.Hours) > 0:
 		w.field("hours")
 		w.b = append(w.b, '[')
 		for i, h := range a.Hours {
@@ -239,18 +248,31 @@ func (w *jsonBuf) hour(h *Hour) {
 		w.null()
 		return
 	}
+	w.hourFields(h.Count, h.Sum, h.Min, h.Max, h.Mean, h.Last)
+}
+
+// hourStat writes x as the Hour it stands for.
+func (w *jsonBuf) hourStat(x *hourStat) {
+	if x.count == 0 {
+		w.null()
+		return
+	}
+	w.hourFields(x.count, x.sum, x.min, x.max, x.sum/float64(x.count), x.last)
+}
+
+func (w *jsonBuf) hourFields(count int, sum, lo, hi, mean, last float64) {
 	w.b = append(w.b, `{"count":`...)
-	w.int(h.Count)
+	w.int(count)
 	w.field("sum")
-	w.float(h.Sum)
+	w.float(sum)
 	w.field("min")
-	w.float(h.Min)
+	w.float(lo)
 	w.field("max")
-	w.float(h.Max)
+	w.float(hi)
 	w.field("mean")
-	w.float(roundTo(h.Mean, 2))
+	w.float(roundTo(mean, 2))
 	w.field("last")
-	w.float(h.Last)
+	w.float(last)
 	w.b = append(w.b, '}')
 }
 

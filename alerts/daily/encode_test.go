@@ -72,11 +72,16 @@ func TestEncodeLikeEncodingJSON(t *testing.T) {
 	empty := newRecord("main", "room1", at(0, 0, 0, 0), shanghai)
 	r := newRec(t)
 	for i := range 100 {
-		r.Observe(set(ups1, at(0, 9, i, 0), flag("on_battery", i%10 == 3), num("temperature_c", "°C", 20+float64(i%9)),
+		r.Observe(set(ups1, at(0, 9+i/40, i%40, 0), flag("on_battery", i%10 == 3), num("temperature_c", "°C", 20+float64(i%9)),
 			flag("door_open", i%7 == 0), flag("smoke", i%11 == 0), fault(num("humidity_pct", "%", 1))))
 	}
-	recorded := snap(t, r, "2026-11-25")
-	for name, rec := range map[string]*Record{"full": full, "empty": empty, "recorded": recorded} {
+	// As the recorder keeps it (hours counted apart) and as read back.
+	counting := r.records[recKey{"main", "room1", "2026-11-25"}]
+	readBack := snap(t, r, "2026-11-25")
+	if counting.Devices["ups1"].Analog["temperature_c"].hours == nil || readBack.Devices["ups1"].Analog["temperature_c"].Hours == nil {
+		t.Fatal("the recorded day does not have its hours in both forms")
+	}
+	for name, rec := range map[string]*Record{"full": full, "empty": empty, "counting": counting, "read back": readBack} {
 		got, err := rec.Marshal()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -91,3 +91,29 @@ func TestHoursJSON(t *testing.T) {
 		t.Errorf("older record read as %+v", a)
 	}
 }
+
+// TestHoursContinued: a record read back from JSON (a restart continuing
+// the day) keeps its hours when new readings come.
+func TestHoursContinued(t *testing.T) {
+	r := newRec(t)
+	r.Observe(set(th1, at(0, 5, 0, 0), num("temperature_c", "°C", 20)))
+	r.Observe(set(th1, at(0, 6, 0, 0), num("temperature_c", "°C", 22)))
+	back := snap(t, r, "2026-11-25")
+	a := back.Devices["th1"].Analog["temperature_c"]
+	a.add(6, 24)
+	a.add(7, 25)
+	got := back.Devices["th1"].Analog["temperature_c"].hourList()
+	for h, want := range map[int]*Hour{
+		5: {Count: 1, Sum: 20, Min: 20, Max: 20, Mean: 20, Last: 20},
+		6: {Count: 2, Sum: 46, Min: 22, Max: 24, Mean: 23, Last: 24},
+		7: {Count: 1, Sum: 25, Min: 25, Max: 25, Mean: 25, Last: 25},
+		8: nil,
+	} {
+		if (got[h] == nil) != (want == nil) || (want != nil && *got[h] != *want) {
+			t.Errorf("hour %d: %+v, want %+v", h, got[h], want)
+		}
+	}
+	if a.Hours != nil {
+		t.Error("Hours kept beside the counted hours")
+	}
+}

@@ -42,6 +42,7 @@ func (d DeviceDay) MarshalJSON() ([]byte, error) {
 func (a Analog) MarshalJSON() ([]byte, error) {
 	type plain Analog
 	p := plain(a)
+	p.Hours = a.hourList()
 	p.OutOfRangeS = secs(p.OutOfRangeS)
 	p.Mean = roundTo(p.Mean, 2)
 	return json.Marshal(p)
