@@ -95,28 +95,43 @@ type instance struct {
 	clearSince time.Time
 	// firings are the times the alert fired within the flap window.
 	firings []time.Time
-	// rateHistory holds the primary value over a rate rule's window.
-	rateHistory []point
-	// stuckRef is the value a stuck rule compares with, seen first at
-	// stuckSince; hasStuckRef says whether there is one.
-	stuckRef    float64
-	stuckSince  time.Time
-	hasStuckRef bool
+	// hist is the history of a rate or stuck rule, nil for other rules.
+	hist *history
 	// primary is the rule's main value as last evaluated (shown as
 	// .Value); hasPrimary says whether it was there and good.
-	primary    collectors.Value
-	hasPrimary bool
+	primary collectors.Value
 	// figure is a computed number shown as .Value instead of the
 	// primary value (rate, hours stuck, failed polls, spread);
 	// hasFigure says whether the last evaluation computed one.
-	figure    float64
-	hasFigure bool
+	figure                float64
+	hasPrimary, hasFigure bool
 	// primaryPos is where the primary value was in the device's last
 	// sample set, the first place to look for it in the next one.
 	primaryPos int
 	// condMemo and clearMemo remember the last evaluation of the
 	// condition and clear expressions.
 	condMemo, clearMemo memo
+}
+
+// history is what a rate or stuck rule remembers between evaluations,
+// apart from the instance so that the instances of every other rule (most
+// of them) do not carry it.
+type history struct {
+	// rate holds the primary value over a rate rule's window.
+	rate []point
+	// stuckRef is the value a stuck rule compares with, seen first at
+	// stuckSince; hasStuckRef says whether there is one.
+	stuckRef    float64
+	stuckSince  time.Time
+	hasStuckRef bool
+}
+
+// history returns the instance's history, creating it.
+func (in *instance) history() *history {
+	if in.hist == nil {
+		in.hist = &history{}
+	}
+	return in.hist
 }
 
 // point is one value of a rate rule's history.
@@ -253,8 +268,7 @@ func (e *Engine) newInstance(c *crule, de *devEntry, re *roomEntry) *instance {
 // when the rule did not change.
 func (in *instance) takeOver(old *instance) {
 	if old.cr != nil && old.cr.r.equal(&in.cr.r) {
-		in.lastResult, in.clearSince, in.firings, in.rateHistory = old.lastResult, old.clearSince, old.firings, old.rateHistory
-		in.stuckRef, in.stuckSince, in.hasStuckRef = old.stuckRef, old.stuckSince, old.hasStuckRef
+		in.lastResult, in.clearSince, in.firings, in.hist = old.lastResult, old.clearSince, old.firings, old.hist
 	}
 	a := old.a
 	in.a.State, in.a.ActiveAt, in.a.FiredAt, in.a.ResolvedAt = a.State, a.ActiveAt, a.FiredAt, a.ResolvedAt

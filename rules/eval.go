@@ -97,18 +97,18 @@ func (in *instance) evalRate(now time.Time) result {
 	if !in.hasPrimary {
 		return resUnknown
 	}
-	r := in.cr.r.Rate
-	in.rateHistory = append(in.rateHistory, point{now, in.primary.Num})
+	r, h := in.cr.r.Rate, in.history()
+	h.rate = append(h.rate, point{now, in.primary.Num})
 	cut := 0
-	for cut < len(in.rateHistory)-1 && now.Sub(in.rateHistory[cut].t) > r.Window {
+	for cut < len(h.rate)-1 && now.Sub(h.rate[cut].t) > r.Window {
 		cut++
 	}
-	in.rateHistory = in.rateHistory[cut:]
-	span := now.Sub(in.rateHistory[0].t)
+	h.rate = h.rate[cut:]
+	span := now.Sub(h.rate[0].t)
 	if span < r.Window/2 || span <= 0 {
 		return resUnknown
 	}
-	rate := (in.primary.Num - in.rateHistory[0].v) / span.Minutes()
+	rate := (in.primary.Num - h.rate[0].v) / span.Minutes()
 	in.figure, in.hasFigure = rate, true
 	if (r.Above != nil && rate >= in.threshold) || (r.Below != nil && rate <= in.threshold) {
 		return resFire
@@ -122,13 +122,13 @@ func (in *instance) evalStuck(now time.Time) result {
 	if !in.hasPrimary {
 		return resUnknown
 	}
-	st := in.cr.r.Stuck
-	if !in.hasStuckRef || math.Abs(in.primary.Num-in.stuckRef) > st.Tolerance {
-		in.stuckRef, in.stuckSince, in.hasStuckRef = in.primary.Num, now, true
+	st, h := in.cr.r.Stuck, in.history()
+	if !h.hasStuckRef || math.Abs(in.primary.Num-h.stuckRef) > st.Tolerance {
+		h.stuckRef, h.stuckSince, h.hasStuckRef = in.primary.Num, now, true
 		return resClear
 	}
-	in.figure, in.hasFigure = now.Sub(in.stuckSince).Hours(), true
-	if now.Sub(in.stuckSince) >= st.For {
+	in.figure, in.hasFigure = now.Sub(h.stuckSince).Hours(), true
+	if now.Sub(h.stuckSince) >= st.For {
 		return resFire
 	}
 	return resClear
