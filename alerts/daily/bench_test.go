@@ -76,12 +76,13 @@ func upsRoom(b *testing.B) (*Recorder, *Record) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fillDay(r, "room1")
+	fillDay(r, "room1", 24)
 	return r, r.records[recKey{"main", "room1", "2026-11-25"}]
 }
 
-// fillDay observes a whole day of room's ten UPSes, polled every 10 s.
-func fillDay(r *Recorder, room string) {
+// fillDay observes the first hours of a day of room's ten UPSes, polled
+// every 10 s.
+func fillDay(r *Recorder, room string, hours int) {
 	sets := make([]collectors.SampleSet, 10)
 	for d := range sets {
 		dev := collectors.Device{Site: "main", Room: room, Name: fmt.Sprintf("ups%d", d), Profile: "rfc1628-ups", Class: "ups"}
@@ -93,7 +94,7 @@ func fillDay(r *Recorder, room string) {
 			num("load_pct", "%", 35), num("temperature_c", "°C", 23))
 	}
 	start := at(0, 0, 0, 0)
-	for i := range 24 * 360 {
+	for i := range hours * 360 {
 		for d := range sets {
 			s := &sets[d]
 			s.Time = start.Add(time.Duration(i) * 10 * time.Second)
@@ -149,7 +150,7 @@ func BenchmarkFlush(b *testing.B) {
 	}
 	defer func() { _ = r.Stop(context.Background()) }()
 	for room := range 20 {
-		fillDay(r, fmt.Sprintf("room%d", room))
+		fillDay(r, fmt.Sprintf("room%d", room), 24)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -164,12 +165,18 @@ func BenchmarkFlush(b *testing.B) {
 	}
 }
 
-// BenchmarkMemoryDay reports the heap a recorder holds per UPS at the end
-// of a day of 20 rooms of ten UPSes polled every 10 s (each analog value
-// with its 24 hours).
+// BenchmarkMemoryDay reports the heap a recorder holds per UPS after the
+// first hour and at the end of a day of 20 rooms of ten UPSes polled every
+// 10 s (each analog value with its hours).
 //
 //	go test -run '^$' -bench BenchmarkMemoryDay ./alerts/daily/
 func BenchmarkMemoryDay(b *testing.B) {
+	for _, hours := range []int{1, 24} {
+		b.Run(fmt.Sprintf("hours=%d", hours), func(b *testing.B) { benchMemoryDay(b, hours) })
+	}
+}
+
+func benchMemoryDay(b *testing.B, hours int) {
 	for b.Loop() {
 		before := liveHeap()
 		r, err := NewRecorder(Config{}, workHours, nil)
@@ -177,7 +184,7 @@ func BenchmarkMemoryDay(b *testing.B) {
 			b.Fatal(err)
 		}
 		for room := range 20 {
-			fillDay(r, fmt.Sprintf("room%d", room))
+			fillDay(r, fmt.Sprintf("room%d", room), hours)
 		}
 		after := liveHeap()
 		runtime.KeepAlive(r)

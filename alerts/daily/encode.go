@@ -213,9 +213,9 @@ func (w *jsonBuf) analog(a *Analog) {
 	case len(a.hours) > 0:
 		w.field("hours")
 		w.b = append(w.b, '[')
-		for i := range a.hours {
-			w.comma(i)
-			w.hourStat(&a.hours[i])
+		for h := range hoursPerDay {
+			w.comma(h)
+			w.hourStat(a.hourAt(h))
 		}
 		w.b = append(w.b, ']')
 	case len(a.Hours) > 0:
@@ -251,9 +251,9 @@ func (w *jsonBuf) hour(h *Hour) {
 	w.hourFields(h.Count, h.Sum, h.Min, h.Max, h.Mean, h.Last)
 }
 
-// hourStat writes x as the Hour it stands for.
+// hourStat writes x as the Hour it stands for, null for nil.
 func (w *jsonBuf) hourStat(x *hourStat) {
-	if x.count == 0 {
+	if x == nil {
 		w.null()
 		return
 	}

@@ -93,7 +93,8 @@ func TestHoursJSON(t *testing.T) {
 }
 
 // TestHoursContinued: a record read back from JSON (a restart continuing
-// the day) keeps its hours when new readings come.
+// the day) keeps its hours when new readings come, later ones and an
+// earlier one.
 func TestHoursContinued(t *testing.T) {
 	r := newRec(t)
 	r.Observe(set(th1, at(0, 5, 0, 0), num("temperature_c", "°C", 20)))
@@ -102,8 +103,11 @@ func TestHoursContinued(t *testing.T) {
 	a := back.Devices["th1"].Analog["temperature_c"]
 	a.add(6, 24)
 	a.add(7, 25)
+	a.add(3, 19) // an hour before the first: the clock went back
 	got := back.Devices["th1"].Analog["temperature_c"].hourList()
 	for h, want := range map[int]*Hour{
+		3: {Count: 1, Sum: 19, Min: 19, Max: 19, Mean: 19, Last: 19},
+		4: nil,
 		5: {Count: 1, Sum: 20, Min: 20, Max: 20, Mean: 20, Last: 20},
 		6: {Count: 2, Sum: 46, Min: 22, Max: 24, Mean: 23, Last: 24},
 		7: {Count: 1, Sum: 25, Min: 25, Max: 25, Mean: 25, Last: 25},

@@ -121,11 +121,13 @@ type Analog struct {
 	// Unmarshal, Snapshot) have them here.
 	Hours []*Hour `json:"hours,omitempty"`
 
-	// hours is Hours as a Recorder keeps it while it counts: 24 slots in
-	// one allocation, count 0 for an hour without readings (no pointer
-	// and no stored mean per hour: a third less memory, and the hours are
-	// most of a day's record).
-	hours []hourStat
+	// hours is Hours as a Recorder keeps it while it counts: the slots
+	// of local hours hourFrom, hourFrom+1… up to the latest hour with
+	// readings, in one allocation, count 0 for an hour without any (no
+	// pointer and no stored mean per hour, and no slots for the hours
+	// before the first reading: the hours are most of a day's record).
+	hours    []hourStat
+	hourFrom int
 }
 
 // hourStat is one hour of Analog.hours: an Hour without its mean, which
@@ -154,20 +156,22 @@ type Hour struct {
 	Last  float64 `json:"last"`
 }
 
+// hoursPerDay is the number of slots of Hours.
+const hoursPerDay = 24
+
 // add folds the good reading v of local hour h (0–23) into a's hours,
 // taking over the Hours of a record read from JSON. It allocates once
-// per day, never per reading.
+// per hour, never per reading.
 func (a *Analog) add(h int, v float64) {
-	if a.hours == nil {
-		a.hours = make([]hourStat, 24)
-		for i, x := range a.Hours[:min(len(a.Hours), len(a.hours))] {
+	if a.Hours != nil {
+		for i, x := range a.Hours[:min(len(a.Hours), hoursPerDay)] {
 			if x != nil {
-				a.hours[i] = hourStat{count: x.Count, sum: x.Sum, min: x.Min, max: x.Max, last: x.Last}
+				*a.slot(i) = hourStat{count: x.Count, sum: x.Sum, min: x.Min, max: x.Max, last: x.Last}
 			}
 		}
 		a.Hours = nil
 	}
-	x := &a.hours[min(max(h, 0), len(a.hours)-1)]
+	x := a.slot(min(max(h, 0), hoursPerDay-1))
 	if x.count == 0 {
 		x.min, x.max = v, v
 	}
@@ -177,14 +181,42 @@ func (a *Analog) add(h int, v float64) {
 	x.last = v
 }
 
+// slot returns the slot of hour h in a.hours, growing them to just
+// cover it.
+func (a *Analog) slot(h int) *hourStat {
+	switch {
+	case len(a.hours) == 0:
+		a.hours, a.hourFrom = make([]hourStat, 1), h
+	case h < a.hourFrom: // a clock gone back, or a record taken over
+		grown := make([]hourStat, a.hourFrom-h+len(a.hours))
+		copy(grown[a.hourFrom-h:], a.hours)
+		a.hours, a.hourFrom = grown, h
+	case h >= a.hourFrom+len(a.hours):
+		grown := make([]hourStat, h-a.hourFrom+1)
+		copy(grown, a.hours)
+		a.hours = grown
+	}
+	return &a.hours[h-a.hourFrom]
+}
+
+// hourAt returns the slot of hour h, nil if a has none.
+func (a *Analog) hourAt(h int) *hourStat {
+	if i := h - a.hourFrom; i >= 0 && i < len(a.hours) && a.hours[i].count > 0 {
+		return &a.hours[i]
+	}
+	return nil
+}
+
 // hourList returns a's hours as Hours are written.
 func (a *Analog) hourList() []*Hour {
 	if a.hours == nil {
 		return a.Hours
 	}
-	out := make([]*Hour, len(a.hours))
-	for i := range a.hours {
-		out[i] = a.hours[i].hour()
+	out := make([]*Hour, hoursPerDay)
+	for h := range out {
+		if x := a.hourAt(h); x != nil {
+			out[h] = x.hour()
+		}
 	}
 	return out
 }
