@@ -156,7 +156,7 @@ func BenchmarkFlush(b *testing.B) {
 	for b.Loop() {
 		r.mu.Lock()
 		for _, rec := range r.records {
-			rec.dirty = true
+			rec.mark(statsChange)
 		}
 		r.mu.Unlock()
 		if err := r.Flush(ctx); err != nil {

@@ -11,8 +11,19 @@ type Config struct {
 	// TimeZone decides where a day begins (default Asia/Shanghai).
 	TimeZone string `yaml:"timezone"`
 	// FlushInterval is how often changed records are written to the
-	// bucket and published (default 30s); Stop writes them too.
+	// bucket and published (default 30s); Stop writes them too. A
+	// record whose only changes are statistics waits for StatsInterval.
 	FlushInterval time.Duration `yaml:"flush_interval"`
+	// StatsInterval is how often, at most, a record whose only changes
+	// are statistics (counts, minima, maxima, hours, last values,
+	// durations) is written (default 5m, and never below FlushInterval).
+	// A room's record runs to hundreds of kilobytes by the evening, and
+	// every sample changes its statistics; a change a person acts on (a
+	// door, mains, a discrete sensor, reachability, a value leaving or
+	// re-entering its range, a fault, an alarm, who was told) goes out at
+	// the next flush. The patrol screen calls today's record stale when
+	// its updated_at is ten minutes old, so keep it well below that.
+	StatsInterval time.Duration `yaml:"stats_interval"`
 	// MaxGap is the longest time between two polls of a device over
 	// which a state (out of range, door open, on battery, unreachable)
 	// is assumed to have held (default 5m); a longer gap, such as the
@@ -38,7 +49,8 @@ func DefaultRanges() map[string]Range {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{TimeZone: "Asia/Shanghai", FlushInterval: 30 * time.Second, MaxGap: 5 * time.Minute, Ranges: DefaultRanges()}
+	return Config{TimeZone: "Asia/Shanghai", FlushInterval: 30 * time.Second, StatsInterval: 5 * time.Minute,
+		MaxGap: 5 * time.Minute, Ranges: DefaultRanges()}
 }
 
 // Defaults fills zero fields from DefaultConfig; configured ranges
@@ -50,6 +62,10 @@ func (c *Config) Defaults() {
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = d.FlushInterval
+	}
+	if c.StatsInterval == 0 {
+		// Never below the flush interval a configuration chose.
+		c.StatsInterval = max(d.StatsInterval, c.FlushInterval)
 	}
 	if c.MaxGap == 0 {
 		c.MaxGap = d.MaxGap
@@ -71,6 +87,9 @@ func (c *Config) Validate(errs *yamlconf.Errors, path string) {
 	}
 	if c.FlushInterval < time.Second {
 		errs.Addf(path+".flush_interval", "must be at least 1s")
+	}
+	if c.StatsInterval < c.FlushInterval {
+		errs.Addf(path+".stats_interval", "%s: must be at least flush_interval (%s)", c.StatsInterval, c.FlushInterval)
 	}
 	if c.MaxGap <= 0 {
 		errs.Addf(path+".max_gap", "must be positive")

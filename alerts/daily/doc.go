@@ -6,11 +6,18 @@
 // A Recorder folds every sample set (Observe) and alarm message
 // (ObserveAlarm, or FollowAlarms) into the record of its room and day,
 // in memory and without I/O; Start loads the day's records from the
-// daily key-value bucket so a restart continues the day, and every
-// FlushInterval (and at Stop) changed records are put in the bucket and
-// published. Days begin at local midnight in the configured time zone
-// (Asia/Shanghai by default); the time of a record is always the time of
-// its samples, never the clock.
+// daily key-value bucket so a restart continues the day, and changed
+// records are put in the bucket and published: at the next FlushInterval
+// (30 s) after a change a person acts on — a door, mains, a discrete
+// sensor, a device's reachability, an analog value leaving or re-entering
+// its range, a fault, the first reading of a value, a new device or day,
+// an alarm, who was told — and otherwise, when only statistics moved
+// (counts, minima and maxima, hours, last values, durations of states
+// that hold), at most every StatsInterval (5 m): a room's record runs to
+// hundreds of kilobytes by the evening and every sample changes it. Stop
+// writes every change. Days begin at local midnight in the configured
+// time zone (Asia/Shanghai by default); the time of a record is always
+// the time of its samples, never the clock.
 //
 // # Where
 //
@@ -19,7 +26,10 @@
 //
 // The bucket holds the current version of each record (and the previous
 // one); the subject carries each new version as it is written, at most
-// every flush interval. A reader that starts late gets the record from the
+// every flush interval. Between writes, a record's analog "last" values,
+// statistics and updated_at may lag the samples by up to the stats
+// interval (plus a flush interval); its events never lag by more than a
+// flush interval. A reader that starts late gets the record from the
 // bucket (Load) and then follows the subject (or watches the key).
 //
 // # Record (schema roomwatch.daily/v1)

@@ -36,9 +36,32 @@ type Record struct {
 	Devices map[string]*DeviceDay `json:"devices"`
 	Alarms  []AlarmEntry          `json:"alarms"`
 
-	// dirty: changed since it was last written to the bucket.
-	dirty bool
+	// pending says how soon the changes since the record was last
+	// written to the bucket must be written; writtenAt is when it was
+	// (the clock of the flush, zero if never).
+	pending   change
+	writtenAt time.Time
 }
+
+// change is how soon a record's unwritten changes must go out.
+type change uint8
+
+const (
+	// clean: nothing to write.
+	clean change = iota
+	// statsChange: only statistics moved (counts, sums, minima, maxima,
+	// hours, last values, durations of states that hold): written at
+	// most every StatsInterval.
+	statsChange
+	// eventChange: something a person on duty acts on or signs for (a
+	// discrete state, a door, mains, reachability, a value leaving or
+	// re-entering its range, a fault, an alarm, who was told, a new
+	// device, value or day): written at the next flush.
+	eventChange
+)
+
+// mark records a change of kind c, keeping the more urgent one.
+func (rec *Record) mark(c change) { rec.pending = max(rec.pending, c) }
 
 // Summary is the room's day at a glance.
 type Summary struct {

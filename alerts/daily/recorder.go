@@ -86,15 +86,17 @@ func (r *Recorder) recordOn(site, room string, d day, t time.Time) *Record {
 	rec := r.records[k]
 	if rec == nil {
 		rec = newRecord(site, room, d.start, r.loc)
+		rec.mark(eventChange) // a new day's record shows at once
 		r.records[k] = rec
 	}
 	rec.touch(t)
 	return rec
 }
 
-// touch marks the record changed by something that happened at t.
+// touch marks the record changed by something that happened at t; the
+// caller marks an event (see change) itself.
 func (rec *Record) touch(t time.Time) {
-	rec.dirty = true
+	rec.mark(statsChange)
 	if t.After(rec.UpdatedAt) {
 		rec.UpdatedAt = t
 	}
@@ -105,6 +107,7 @@ func (rec *Record) device(d collectors.Device) *DeviceDay {
 	if dd == nil {
 		dd = &DeviceDay{Profile: d.Profile, Class: d.Class}
 		rec.Devices[d.Name] = dd
+		rec.mark(eventChange)
 	}
 	return dd
 }
@@ -129,6 +132,9 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 	if dd == nil {
 		return
 	}
+	// deviceDay leaves the cursor on today's record; integrate may move
+	// it to an earlier day's.
+	rec := tr.cur.rec
 	if known && t.After(tr.last) {
 		if dd.Polls == 0 && r.dayStart(tr.last).Before(today.start) {
 			r.rollover(tr, s.Device, dd, today.start)
@@ -136,6 +142,7 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 		r.integrate(tr, s.Device, tr.last, t)
 	}
 
+	event := dd.Polls == 0 || dd.Reachable != s.Reachable()
 	dd.Polls++
 	if dd.FirstPollAt.IsZero() {
 		dd.FirstPollAt = t
@@ -149,7 +156,10 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 		}
 		*dd.LastOKAt = t
 	}
-	aligned := r.foldValues(tr, known, dd, &s, t, t.In(r.loc).Hour())
+	aligned, changed := r.foldValues(tr, known, dd, &s, t, t.In(r.loc).Hour())
+	if event || changed {
+		rec.mark(eventChange)
+	}
 	dd.Last = append(dd.Last[:0], s.Values...)
 	tr.follow(dd.Last, aligned)
 	if !known {
@@ -160,12 +170,13 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 
 // foldValues folds the values of s, observed at t (local hour h), into
 // dd. known says whether the track has last values; it reports whether
-// s names the same values in the same order as they do (aligned).
-func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collectors.SampleSet, t time.Time, h int) bool {
+// s names the same values in the same order as they do (aligned), and
+// whether any value changed more than the statistics (event, see fold).
+func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collectors.SampleSet, t time.Time, h int) (aligned, event bool) {
 	// aligned: s names the same values in the same order as the last set
 	// (the usual case), so value i's previous reading and its analog
 	// statistics are at i.
-	aligned := known && !tr.dups && sameNames(tr.values, s.Values)
+	aligned = known && !tr.dups && sameNames(tr.values, s.Values)
 	c := tr.cursorOf(dd)
 	for i := range s.Values {
 		v := &s.Values[i]
@@ -177,15 +188,23 @@ func (r *Recorder) foldValues(tr *track, known bool, dd *DeviceDay, s *collector
 		case known:
 			prev = tr.find(v.Name)
 		}
-		c.setAnalog(i, r.fold(dd, a, v, prev, t, h))
+		a, ev := r.fold(dd, a, v, prev, t, h)
+		c.setAnalog(i, a)
+		event = event || ev
 	}
 	c.truncate(len(s.Values))
-	return aligned
+	return aligned, event
 }
 
 func good(v *collectors.Value) bool { return v != nil && v.Quality == collectors.Good }
 
 func on(v *collectors.Value) bool { return good(v) && v.Num != 0 }
+
+// qualityChanged reports whether v is the first reading of its value or
+// its quality differs from prev's (a fault begins or ends).
+func qualityChanged(v, prev *collectors.Value) bool {
+	return prev == nil || prev.Quality != v.Quality
+}
 
 func discreteState(v *collectors.Value) string {
 	switch {
@@ -201,19 +220,23 @@ func discreteState(v *collectors.Value) string {
 
 // fold adds one value observed at t, in local hour h; prev is the device's previous
 // reading of it, nil if unknown. a is the value's analog statistics in dd
-// if known. It returns the analog statistics it updated, if any.
-func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t time.Time, h int) *Analog {
+// if known. It returns the analog statistics it updated, if any, and
+// whether the value changed more than the statistics (event): a state a
+// person acts on, a fault beginning or ending, an analog value crossing
+// the edge of its range or its first reading of the day.
+func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t time.Time, h int) (*Analog, bool) {
 	switch {
 	case v.Kind == collectors.Number:
 		if v.Quality == collectors.CommsLost {
-			return nil
+			return nil, false
 		}
 		if a == nil {
 			a = r.analog(dd, v)
 		}
+		event := qualityChanged(v, prev) || a.Count+a.Faults == 0
 		if v.Quality != collectors.Good {
 			a.Faults++
-			return a
+			return a, event
 		}
 		if a.Count == 0 || v.Num < a.Min {
 			a.Min, a.MinAt = v.Num, t
@@ -225,43 +248,51 @@ func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t t
 		a.Sum += v.Num
 		a.Last, a.LastAt = v.Num, t
 		a.add(h, v.Num)
-		if a.Range != nil && !a.Range.Contains(v.Num) && (!good(prev) || a.Range.Contains(prev.Num)) {
-			a.Excursions++
+		if a.Range != nil && (!good(prev) || a.Range.Contains(prev.Num) != a.Range.Contains(v.Num)) {
+			event = true
+			if !a.Range.Contains(v.Num) {
+				a.Excursions++
+			}
 		}
-		return a
+		return a, event
 
 	case v.Kind == collectors.Bool && v.Name == DoorOpen:
-		ensureDoor(dd)
+		door := ensureDoor(dd)
 		if !good(v) {
-			return nil
+			return nil, qualityChanged(v, prev)
 		}
-		dd.Door.Open = v.Num != 0
-		if dd.Door.Open && good(prev) && prev.Num == 0 {
-			dd.Door.Openings++
+		event := qualityChanged(v, prev) || door.Open != (v.Num != 0)
+		door.Open = v.Num != 0
+		if door.Open && good(prev) && prev.Num == 0 {
+			door.Openings++
 			if !r.working(t) {
-				dd.Door.AfterHours++
+				door.AfterHours++
 			}
 			at := t
-			dd.Door.LastOpenedAt = &at
+			door.LastOpenedAt = &at
 		}
+		return nil, event
 
 	case v.Kind == collectors.Bool && v.Name == OnBattery:
-		ensureMains(dd)
+		m := ensureMains(dd)
 		if !good(v) {
-			return nil
+			return nil, qualityChanged(v, prev)
 		}
 		now := v.Num != 0
+		event := qualityChanged(v, prev) || now != m.OnBattery
 		switch {
-		case now && !dd.Mains.OnBattery:
-			dd.Mains.Episodes = append(dd.Mains.Episodes, Episode{Start: t})
-		case !now && dd.Mains.OnBattery:
-			closeEpisode(dd.Mains, t, false)
+		case now && !m.OnBattery:
+			m.Episodes = append(m.Episodes, Episode{Start: t})
+		case !now && m.OnBattery:
+			closeEpisode(m, t, false)
 		}
-		dd.Mains.OnBattery = now
+		m.OnBattery = now
+		return nil, event
 
 	case v.Kind == collectors.Bool:
 		x := ensureDiscrete(dd, v.Name)
 		st := discreteState(v)
+		event := prev == nil || discreteState(prev) != st || x.Last != st
 		if stateRank(st) > stateRank(x.Worst) {
 			x.Worst = st
 		}
@@ -273,8 +304,9 @@ func (r *Recorder) fold(dd *DeviceDay, a *Analog, v, prev *collectors.Value, t t
 			}
 		}
 		x.Last = st
+		return nil, event
 	}
-	return nil
+	return nil, false
 }
 
 // closeEpisode ends the last open episode at t.
@@ -354,7 +386,7 @@ func (r *Recorder) rollover(tr *track, dev collectors.Device, dd *DeviceDay, mid
 			if old := r.records[k]; old != nil {
 				if od := old.Devices[dev.Name]; od != nil && od.Mains != nil {
 					closeEpisode(od.Mains, midnight, true)
-					old.dirty = true
+					old.mark(eventChange)
 				}
 			}
 			m := ensureMains(dd)
@@ -446,6 +478,7 @@ func (r *Recorder) ObserveAlarm(a *alerts.Alarm) {
 		}
 	}
 	for _, rec := range recs {
+		rec.mark(eventChange) // an alarm is what the person on duty acts on
 		i := slices.IndexFunc(rec.Alarms, func(x AlarmEntry) bool { return x.ID == e.ID })
 		if i < 0 {
 			rec.Alarms = append(rec.Alarms, e)

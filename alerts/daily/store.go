@@ -26,8 +26,10 @@ type persist struct {
 // Start loads the records of now's day and the day before from kv (the
 // daily bucket, see alerts.EnsureStreams), so the day continues where a
 // previous run left it, then writes changed records to kv and publishes
-// them on roomwatch.daily.<site>.<room>.<yyyymmdd> every FlushInterval
-// until Stop. Days before the day before now are never written again.
+// them on roomwatch.daily.<site>.<room>.<yyyymmdd> until Stop: at the
+// next FlushInterval after an event, at most every StatsInterval when
+// only statistics changed. Days before the day before now are never
+// written again.
 func (r *Recorder) Start(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, now time.Time) error {
 	today := r.dayStart(now)
 	yesterday := today.AddDate(0, 0, -1)
@@ -125,7 +127,7 @@ func (r *Recorder) loop(ctx context.Context) {
 			// Under a deadline: a flush never outlives the next one, and
 			// the connection flush at its end needs one.
 			fctx, cancel := context.WithTimeout(ctx, r.cfg.FlushInterval)
-			err := r.Flush(fctx)
+			err := r.flush(fctx, time.Now(), false)
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				r.log.Warn("daily records not written; retrying at the next flush", "err", err)
@@ -147,6 +149,26 @@ func (r *Recorder) Stop(ctx context.Context) error {
 // Flush writes every changed record to the bucket and publishes it, then
 // forgets records older than the day before the newest one.
 func (r *Recorder) Flush(ctx context.Context) error {
+	return r.flush(ctx, time.Now(), true)
+}
+
+// due reports whether rec's changes are to be written at a flush at now:
+// an event at once, statistics when the record was last written a
+// StatsInterval ago (give or take half a flush interval, so a record
+// written at one tick is due again at the tick StatsInterval later, not
+// one after); all says every change is.
+func (r *Recorder) due(rec *Record, now time.Time, all bool) bool {
+	switch rec.pending {
+	case clean:
+		return false
+	case eventChange:
+		return true
+	}
+	return all || now.Sub(rec.writtenAt) >= r.cfg.StatsInterval-r.cfg.FlushInterval/2
+}
+
+// flush writes the records due at now (see due) as Flush does.
+func (r *Recorder) flush(ctx context.Context, now time.Time, all bool) error {
 	if r.kv == nil {
 		return fmt.Errorf("daily: flush: not started")
 	}
@@ -159,7 +181,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	var batch []*Record
 	for _, rec := range r.records {
-		if rec.dirty {
+		if r.due(rec, now, all) {
 			batch = append(batch, rec)
 		}
 	}
@@ -173,8 +195,9 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	for _, rec := range batch {
 		r.mu.Lock()
 		data, err := rec.marshalTo(&r.enc)
+		was := rec.pending
 		if err == nil {
-			rec.dirty = false
+			rec.pending = clean
 		}
 		r.mu.Unlock()
 		if err != nil {
@@ -187,10 +210,13 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		if _, err := r.kv.Put(ctx, key, data); err != nil {
 			errs = append(errs, fmt.Errorf("daily record %s: put %s: %w", rec, key, err))
 			r.mu.Lock()
-			rec.dirty = true // the ones after it still are
+			rec.mark(was) // the ones after it still are
 			r.mu.Unlock()
 			break
 		}
+		r.mu.Lock()
+		rec.writtenAt = now
+		r.mu.Unlock()
 		if err := nc.Publish(subj, data); err != nil {
 			errs = append(errs, fmt.Errorf("daily record %s: publish %s: %w", rec, subj, err))
 		}
@@ -221,7 +247,7 @@ func (r *Recorder) evict() {
 	}
 	keep := d.AddDate(0, 0, -1).Format(time.DateOnly)
 	for k, rec := range r.records {
-		if k.date < keep && !rec.dirty {
+		if k.date < keep && rec.pending == clean {
 			delete(r.records, k)
 			r.gen++
 		}

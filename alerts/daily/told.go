@@ -45,6 +45,7 @@ func (r *Recorder) ObserveDelivery(d *alerts.Delivery) {
 				continue
 			}
 			rec.touch(d.At)
+			rec.mark(eventChange) // who was told is signed for
 		}
 	}
 }
