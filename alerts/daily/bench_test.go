@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/collectors"
@@ -198,4 +200,92 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkFlushEvening is the daily record's traffic in the evening for
+// 20 rooms of ten 12-value UPSes polled every second, with the default
+// flush interval (30 s) and stats intervals of 30 s (every record written
+// at every flush, as before there was a stats interval) and 5 m (the
+// default): one op is ten minutes of polls and flushes on a simulated
+// clock, and bucket-B/min the bytes put in the bucket (and as many
+// published) per minute. Statistics are all that change.
+//
+//	go test -run '^$' -bench BenchmarkFlushEvening -benchmem ./alerts/daily/
+func BenchmarkFlushEvening(b *testing.B) {
+	for _, stats := range []time.Duration{30 * time.Second, 5 * time.Minute} {
+		b.Run("stats="+stats.String(), func(b *testing.B) { benchFlushEvening(b, stats) })
+	}
+}
+
+func benchFlushEvening(b *testing.B, stats time.Duration) {
+	nc, js := natstest.Connect(b, natstest.Start(b))
+	ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
+	defer cancel()
+	if err := alerts.EnsureStreams(ctx, js, "main", alerts.DefaultConfig()); err != nil {
+		b.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().DailyBucket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The benchmark flushes on a simulated clock that runs ahead of the
+	// wall clock, so nothing is due at the loop's own flushes.
+	r, err := NewRecorder(Config{FlushInterval: 30 * time.Second, StatsInterval: stats}, workHours, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Start(ctx, js, kv, at(0, 0, 0, 0)); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = r.Stop(context.Background()) }()
+	// Published records come back on this subscription in the order of
+	// the flush, before the flush's round trip ends.
+	ch := make(chan *nats.Msg, 1024)
+	sub, err := nc.ChanSubscribe(alerts.DailySubjectPrefix+".>", ch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+
+	const rooms, perRoom, hours = 20, 10, 18
+	sets := make([]collectors.SampleSet, 0, rooms*perRoom)
+	for room := range rooms {
+		fillDay(r, fmt.Sprintf("room%d", room), hours)
+		for d := range perRoom {
+			dev := collectors.Device{Site: "main", Room: fmt.Sprintf("room%d", room), Name: fmt.Sprintf("ups%d", d), Profile: "rfc1628-ups", Class: "ups"}
+			sets = append(sets, set(dev, time.Time{}, slices.Clone(r.tracks[keyOf(&dev)].values)...))
+		}
+	}
+	now := at(0, hours, 0, 0)
+	clock := time.Now()
+	if err := r.flush(ctx, clock, true); err != nil {
+		b.Fatal(err)
+	}
+	for len(ch) > 0 {
+		<-ch
+	}
+	var bytes, minutes int
+	b.ReportAllocs()
+	for b.Loop() {
+		for s := range 600 {
+			for i := range sets {
+				st := &sets[i]
+				st.Time = now
+				st.Values[10].Num = 35 + float64(s%7)/10
+				st.Values[11].Num = 22 + float64((s+i)%13)/3
+				r.Observe(*st)
+			}
+			now, clock = now.Add(time.Second), clock.Add(time.Second)
+			if s%30 == 29 {
+				if err := r.flush(ctx, clock, false); err != nil {
+					b.Fatal(err)
+				}
+				for len(ch) > 0 {
+					bytes += len((<-ch).Data)
+				}
+			}
+		}
+		minutes += 10
+	}
+	b.ReportMetric(float64(bytes)/float64(minutes), "bucket-B/min")
 }
