@@ -243,9 +243,18 @@ func (w *Writer) nakRest(b *batch) {
 
 // fetchLoop fetches and encodes batches into free buffers and hands them
 // to ready until ctx ends; then it closes ready.
+//
+// It pulls once per FlushInterval rather than keeping a pull request
+// waiting on the server: a waiting request has every spool message
+// delivered the moment it is stored, each delivery waking the consumer,
+// both ends of the connection and this loop, and rewriting the
+// consumer's state file (with fsync) about once a second. A pull that
+// comes back at least half full is followed at once by the next, so a
+// backlog drains as fast as InfluxDB takes it.
 func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<- *batch) {
 	defer close(ready)
-	var lastErr time.Time
+	var lastErr, lastPull time.Time
+	full := true // start with a pull: the spool may hold a backlog
 	touch := time.NewTicker(w.cfg.Spool.AckWait / 3)
 	defer touch.Stop()
 	for {
@@ -256,34 +265,23 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 		case b = <-free:
 		}
 		for {
+			if !full && !sleep(ctx, time.Until(lastPull.Add(w.cfg.FlushInterval))) {
+				return
+			}
 			if ctx.Err() != nil {
 				return
 			}
-			// Fetch, not FetchBytes: FetchBytes makes a channel of a
-			// million entries (16 MB) per call. Under ctx, so that Stop
-			// does not wait out a flush interval.
-			fctx, cancel := context.WithTimeout(ctx, w.cfg.FlushInterval)
-			fb, err := w.cons.Fetch(batchMessages(w.cfg.BatchSize), jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
-				jetstream.FetchContext(fctx))
-			if err != nil {
-				cancel()
+			lastPull = time.Now()
+			var err error
+			if b.items, full, err = w.pull(b.items[:0]); err != nil {
 				if time.Since(lastErr) > time.Minute {
 					lastErr = time.Now()
 					w.log.Error("influx writer: fetch from spool", "err", err)
 				}
+				full = false
 				sleep(ctx, time.Second)
 				continue
 			}
-			b.items = b.items[:0]
-			for msg := range fb.Messages() {
-				it := item{msg: msg}
-				if meta, err := msg.Metadata(); err == nil {
-					it.seq = meta.Sequence.Stream
-					w.limits.hold(it.seq)
-				}
-				b.items = append(b.items, it)
-			}
-			cancel()
 			if len(b.items) == 0 {
 				continue
 			}
@@ -306,6 +304,37 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 			}
 		}
 	}
+}
+
+// pullWait is how long one pull waits on the server for a batch to fill
+// before it returns what the spool holds.
+const pullWait = 200 * time.Millisecond
+
+// pull fetches the spool messages waiting now, up to BatchSize, appends
+// them to items and reports whether the batch came back at least half
+// full (more may be waiting).
+func (w *Writer) pull(items []item) (_ []item, full bool, err error) {
+	// Fetch, not FetchBytes: FetchBytes makes a channel of a million
+	// entries (16 MB) per call. Not under a context: the pull ends when
+	// the server says it expired, after the last message it sent, so no
+	// message is delivered to a pull the client has already given up.
+	msgs, maxBytes := batchMessages(w.cfg.BatchSize), fetchBytes(w.cfg.BatchSize)
+	fb, err := w.cons.Fetch(msgs, jetstream.FetchMaxBytes(maxBytes),
+		jetstream.FetchMaxWait(min(pullWait, w.cfg.FlushInterval)))
+	if err != nil {
+		return items, false, err
+	}
+	size := 0
+	for msg := range fb.Messages() {
+		it := item{msg: msg}
+		if meta, err := msg.Metadata(); err == nil {
+			it.seq = meta.Sequence.Stream
+			w.limits.hold(it.seq)
+		}
+		size += len(msg.Data())
+		items = append(items, it)
+	}
+	return items, len(items) >= msgs || size >= maxBytes/2, nil
 }
 
 // fetchBytes is how much one fetch asks for: batchSize, and never less
