@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/api"
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -35,14 +35,14 @@ const (
 // after InfluxDB accepted it. One Writer per spool consumer; Start
 // launches its loops and Stop ends them.
 type Writer struct {
-	cfg    Config
-	log    *slog.Logger
-	m      *Metrics
-	js     jetstream.JetStream
-	client influxdb2.Client
-	api    api.WriteAPIBlocking
-	unit   int64 // nanoseconds per unit of the written timestamps
-	http   *http.Transport
+	cfg      Config
+	log      *slog.Logger
+	m        *Metrics
+	js       jetstream.JetStream
+	client   influxdb2.Client
+	writeURL string
+	unit     int64 // nanoseconds per unit of the written timestamps
+	http     *http.Transport
 
 	stream jetstream.Stream
 	cons   jetstream.Consumer
@@ -104,19 +104,52 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	opts.SetHTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: &gzipTransport{base: transport}})
+	var rt http.RoundTripper = transport
+	if !loopback(cfg.URL) {
+		rt = &gzipTransport{base: transport}
+	}
+	opts.SetHTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: rt})
 	client := influxdb2.NewClientWithOptions(cfg.URL, string(cfg.Token), opts)
+	writeURL, err := writeURL(client.HTTPService().ServerAPIURL(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("influx writer: url: %w", err)
+	}
 	w := &Writer{
-		cfg:    cfg,
-		log:    log.With("influx", cfg.URL, "bucket", cfg.Bucket),
-		m:      m,
-		js:     js,
-		client: client,
-		api:    client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
-		unit:   int64(precisions[cfg.Precision]),
-		http:   transport,
+		cfg:      cfg,
+		log:      log.With("influx", cfg.URL, "bucket", cfg.Bucket),
+		m:        m,
+		js:       js,
+		client:   client,
+		writeURL: writeURL,
+		unit:     int64(precisions[cfg.Precision]),
+		http:     transport,
 	}
 	return w, nil
+}
+
+// writeURL is the v2 write endpoint under apiURL (the client's
+// .../api/v2/) for cfg's org, bucket and precision, as the client's own
+// write API builds it.
+func writeURL(apiURL string, cfg Config) (string, error) {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return "", err
+	}
+	u = u.JoinPath("write")
+	u.RawQuery = url.Values{"org": {cfg.Org}, "bucket": {cfg.Bucket}, "precision": {cfg.Precision}}.Encode()
+	return u.String(), nil
+}
+
+// post sends body to InfluxDB's write endpoint as it is: the client's
+// WriteRecord takes a string, a copy of every batch (megabytes at a
+// flush interval of a few hundred devices).
+func (w *Writer) post(ctx context.Context, body []byte) error {
+	herr := w.client.HTTPService().DoPostRequest(ctx, w.writeURL, bytes.NewReader(body), nil,
+		func(r *http.Response) error { return r.Body.Close() })
+	if herr != nil {
+		return herr
+	}
+	return nil
 }
 
 // ConsumerConfig is the JetStream configuration of the writer's durable
@@ -571,7 +604,7 @@ func (w *Writer) writeRetry(ctx context.Context, body []byte, msgs int) error {
 	for {
 		w.keepAlive(w.cur)
 		t0 := time.Now()
-		err := w.api.WriteRecord(ctx, string(body))
+		err := w.post(ctx, body)
 		w.m.writeLatency.Observe(time.Since(t0).Seconds())
 		if err == nil {
 			if attempts > 0 {
