@@ -700,7 +700,7 @@ func (w *Writer) monitor(ctx context.Context) {
 	defer w.done.Done()
 	every := w.cfg.Spool.MonitorInterval
 	if every <= 0 {
-		every = 5 * time.Second
+		every = DefaultFlushInterval
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
