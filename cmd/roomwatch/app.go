@@ -177,31 +177,42 @@ func (a *app) Polled(s *rwc.SampleSet, err error) {
 // Skipped implements collectors.Observer.
 func (a *app) Skipped(d rwc.Device, ticks int) { a.polls.Skipped(d, ticks) }
 
+// selfEvery is how often the monitor evaluates its own sample set.
+const selfEvery = 10 * time.Second
+
 // tick drives time-based rules (no-data, for, calendars) once a second,
-// the self sample set every 10 s, and the sites' heartbeats.
+// the self sample set every 10 s, and the sites' heartbeats. One ticker
+// drives all three, so an idle monitor wakes once a second rather than
+// once more for every timer.
 func (a *app) tick() {
 	defer close(a.done)
-	t := time.NewTicker(time.Second)
+	every := min(time.Second, a.heartbeatEvery)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	var lastDropped uint64
-	self := time.NewTicker(10 * time.Second)
-	defer self.Stop()
-	hb := time.NewTicker(a.heartbeatEvery)
-	defer hb.Stop()
-	a.heartbeat(time.Now())
+	lastSelf := time.Now()
+	lastHB := lastSelf
+	a.heartbeat(lastHB)
+	// due reports whether period has passed since last, give or take
+	// half a tick (a ticker's time jitters around its period).
+	due := func(now, last time.Time, period time.Duration) bool { return now.Sub(last) >= period-every/2 }
 	for {
 		select {
 		case <-a.stop:
 			return
-		case now := <-hb.C:
-			a.heartbeat(now)
 		case now := <-t.C:
 			a.alarms.Tick(now)
 			a.ticks.Add(1)
-		case now := <-self.C:
-			dropped := a.im.Dropped()
-			a.alarms.ObserveSelf(now, a.sites(), float64(dropped-lastDropped))
-			lastDropped = dropped
+			if due(now, lastSelf, selfEvery) {
+				lastSelf = now
+				dropped := a.im.Dropped()
+				a.alarms.ObserveSelf(now, a.sites(), float64(dropped-lastDropped))
+				lastDropped = dropped
+			}
+			if due(now, lastHB, a.heartbeatEvery) {
+				lastHB = now
+				a.heartbeat(now)
+			}
 		}
 	}
 }

@@ -24,6 +24,8 @@ package main
 //	ROOMWATCH_BENCH_HEAPPROFILE file: the monitor's heap profile at the
 //	                          end of the window (go tool pprof FILE; run with
 //	                          GODEBUG=memprofilerate=4096 for a fine one)
+//	ROOMWATCH_BENCH_TRACE     file: a 10 s execution trace of BenchmarkIdle's
+//	                          window (go tool trace FILE)
 //	ROOMWATCH_BENCH_STATE_DIR parent folder of the monitor's state (JetStream
 //	                          store; default a temporary folder), e.g. /dev/shm
 //	                          to tell the disk's fsync time from roomwatch's own
@@ -34,6 +36,7 @@ package main
 //	go test -run '^$' -bench 'BenchmarkPollOnlySNMP$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkCollectorsModbus$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkPollOnlyModbus$' -benchtime 1x -timeout 20m ./cmd/roomwatch
+//	go test -run '^$' -bench 'BenchmarkIdle$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkAlarmLatency$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkBareSNMP$' -benchtime 1x -timeout 20m ./cmd/roomwatch
 //	go test -run '^$' -bench 'BenchmarkBareModbus$' -benchtime 1x -timeout 20m ./cmd/roomwatch
@@ -712,6 +715,54 @@ func BenchmarkCollectorsModbus(b *testing.B) {
 	bin := benchBinary(b)
 	_, urls := startModbusSim(b, bin, st.devices)
 	benchMonitor(b, bin, "modbus-ups", urls, st)
+}
+
+// BenchmarkIdle is issue 12's idle monitor: the whole monitor (embedded
+// NATS, spool, InfluxDB writer, rules) with one Modbus device
+// (`roomwatch sim --profile modbus-ups --count 1`) polled every
+// ROOMWATCH_BENCH_INTERVAL (default 1s), measured over the window: CPU per
+// second of wall time (utime+stime), RSS, goroutines and GC cycles. Set
+// ROOMWATCH_BENCH_TRACE to a file to save a 10 s execution trace of the
+// window (go tool trace FILE) and see every wake-up.
+func BenchmarkIdle(b *testing.B) {
+	st := loadBenchSettings(b)
+	bin := benchBinary(b)
+	_, urls := startModbusSim(b, bin, 1)
+	srv := influxtest.Start(b)
+	cfg, _ := writeMonitorConfig(b, b.TempDir(), srv.URL(), "modbus-ups", urls, st, "")
+	m, addr := startBenchMonitor(b, bin, cfg)
+	time.Sleep(st.warmup())
+
+	s0, c0, t0 := scrape(b, addr), procCPU(b, m.pid()), time.Now()
+	if out := os.Getenv("ROOMWATCH_BENCH_CPUPROFILE"); out != "" {
+		saveCPUProfile(b, addr, out, st.window)
+	}
+	if out := os.Getenv("ROOMWATCH_BENCH_TRACE"); out != "" {
+		saveProfile(b, addr, "trace?seconds=10", out, time.Minute)
+	}
+	time.Sleep(st.window - time.Since(t0))
+	s1, c1, el := scrape(b, addr), procCPU(b, m.pid()), time.Since(t0)
+	rss := procMB(b, m.pid(), "VmHWM")
+	anon, file := procMB(b, m.pid(), "RssAnon"), procMB(b, m.pid(), "RssFile")
+	if out := os.Getenv("ROOMWATCH_BENCH_HEAPPROFILE"); out != "" {
+		saveProfile(b, addr, "heap", out, time.Minute)
+	}
+
+	d := func(name string) float64 { return s1.sum(name) - s0.sum(name) }
+	cpuPerSec := float64((c1 - c0).Microseconds()) / 1000 / el.Seconds()
+	gcs := d("go_gc_duration_seconds_count")
+	b.ReportMetric(cpuPerSec, "cpu-ms/s")
+	b.ReportMetric(rss, "rss-MB")
+	b.ReportMetric(anon, "rss-anon-MB")
+	b.ReportMetric(file, "rss-file-MB")
+	b.ReportMetric(s1.sum("go_goroutines"), "goroutines")
+	b.ReportMetric(gcs/el.Seconds()*60, "gc/min")
+	b.Logf("idle monitor, 1 device every %v for %v: CPU %.2f ms/s (%d polls), peak RSS %.1f MB (now %.1f anonymous + %.1f file pages), %.0f goroutines, %.0f GC cycles; loadavg %s",
+		st.interval, el.Round(time.Millisecond), cpuPerSec, int(d("roomwatch_polls_total")), rss, anon, file,
+		s1.sum("go_goroutines"), gcs, loadavg())
+	if d("roomwatch_polls_total") == 0 {
+		b.Fatalf("no poll finished in %v: see %s", el, m.log)
+	}
 }
 
 // ---------------------------------------------------------------- collectors only

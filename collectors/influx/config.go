@@ -125,7 +125,9 @@ type SpoolConfig struct {
 	// writer before it is redelivered (after a crash). The writer extends
 	// it while it retries.
 	AckWait time.Duration `yaml:"ack_wait"`
-	// MonitorInterval is how often depth, age and drops are checked.
+	// MonitorInterval is how often depth, age and drops are checked (a
+	// stream info request, a dozen goroutine wake-ups on both ends: as
+	// often as the writer pulls, the pace at which the depth changes).
 	MonitorInterval time.Duration `yaml:"-"`
 }
 
@@ -153,7 +155,7 @@ func DefaultSpoolConfig() SpoolConfig {
 		Persist:         DefaultPersist,
 		Durable:         DefaultDurable,
 		AckWait:         time.Minute,
-		MonitorInterval: 5 * time.Second,
+		MonitorInterval: DefaultFlushInterval,
 	}
 }
 

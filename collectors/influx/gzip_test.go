@@ -51,3 +51,36 @@ func TestGzipTransport(t *testing.T) {
 		t.Errorf("server got %q", got)
 	}
 }
+
+// Writes to this host go uncompressed; any other host gets gzip.
+func TestLoopback(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		want bool
+	}{
+		{"http://127.0.0.1:8086", true},
+		{"http://127.3.4.5:8086", true},
+		{"http://localhost:8086", true},
+		{"https://LOCALHOST", true},
+		{"http://[::1]:8086", true},
+		{"http://10.0.0.5:8086", false},
+		{"https://influx.example.org", false},
+		{"http://[::ffff:10.0.0.1]:8086", false},
+		{"://bad", false},
+	} {
+		if got := loopback(c.url); got != c.want {
+			t.Errorf("loopback(%q) = %v, want %v", c.url, got, c.want)
+		}
+	}
+}
+
+// The write endpoint is the one the client's own write API uses.
+func TestWriteURL(t *testing.T) {
+	got, err := writeURL("http://127.0.0.1:8086/api/v2/", Config{Org: "o", Bucket: "db/autogen", Precision: "ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "http://127.0.0.1:8086/api/v2/write?bucket=db%2Fautogen&org=o&precision=ms"; got != want {
+		t.Errorf("writeURL = %q, want %q", got, want)
+	}
+}

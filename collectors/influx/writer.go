@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/api"
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -35,14 +35,14 @@ const (
 // after InfluxDB accepted it. One Writer per spool consumer; Start
 // launches its loops and Stop ends them.
 type Writer struct {
-	cfg    Config
-	log    *slog.Logger
-	m      *Metrics
-	js     jetstream.JetStream
-	client influxdb2.Client
-	api    api.WriteAPIBlocking
-	unit   int64 // nanoseconds per unit of the written timestamps
-	http   *http.Transport
+	cfg      Config
+	log      *slog.Logger
+	m        *Metrics
+	js       jetstream.JetStream
+	client   influxdb2.Client
+	writeURL string
+	unit     int64 // nanoseconds per unit of the written timestamps
+	http     *http.Transport
 
 	stream jetstream.Stream
 	cons   jetstream.Consumer
@@ -104,19 +104,52 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	opts.SetHTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: &gzipTransport{base: transport}})
+	var rt http.RoundTripper = transport
+	if !loopback(cfg.URL) {
+		rt = &gzipTransport{base: transport}
+	}
+	opts.SetHTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: rt})
 	client := influxdb2.NewClientWithOptions(cfg.URL, string(cfg.Token), opts)
+	writeURL, err := writeURL(client.HTTPService().ServerAPIURL(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("influx writer: url: %w", err)
+	}
 	w := &Writer{
-		cfg:    cfg,
-		log:    log.With("influx", cfg.URL, "bucket", cfg.Bucket),
-		m:      m,
-		js:     js,
-		client: client,
-		api:    client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
-		unit:   int64(precisions[cfg.Precision]),
-		http:   transport,
+		cfg:      cfg,
+		log:      log.With("influx", cfg.URL, "bucket", cfg.Bucket),
+		m:        m,
+		js:       js,
+		client:   client,
+		writeURL: writeURL,
+		unit:     int64(precisions[cfg.Precision]),
+		http:     transport,
 	}
 	return w, nil
+}
+
+// writeURL is the v2 write endpoint under apiURL (the client's
+// .../api/v2/) for cfg's org, bucket and precision, as the client's own
+// write API builds it.
+func writeURL(apiURL string, cfg Config) (string, error) {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return "", err
+	}
+	u = u.JoinPath("write")
+	u.RawQuery = url.Values{"org": {cfg.Org}, "bucket": {cfg.Bucket}, "precision": {cfg.Precision}}.Encode()
+	return u.String(), nil
+}
+
+// post sends body to InfluxDB's write endpoint as it is: the client's
+// WriteRecord takes a string, a copy of every batch (megabytes at a
+// flush interval of a few hundred devices).
+func (w *Writer) post(ctx context.Context, body []byte) error {
+	herr := w.client.HTTPService().DoPostRequest(ctx, w.writeURL, bytes.NewReader(body), nil,
+		func(r *http.Response) error { return r.Body.Close() })
+	if herr != nil {
+		return herr
+	}
+	return nil
 }
 
 // ConsumerConfig is the JetStream configuration of the writer's durable
@@ -243,9 +276,18 @@ func (w *Writer) nakRest(b *batch) {
 
 // fetchLoop fetches and encodes batches into free buffers and hands them
 // to ready until ctx ends; then it closes ready.
+//
+// It pulls once per FlushInterval rather than keeping a pull request
+// waiting on the server: a waiting request has every spool message
+// delivered the moment it is stored, each delivery waking the consumer,
+// both ends of the connection and this loop, and rewriting the
+// consumer's state file (with fsync) about once a second. A pull that
+// comes back at least half full is followed at once by the next, so a
+// backlog drains as fast as InfluxDB takes it.
 func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<- *batch) {
 	defer close(ready)
-	var lastErr time.Time
+	var lastErr, lastPull time.Time
+	full := true // start with a pull: the spool may hold a backlog
 	touch := time.NewTicker(w.cfg.Spool.AckWait / 3)
 	defer touch.Stop()
 	for {
@@ -256,34 +298,23 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 		case b = <-free:
 		}
 		for {
+			if !full && !sleep(ctx, time.Until(lastPull.Add(w.cfg.FlushInterval))) {
+				return
+			}
 			if ctx.Err() != nil {
 				return
 			}
-			// Fetch, not FetchBytes: FetchBytes makes a channel of a
-			// million entries (16 MB) per call. Under ctx, so that Stop
-			// does not wait out a flush interval.
-			fctx, cancel := context.WithTimeout(ctx, w.cfg.FlushInterval)
-			fb, err := w.cons.Fetch(batchMessages(w.cfg.BatchSize), jetstream.FetchMaxBytes(fetchBytes(w.cfg.BatchSize)),
-				jetstream.FetchContext(fctx))
-			if err != nil {
-				cancel()
+			lastPull = time.Now()
+			var err error
+			if b.items, full, err = w.pull(b.items[:0]); err != nil {
 				if time.Since(lastErr) > time.Minute {
 					lastErr = time.Now()
 					w.log.Error("influx writer: fetch from spool", "err", err)
 				}
+				full = false
 				sleep(ctx, time.Second)
 				continue
 			}
-			b.items = b.items[:0]
-			for msg := range fb.Messages() {
-				it := item{msg: msg}
-				if meta, err := msg.Metadata(); err == nil {
-					it.seq = meta.Sequence.Stream
-					w.limits.hold(it.seq)
-				}
-				b.items = append(b.items, it)
-			}
-			cancel()
 			if len(b.items) == 0 {
 				continue
 			}
@@ -306,6 +337,37 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 			}
 		}
 	}
+}
+
+// pullWait is how long one pull waits on the server for a batch to fill
+// before it returns what the spool holds.
+const pullWait = 200 * time.Millisecond
+
+// pull fetches the spool messages waiting now, up to BatchSize, appends
+// them to items and reports whether the batch came back at least half
+// full (more may be waiting).
+func (w *Writer) pull(items []item) (_ []item, full bool, err error) {
+	// Fetch, not FetchBytes: FetchBytes makes a channel of a million
+	// entries (16 MB) per call. Not under a context: the pull ends when
+	// the server says it expired, after the last message it sent, so no
+	// message is delivered to a pull the client has already given up.
+	msgs, maxBytes := batchMessages(w.cfg.BatchSize), fetchBytes(w.cfg.BatchSize)
+	fb, err := w.cons.Fetch(msgs, jetstream.FetchMaxBytes(maxBytes),
+		jetstream.FetchMaxWait(min(pullWait, w.cfg.FlushInterval)))
+	if err != nil {
+		return items, false, err
+	}
+	size := 0
+	for msg := range fb.Messages() {
+		it := item{msg: msg}
+		if meta, err := msg.Metadata(); err == nil {
+			it.seq = meta.Sequence.Stream
+			w.limits.hold(it.seq)
+		}
+		size += len(msg.Data())
+		items = append(items, it)
+	}
+	return items, len(items) >= msgs || size >= maxBytes/2, nil
 }
 
 // fetchBytes is how much one fetch asks for: batchSize, and never less
@@ -542,7 +604,7 @@ func (w *Writer) writeRetry(ctx context.Context, body []byte, msgs int) error {
 	for {
 		w.keepAlive(w.cur)
 		t0 := time.Now()
-		err := w.api.WriteRecord(ctx, string(body))
+		err := w.post(ctx, body)
 		w.m.writeLatency.Observe(time.Since(t0).Seconds())
 		if err == nil {
 			if attempts > 0 {
@@ -638,7 +700,7 @@ func (w *Writer) monitor(ctx context.Context) {
 	defer w.done.Done()
 	every := w.cfg.Spool.MonitorInterval
 	if every <= 0 {
-		every = 5 * time.Second
+		every = DefaultFlushInterval
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
