@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/alerts"
 	"github.com/roomwatch/roomwatch/alerts/natstest"
 	"github.com/roomwatch/roomwatch/collectors"
@@ -133,16 +134,9 @@ func BenchmarkMarshal(b *testing.B) {
 //
 //	go test -run '^$' -bench BenchmarkFlush -benchmem ./alerts/daily/
 func BenchmarkFlush(b *testing.B) {
-	_, js := natstest.Connect(b, natstest.Start(b))
 	ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
 	defer cancel()
-	if err := alerts.EnsureStreams(ctx, js, "main", alerts.DefaultConfig()); err != nil {
-		b.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().DailyBucket)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, js, kv := benchBucket(ctx, b)
 	r, err := NewRecorder(Config{FlushInterval: time.Hour}, workHours, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -218,16 +212,9 @@ func BenchmarkFlushEvening(b *testing.B) {
 }
 
 func benchFlushEvening(b *testing.B, stats time.Duration) {
-	nc, js := natstest.Connect(b, natstest.Start(b))
 	ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
 	defer cancel()
-	if err := alerts.EnsureStreams(ctx, js, "main", alerts.DefaultConfig()); err != nil {
-		b.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().DailyBucket)
-	if err != nil {
-		b.Fatal(err)
-	}
+	nc, js, kv := benchBucket(ctx, b)
 	// The benchmark flushes on a simulated clock that runs ahead of the
 	// wall clock, so nothing is due at the loop's own flushes.
 	r, err := NewRecorder(Config{FlushInterval: 30 * time.Second, StatsInterval: stats}, workHours, nil)
@@ -288,4 +275,19 @@ func benchFlushEvening(b *testing.B, stats time.Duration) {
 		minutes += 10
 	}
 	b.ReportMetric(float64(bytes)/float64(minutes), "bucket-B/min")
+}
+
+// benchBucket starts an embedded NATS server with the streams of site
+// "main" and returns a connection, its JetStream and the daily bucket.
+func benchBucket(ctx context.Context, b *testing.B) (*nats.Conn, jetstream.JetStream, jetstream.KeyValue) {
+	b.Helper()
+	nc, js := natstest.Connect(b, natstest.Start(b))
+	if err := alerts.EnsureStreams(ctx, js, "main", alerts.DefaultConfig()); err != nil {
+		b.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, alerts.DefaultConfig().DailyBucket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return nc, js, kv
 }

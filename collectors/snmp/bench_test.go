@@ -220,14 +220,7 @@ func BenchmarkPollBench12(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := cannedAgent(b, answer)
-	cfg := testConfig("2c")
-	cfg.Target.Host = addr
-	pl, err := New(cfg, p, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pl.Close()
+	pl := v2cPoller(b, p, cannedAgent(b, answer))
 	ctx := context.Background()
 	s, err := pl.Poll(ctx)
 	if err != nil {
@@ -256,13 +249,18 @@ func BenchmarkPollSnmpdBench12(b *testing.B) {
 	for i := range p.Fields {
 		fmt.Fprintf(&conf, "override %s integer 2\n", p.Fields[i].OID)
 	}
-	addr := runSnmpd(b, conf.String())
+	benchPoller(b, v2cPoller(b, p, runSnmpd(b, conf.String())))
+}
+
+// v2cPoller is a v2c poller of profile p at addr, closed at cleanup.
+func v2cPoller(b *testing.B, p *profiles.Profile, addr string) *Poller {
+	b.Helper()
 	cfg := testConfig("2c")
 	cfg.Target.Host = addr
 	pl, err := New(cfg, p, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer pl.Close()
-	benchPoller(b, pl)
+	b.Cleanup(func() { _ = pl.Close() })
+	return pl
 }
