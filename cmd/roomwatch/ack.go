@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/user"
 	"time"
@@ -63,15 +62,11 @@ func runAck(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
+	nc, js, err := dialJetStream(cfg.NATS)
 	if err != nil {
 		return fail(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fail(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second+*wait)
 	defer cancel()
 	kv, err := js.KeyValue(ctx, cfg.Alerts.StateBucket)

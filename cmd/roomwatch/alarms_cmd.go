@@ -5,10 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roomwatch/roomwatch/alerts"
 	rwc "github.com/roomwatch/roomwatch/collectors"
@@ -35,15 +32,11 @@ func runAlarms(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	nc, err := dialNATS(cfg.NATS, slog.New(slog.DiscardHandler))
+	nc, js, err := dialJetStream(cfg.NATS)
 	if err != nil {
 		return fail(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fail(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	kv, err := js.KeyValue(ctx, cfg.Alerts.StateBucket)
