@@ -649,17 +649,9 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	written := d("roomwatch_influx_written_samples_total")
 	backlog := s1.sum("roomwatch_spool_messages")
 
-	b.ReportMetric(float64(cpu.Microseconds())/math.Max(values, 1), "cpu-µs/value")
-	b.ReportMetric(1000*cpu.Seconds()/el.Seconds(), "cpu-ms/s")
-	b.ReportMetric(values/el.Seconds(), "values/s")
-	b.ReportMetric(expected/el.Seconds(), "scheduled-values/s")
-	b.ReportMetric(rss, "rss-MB")
-	b.ReportMetric(anon, "rss-anon-MB")
-	b.ReportMetric(file, "rss-file-MB")
-	b.ReportMetric(skipped, "skipped")
-	b.ReportMetric(errs, "poll-errors")
+	processFigures{el: el, cpu: cpu, influxdCPU: i1 - i0, values: values, expected: expected,
+		rss: rss, anon: anon, file: file, skipped: skipped, errs: errs}.report(b)
 	b.ReportMetric(written/el.Seconds(), "influx-samples/s")
-	b.ReportMetric(float64((i1-i0).Microseconds())/math.Max(values, 1), "influxd-cpu-µs/value")
 	b.Logf("monitor %s: %d devices every %v for %v: %.0f good values/s (scheduled %.0f), CPU %.2fs = %.2f µs/value (%.0f%% of one core), peak RSS %.1f MB (now %.1f anonymous + %.1f the binary's file pages), skipped %.0f (whole run %.0f), poll errors %.0f, InfluxDB wrote %.0f samples/s (influxd %.2f µs/value), spool backlog %.0f msgs; loadavg %s",
 		profile, len(urls), st.interval, el.Round(time.Millisecond), values/el.Seconds(), expected/el.Seconds(),
 		cpu.Seconds(), float64(cpu.Microseconds())/math.Max(values, 1), 100*cpu.Seconds()/el.Seconds(), rss, anon, file,
@@ -668,6 +660,28 @@ func benchMonitor(b *testing.B, bin, profile string, urls []string, st benchSett
 	if polls == 0 {
 		b.Fatalf("no poll finished in %v: see %s", el, m.log)
 	}
+}
+
+// processFigures are a child process's costs over a benchmark's window,
+// reported under the same metric names by the monitor's and the bare
+// floor's benchmarks, so that `make bench` can set the two side by side.
+type processFigures struct {
+	el, cpu, influxdCPU                              time.Duration
+	values, expected, rss, anon, file, skipped, errs float64
+}
+
+func (f processFigures) report(b *testing.B) {
+	perValue := func(d time.Duration) float64 { return float64(d.Microseconds()) / math.Max(f.values, 1) }
+	b.ReportMetric(perValue(f.cpu), "cpu-µs/value")
+	b.ReportMetric(1000*f.cpu.Seconds()/f.el.Seconds(), "cpu-ms/s")
+	b.ReportMetric(f.values/f.el.Seconds(), "values/s")
+	b.ReportMetric(f.expected/f.el.Seconds(), "scheduled-values/s")
+	b.ReportMetric(f.rss, "rss-MB")
+	b.ReportMetric(f.anon, "rss-anon-MB")
+	b.ReportMetric(f.file, "rss-file-MB")
+	b.ReportMetric(f.skipped, "skipped")
+	b.ReportMetric(f.errs, "poll-errors")
+	b.ReportMetric(perValue(f.influxdCPU), "influxd-cpu-µs/value")
 }
 
 // saveCPUProfile writes the monitor's CPU profile (from /debug/pprof)
@@ -970,16 +984,8 @@ func benchBare(b *testing.B, bare, proto string, urls []string, st benchSettings
 	values, cpu := n1.values-n0.values, c1-c0
 	polls, errs, skipped := n1.polls-n0.polls, n1.errs-n0.errs, n1.skipped-n0.skipped
 	expected := float64(len(urls)) * el.Seconds() / st.interval.Seconds() * benchValuesPerDevice
-	b.ReportMetric(float64(cpu.Microseconds())/math.Max(values, 1), "cpu-µs/value")
-	b.ReportMetric(1000*cpu.Seconds()/el.Seconds(), "cpu-ms/s")
-	b.ReportMetric(values/el.Seconds(), "values/s")
-	b.ReportMetric(expected/el.Seconds(), "scheduled-values/s")
-	b.ReportMetric(rss, "rss-MB")
-	b.ReportMetric(anon, "rss-anon-MB")
-	b.ReportMetric(file, "rss-file-MB")
-	b.ReportMetric(skipped, "skipped")
-	b.ReportMetric(errs, "poll-errors")
-	b.ReportMetric(float64((i1-i0).Microseconds())/math.Max(values, 1), "influxd-cpu-µs/value")
+	processFigures{el: el, cpu: cpu, influxdCPU: i1 - i0, values: values, expected: expected,
+		rss: rss, anon: anon, file: file, skipped: skipped, errs: errs}.report(b)
 	b.Logf("bare floor %s: %d devices every %v for %v: %.0f good values/s (scheduled %.0f), CPU %.2fs = %.2f µs/value (%.0f%% of one core), peak RSS %.1f MB (now %.1f anonymous + %.1f the binary's file pages), skipped %.0f, poll errors %.0f, polls %.0f, InfluxDB write errors %.0f (whole run), influxd %.2f µs/value; loadavg %s",
 		proto, len(urls), st.interval, el.Round(time.Millisecond), values/el.Seconds(), expected/el.Seconds(),
 		cpu.Seconds(), float64(cpu.Microseconds())/math.Max(values, 1), 100*cpu.Seconds()/el.Seconds(), rss, anon, file,
