@@ -740,6 +740,20 @@ func BenchmarkCollectorsModbus(b *testing.B) {
 // window (go tool trace FILE) and see every wake-up.
 func BenchmarkIdle(b *testing.B) {
 	st := loadBenchSettings(b)
+	benchIdle(b, st)
+}
+
+// BenchmarkIdleDefault is BenchmarkIdle with the device polled at the
+// monitor's default interval (defaults.interval, 10 s), as a machine room
+// with one UPS configured and nothing else runs.
+func BenchmarkIdleDefault(b *testing.B) {
+	st := loadBenchSettings(b)
+	st.interval = defaultConfig().Defaults.Interval
+	benchIdle(b, st)
+}
+
+func benchIdle(b *testing.B, st benchSettings) {
+	b.Helper()
 	bin := benchBinary(b)
 	_, urls := startModbusSim(b, bin, 1)
 	srv := influxtest.Start(b)
@@ -756,19 +770,13 @@ func BenchmarkIdle(b *testing.B) {
 	}
 	time.Sleep(st.window - time.Since(t0))
 	s1, c1, el := scrape(b, addr), procCPU(b, m.pid()), time.Since(t0)
-	rss := procMB(b, m.pid(), "VmHWM")
-	anon, file := procMB(b, m.pid(), "RssAnon"), procMB(b, m.pid(), "RssFile")
+	cpuPerSec, rss, anon, file := reportIdle(b, m.pid(), c1-c0, el)
 	if out := os.Getenv("ROOMWATCH_BENCH_HEAPPROFILE"); out != "" {
 		saveProfile(b, addr, "heap", out, time.Minute)
 	}
 
 	d := func(name string) float64 { return s1.sum(name) - s0.sum(name) }
-	cpuPerSec := float64((c1 - c0).Microseconds()) / 1000 / el.Seconds()
 	gcs := d("go_gc_duration_seconds_count")
-	b.ReportMetric(cpuPerSec, "cpu-ms/s")
-	b.ReportMetric(rss, "rss-MB")
-	b.ReportMetric(anon, "rss-anon-MB")
-	b.ReportMetric(file, "rss-file-MB")
 	b.ReportMetric(s1.sum("go_goroutines"), "goroutines")
 	b.ReportMetric(gcs/el.Seconds()*60, "gc/min")
 	b.Logf("idle monitor, 1 device every %v for %v: CPU %.2f ms/s (%d polls), peak RSS %.1f MB (now %.1f anonymous + %.1f file pages), %.0f goroutines, %.0f GC cycles; loadavg %s",
@@ -777,6 +785,44 @@ func BenchmarkIdle(b *testing.B) {
 	if d("roomwatch_polls_total") == 0 {
 		b.Fatalf("no poll finished in %v: see %s", el, m.log)
 	}
+}
+
+// reportIdle reports an idle process's CPU a second of wall time (cpu
+// over el), its peak RSS and its RSS now split into anonymous and file
+// pages, and returns them.
+func reportIdle(b *testing.B, pid int, cpu, el time.Duration) (cpuPerSec, rss, anon, file float64) {
+	b.Helper()
+	cpuPerSec = float64(cpu.Microseconds()) / 1000 / el.Seconds()
+	rss = procMB(b, pid, "VmHWM")
+	anon, file = procMB(b, pid, "RssAnon"), procMB(b, pid, "RssFile")
+	b.ReportMetric(cpuPerSec, "cpu-ms/s")
+	b.ReportMetric(rss, "rss-MB")
+	b.ReportMetric(anon, "rss-anon-MB")
+	b.ReportMetric(file, "rss-file-MB")
+	return cpuPerSec, rss, anon, file
+}
+
+// BenchmarkNATSFloor is what holds the idle monitor's CPU and part of
+// its memory (issue 12): testdata/bench/natsfloor, the embedded NATS
+// server as the monitor starts it with the streams, buckets and consumer
+// it creates for one site, in its own process, idle (no device, nothing
+// published), measured as BenchmarkIdle measures the monitor.
+func BenchmarkNATSFloor(b *testing.B) {
+	st := loadBenchSettings(b)
+	bin := filepath.Join(b.TempDir(), "natsfloor")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/bench/natsfloor").CombinedOutput(); err != nil {
+		b.Fatalf("go build ./testdata/bench/natsfloor: %v\n%s", err, out)
+	}
+	c := startChild(b, filepath.Join(b.TempDir(), "natsfloor.log"), bin, "-store", b.TempDir())
+	c.waitLine(b, "ready", time.Minute)
+	time.Sleep(st.warmup())
+
+	c0, t0 := procCPU(b, c.pid()), time.Now()
+	time.Sleep(st.window)
+	c1, el := procCPU(b, c.pid()), time.Since(t0)
+	cpuPerSec, rss, anon, file := reportIdle(b, c.pid(), c1-c0, el)
+	b.Logf("NATS floor (embedded server, JetStream, the monitor's streams for one site, idle) for %v: CPU %.2f ms/s, peak RSS %.1f MB (now %.1f anonymous + %.1f file pages); loadavg %s",
+		el.Round(time.Millisecond), cpuPerSec, rss, anon, file, loadavg())
 }
 
 // ---------------------------------------------------------------- collectors only

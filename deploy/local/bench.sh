@@ -11,8 +11,12 @@
 #
 #   deploy/local/bench.sh          issue 12's table for this machine:
 #                                  roomwatch against the bare floor, SNMP
-#                                  and Modbus TCP, and the idle monitor
-#                                  (about 4 minutes at the defaults)
+#                                  and Modbus TCP, the idle monitor (one
+#                                  device every 1 s and every 10 s) and the
+#                                  NATS floor (the embedded server with the
+#                                  monitor's streams, idle: what the idle
+#                                  monitor cannot go below; testdata/bench/
+#                                  natsfloor) (about 7 minutes)
 #   deploy/local/bench.sh growth   (make bench GROWTH=1) the cost as the work
 #                                  grows: 50, 200, 1,000 and 5,000 devices,
 #                                  SNMP and Modbus, every 1 s and 10 s (about
@@ -59,28 +63,31 @@ issue12() {
 	local out status=0
 	out=$(mktemp)
 	trap "rm -f '$out'" EXIT
-	# BenchmarkIdle, when it exists, is the idle monitor (1 device): it
-	# reports cpu-ms/s (CPU per second of wall time) as benchMonitor does.
-	go test -run '^$' -bench '^Benchmark(CollectorsSNMP|CollectorsModbus|BareSNMP|BareModbus|Idle)$' \
+	# BenchmarkIdle and BenchmarkIdleDefault are the idle monitor (1
+	# device, every ROOMWATCH_BENCH_INTERVAL and every 10 s, the default
+	# interval); BenchmarkNATSFloor is the embedded NATS server with the
+	# monitor's streams and nothing else. Each reports cpu-ms/s (CPU per
+	# second of wall time).
+	go test -run '^$' -bench '^Benchmark(CollectorsSNMP|CollectorsModbus|BareSNMP|BareModbus|Idle|IdleDefault|NATSFloor)$' \
 		-benchtime 1x -timeout 30m ./cmd/roomwatch | tee "$out" >&2 || status=$?
 
-	local devices=${ROOMWATCH_BENCH_DEVICES:-200} idle
-	idle=$(cell "$out" Idle cpu-ms/s " ms" %.2f)
-	if [ "$idle" = "—" ]; then idle="— (no BenchmarkIdle)"; fi
+	local devices=${ROOMWATCH_BENCH_DEVICES:-200} every=${ROOMWATCH_BENCH_INTERVAL:-1s}
 	echo
-	echo "$(date -u +%F), $(nproc) cores, ${devices} devices × 12 values every ${ROOMWATCH_BENCH_INTERVAL:-1s}, window ${ROOMWATCH_BENCH_SECONDS:-45} s, loadavg $(cut -d' ' -f1-3 /proc/loadavg) (Telegraf not installed: no column)"
+	echo "$(date -u +%F), $(nproc) cores, ${devices} devices × 12 values every ${every}, window ${ROOMWATCH_BENCH_SECONDS:-45} s, loadavg $(cut -d' ' -f1-3 /proc/loadavg) (Telegraf not installed: no column)"
 	echo
-	echo "| | roomwatch | bare floor |"
-	echo "|---|---|---|"
+	echo "| | roomwatch | bare floor | NATS floor (idle) |"
+	echo "|---|---|---|---|"
 	local p name
 	for p in SNMP Modbus; do
 		name=$p
 		if [ $p = Modbus ]; then name="Modbus TCP"; fi
-		echo "| $name CPU per value | $(cell "$out" Collectors$p cpu-µs/value " µs") | $(cell "$out" Bare$p cpu-µs/value " µs") |"
-		echo "| $name peak RSS | $(cell "$out" Collectors$p rss-MB " MB") | $(cell "$out" Bare$p rss-MB " MB") |"
-		echo "| $name RSS anonymous / file pages | $(cell "$out" Collectors$p rss-anon-MB) / $(cell "$out" Collectors$p rss-file-MB " MB") | $(cell "$out" Bare$p rss-anon-MB) / $(cell "$out" Bare$p rss-file-MB " MB") |"
+		echo "| $name CPU per value | $(cell "$out" Collectors$p cpu-µs/value " µs") | $(cell "$out" Bare$p cpu-µs/value " µs") | — |"
+		echo "| $name peak RSS | $(cell "$out" Collectors$p rss-MB " MB") | $(cell "$out" Bare$p rss-MB " MB") | $(cell "$out" NATSFloor rss-MB " MB") |"
+		echo "| $name RSS anonymous / file pages | $(cell "$out" Collectors$p rss-anon-MB) / $(cell "$out" Collectors$p rss-file-MB " MB") | $(cell "$out" Bare$p rss-anon-MB) / $(cell "$out" Bare$p rss-file-MB " MB") | $(cell "$out" NATSFloor rss-anon-MB) / $(cell "$out" NATSFloor rss-file-MB " MB") |"
 	done
-	echo "| idle monitor (1 device): CPU per second | $idle | — |"
+	echo "| idle monitor (1 device every $every): CPU per second | $(cell "$out" Idle cpu-ms/s " ms" %.2f) | — | $(cell "$out" NATSFloor cpu-ms/s " ms" %.2f) |"
+	echo "| idle monitor (1 device every 10s, the default): CPU per second | $(cell "$out" IdleDefault cpu-ms/s " ms" %.2f) | — | $(cell "$out" NATSFloor cpu-ms/s " ms" %.2f) |"
+	echo "| idle monitor: peak RSS | $(cell "$out" IdleDefault rss-MB " MB") | — | $(cell "$out" NATSFloor rss-MB " MB") |"
 	return "$status"
 }
 
