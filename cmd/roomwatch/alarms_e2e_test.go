@@ -14,6 +14,7 @@ import (
 
 	"github.com/roomwatch/roomwatch/alerts"
 	rwc "github.com/roomwatch/roomwatch/collectors"
+	"github.com/roomwatch/roomwatch/collectors/influx"
 	"github.com/roomwatch/roomwatch/collectors/influx/influxtest"
 	"github.com/roomwatch/roomwatch/internal/testutil"
 )
@@ -98,21 +99,26 @@ func count(alarms []*alerts.Alarm, rule string, state alerts.State) int {
 	return n
 }
 
-// firstOnBattery returns the time of the first UPS line of a spool
-// message (line protocol, nanosecond timestamps) that shows on_battery.
-func firstOnBattery(t *testing.T, lp []byte) (time.Time, bool) {
+// firstOnBattery returns the time of the first UPS line of spool
+// message m (line protocol, timestamps in the precision its format
+// names, which it returns too) that shows on_battery.
+func firstOnBattery(t *testing.T, m *nats.Msg) (time.Time, time.Duration, bool) {
 	t.Helper()
-	for _, l := range strings.Split(strings.TrimSpace(string(lp)), "\n") {
+	unit, ok := influx.LineUnit(m.Header.Get(influx.HeaderFormat))
+	if !ok {
+		t.Fatalf("spool message of format %q", m.Header.Get(influx.HeaderFormat))
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(m.Data)), "\n") {
 		if !strings.HasPrefix(l, "roomwatch_ups,") || !strings.Contains(l, "on_battery=true") {
 			continue
 		}
-		ns, err := strconv.ParseInt(l[strings.LastIndexByte(l, ' ')+1:], 10, 64)
+		ts, err := strconv.ParseInt(l[strings.LastIndexByte(l, ' ')+1:], 10, 64)
 		if err != nil {
 			t.Fatalf("spool line without a timestamp: %s", l)
 		}
-		return time.Unix(0, ns), true
+		return time.Unix(0, ts*int64(unit)), unit, true
 	}
-	return time.Time{}, false
+	return time.Time{}, 0, false
 }
 
 // TestMainsLostAlarmWithinOnePoll cuts the mains on the simulated UPS and
@@ -154,6 +160,7 @@ func TestMainsLostAlarmWithinOnePoll(t *testing.T) {
 	// The alarm and the samples travel different paths (alarm stream,
 	// spool), so either may arrive first: read until both are seen.
 	var onBatteryAt time.Time
+	var precision time.Duration // of the spooled samples' timestamps
 	var fired *alerts.Alarm
 	deadline := time.Now().Add(15 * time.Second)
 	for fired == nil || onBatteryAt.IsZero() {
@@ -163,8 +170,8 @@ func TestMainsLostAlarmWithinOnePoll(t *testing.T) {
 		}
 		switch {
 		case strings.HasPrefix(m.Subject, "roomwatch.samples."):
-			if at, ok := firstOnBattery(t, m.Data); ok && onBatteryAt.IsZero() {
-				onBatteryAt = at
+			if at, unit, ok := firstOnBattery(t, m); ok && onBatteryAt.IsZero() {
+				onBatteryAt, precision = at, unit
 			}
 		case m.Subject == "roomwatch.alarm.test.dc1.critical":
 			al, err := alerts.Unmarshal(m.Data)
@@ -176,8 +183,9 @@ func TestMainsLostAlarmWithinOnePoll(t *testing.T) {
 			}
 		}
 	}
-	// Fired by the very poll that first showed the mains lost.
-	if !fired.StartedAt.Equal(onBatteryAt) {
+	// Fired by the very poll that first showed the mains lost (the
+	// spool holds its time in the writer's precision).
+	if !fired.StartedAt.Truncate(precision).Equal(onBatteryAt) {
 		t.Errorf("alarm started at %v, want the first poll that showed on_battery, %v", fired.StartedAt, onBatteryAt)
 	}
 	if fired.Text["zh"] == "" || fired.Text["en"] == "" || fired.Device != "ups1" || fired.Severity != alerts.Critical {

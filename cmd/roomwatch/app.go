@@ -116,6 +116,7 @@ func (a *app) Start() error {
 			spoolCfg.MaxBytes = fitSpool(spoolCfg.MaxBytes, a.cfg.NATS.StoreDir, a.log)
 		}
 	}
+	spoolCfg.Precision = a.cfg.Influx.Precision
 	if a.spool, err = influx.NewSpool(a.nc, spoolCfg, a.log.With("component", "spool"), a.im); err != nil {
 		return err
 	}

@@ -306,8 +306,8 @@ func readStore(t *testing.T, storeDir string) ([]*alerts.Alarm, []upsPoll) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var alarms []*alerts.Alarm
-	each(t, ctx, js, alerts.DefaultConfig().StreamConfig("test").Name, func(data []byte) {
-		a, err := alerts.Unmarshal(data)
+	each(t, ctx, js, alerts.DefaultConfig().StreamConfig("test").Name, func(m *jetstream.RawStreamMsg) {
+		a, err := alerts.Unmarshal(m.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,16 +316,20 @@ func readStore(t *testing.T, storeDir string) ([]*alerts.Alarm, []upsPoll) {
 		}
 	})
 	var samples []upsPoll
-	each(t, ctx, js, influx.DefaultStream, func(data []byte) {
-		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+	each(t, ctx, js, influx.DefaultStream, func(m *jetstream.RawStreamMsg) {
+		unit, ok := influx.LineUnit(m.Header.Get(influx.HeaderFormat))
+		if !ok {
+			t.Fatalf("spool message of format %q", m.Header.Get(influx.HeaderFormat))
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(m.Data)), "\n") {
 			if !strings.HasPrefix(l, "roomwatch_ups,") || !strings.Contains(l, "on_battery=") {
 				continue
 			}
-			ns, err := strconv.ParseInt(l[strings.LastIndexByte(l, ' ')+1:], 10, 64)
+			ts, err := strconv.ParseInt(l[strings.LastIndexByte(l, ' ')+1:], 10, 64)
 			if err != nil {
 				t.Fatalf("spool line without a timestamp: %s", l)
 			}
-			samples = append(samples, upsPoll{at: time.Unix(0, ns), onBattery: strings.Contains(l, "on_battery=true")})
+			samples = append(samples, upsPoll{at: time.Unix(0, ts*int64(unit)), onBattery: strings.Contains(l, "on_battery=true")})
 		}
 	})
 	slices.SortFunc(samples, func(a, b upsPoll) int { return a.at.Compare(b.at) })
@@ -333,7 +337,7 @@ func readStore(t *testing.T, storeDir string) ([]*alerts.Alarm, []upsPoll) {
 }
 
 // each calls f with every message of stream, in order.
-func each(t *testing.T, ctx context.Context, js jetstream.JetStream, stream string, f func([]byte)) {
+func each(t *testing.T, ctx context.Context, js jetstream.JetStream, stream string, f func(*jetstream.RawStreamMsg)) {
 	t.Helper()
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
@@ -348,6 +352,6 @@ func each(t *testing.T, ctx context.Context, js jetstream.JetStream, stream stri
 		if err != nil {
 			continue // deleted
 		}
-		f(m.Data)
+		f(m)
 	}
 }

@@ -113,6 +113,10 @@ type SpoolConfig struct {
 	// BatchBytes bounds one spool message; a batch that reaches it is
 	// published without waiting for Linger.
 	BatchBytes yamlconf.Size `yaml:"-"`
+	// Precision of the spooled lines' timestamps: the writer's (Config's
+	// Precision, set by the caller), so that it writes them as they are;
+	// empty: ns.
+	Precision string `yaml:"-"`
 	// Persist is "async" (default: the stream is written to disk by a
 	// background flusher within milliseconds and fsynced every
 	// sync_interval of the NATS server, which lets the rest of the server

@@ -146,6 +146,7 @@ func startPipeline(t testing.TB, cfg Config) *pipeline {
 	p.nc = connect(t, p.nats)
 	var log *slog.Logger
 	log, p.log = newLog()
+	cfg.Spool.Precision = cfg.Precision // as the monitor sets it
 	sp, err := NewSpool(p.nc, cfg.Spool, log, p.m)
 	if err != nil {
 		t.Fatal(err)

@@ -55,12 +55,14 @@ var fixedTags = map[string]bool{"site": true, "room": true, "device": true, "pro
 // tagPair is one tag, unescaped.
 type tagPair struct{ k, v string }
 
-// encoder appends SampleSets as line protocol with nanosecond
-// timestamps (the Writer converts them to the configured precision). It
-// reuses its scratch space and keeps each device's series key (its
+// encoder appends SampleSets as line protocol with timestamps in unit
+// nanoseconds (rounded down, as time.Time's UnixMilli does; 0 or 1:
+// nanoseconds), the precision the Writer writes. It reuses its scratch
+// space and keeps each device's series key (its
 // measurement and escaped, sorted tags), which are the same in every
 // poll. It is not safe for concurrent use.
 type encoder struct {
+	unit   int64
 	tags   []tagPair
 	series map[seriesID]*series
 	// appends counts the sets appended since the last sweep of series.
@@ -142,6 +144,9 @@ func (e *encoder) newSeries(d *collectors.Device) *series {
 func (e *encoder) Append(b []byte, s *collectors.SampleSet) ([]byte, int) {
 	sr := e.seriesOf(&s.Device)
 	ts := s.Time.UnixNano()
+	if e.unit > 1 {
+		ts = floorDiv(ts, e.unit)
+	}
 	n := 0
 
 	// The values.

@@ -61,13 +61,20 @@ func TestEncode(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			lp, n := (&encoder{}).Append(nil, &c.set)
-			got := appendLines(nil, lp, int64(precisions[c.precision]))
+			unit := int64(precisions[c.precision])
+			// The spool's encoder in the writer's precision, and the
+			// writer's rewriting of nanosecond lines (a spool written
+			// before a change of precision).
+			got, n := (&encoder{unit: unit}).Append(nil, &c.set)
 			if string(got) != c.want {
-				t.Errorf("got\n%s\nwant\n%s", got, c.want)
+				t.Errorf("encoded in %s:\n%s\nwant\n%s", c.precision, got, c.want)
 			}
 			if lines := strings.Count(c.want, "\n"); n != lines {
 				t.Errorf("Append says %d lines, want %d", n, lines)
+			}
+			ns, _ := (&encoder{}).Append(nil, &c.set)
+			if got := appendLines(nil, ns, 1, unit); string(got) != c.want {
+				t.Errorf("rewritten from ns:\n%s\nwant\n%s", got, c.want)
 			}
 		})
 	}
@@ -140,19 +147,22 @@ func TestDefaultMaxBytes(t *testing.T) {
 // The writer's conversion of spooled nanosecond timestamps.
 func TestAppendLines(t *testing.T) {
 	cases := []struct {
-		in   string
-		unit time.Duration
-		want string
+		in       string
+		from, to time.Duration
+		want     string
 	}{
-		{"m v=1 1772352000123456789\nm v=2 1772352000999999999\n", time.Millisecond, "m v=1 1772352000123\nm v=2 1772352000999\n"},
-		{"m v=1 1772352000123456789", time.Second, "m v=1 1772352000\n"},
-		{"m v=1 1772352000123456789", time.Nanosecond, "m v=1 1772352000123456789\n"},
-		{`m,t=a\ b s="x y" -1500000` + "\n", time.Millisecond, `m,t=a\ b s="x y" -2` + "\n"}, // rounded down like UnixMilli
-		{"not a line\nm v=1 99999999999999999999\n", time.Millisecond, "not a line\nm v=1 99999999999999999999\n"},
+		{"m v=1 1772352000123456789\nm v=2 1772352000999999999\n", time.Nanosecond, time.Millisecond, "m v=1 1772352000123\nm v=2 1772352000999\n"},
+		{"m v=1 1772352000123456789", time.Nanosecond, time.Second, "m v=1 1772352000\n"},
+		{"m v=1 1772352000123456789", time.Nanosecond, time.Nanosecond, "m v=1 1772352000123456789\n"},
+		{`m,t=a\ b s="x y" -1500000` + "\n", time.Nanosecond, time.Millisecond, `m,t=a\ b s="x y" -2` + "\n"}, // rounded down like UnixMilli
+		{"not a line\nm v=1 99999999999999999999\n", time.Nanosecond, time.Millisecond, "not a line\nm v=1 99999999999999999999\n"},
+		{"m v=1 1772352000123\n", time.Millisecond, time.Second, "m v=1 1772352000\n"},
+		{"m v=1 1772352000123\n", time.Millisecond, time.Nanosecond, "m v=1 1772352000123000000\n"},
+		{"m v=1 1772352000", time.Second, time.Microsecond, "m v=1 1772352000000000\n"},
 	}
 	for _, c := range cases {
-		if got := string(appendLines([]byte("x\n"), []byte(c.in), int64(c.unit))); got != "x\n"+c.want {
-			t.Errorf("appendLines(%q, %v) = %q, want %q", c.in, c.unit, got, "x\n"+c.want)
+		if got := string(appendLines([]byte("x\n"), []byte(c.in), int64(c.from), int64(c.to))); got != "x\n"+c.want {
+			t.Errorf("appendLines(%q, %v → %v) = %q, want %q", c.in, c.from, c.to, got, "x\n"+c.want)
 		}
 	}
 	if got := time.Unix(0, -1500000).UnixMilli(); got != -2 {

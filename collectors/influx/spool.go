@@ -29,7 +29,8 @@ const (
 	// HeaderFormat names the payload's format; a message without it, or
 	// with another value, is dropped by the Writer as undecodable.
 	HeaderFormat = "Roomwatch-Format"
-	// FormatLineProtocol is line protocol with nanosecond timestamps.
+	// FormatLineProtocol is line protocol with nanosecond timestamps;
+	// LineFormat names the other precisions.
 	FormatLineProtocol = "influx-line-protocol;precision=ns;v1"
 	// HeaderSets is how many sample sets a message holds.
 	HeaderSets = "Roomwatch-Sets"
@@ -48,6 +49,8 @@ type Spool struct {
 	cfg SpoolConfig
 	log *slog.Logger
 	m   *Metrics
+	// format is the Roomwatch-Format of the messages (LineFormat).
+	format string
 
 	mu      sync.Mutex
 	enc     *encoder
@@ -90,8 +93,15 @@ func NewSpool(nc *nats.Conn, cfg SpoolConfig, log *slog.Logger, m *Metrics) (*Sp
 	if mp := yamlconf.Size(nc.MaxPayload()); mp > 0 && cfg.BatchBytes > mp/2 {
 		cfg.BatchBytes = mp / 2
 	}
+	if cfg.Precision == "" {
+		cfg.Precision = "ns"
+	}
+	unit, ok := precisions[cfg.Precision]
+	if !ok {
+		return nil, fmt.Errorf("spool %s: precision %q is not one of ns, us, ms, s", cfg.Stream, cfg.Precision)
+	}
 	s := &Spool{cfg: cfg, log: log.With("stream", cfg.Stream), m: m,
-		enc: &encoder{}, open: make(map[string]*spoolMsg),
+		enc: &encoder{unit: int64(unit)}, format: LineFormat(cfg.Precision), open: make(map[string]*spoolMsg),
 		wake: make(chan struct{}, 1), full: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	js, err := jetstream.New(nc,
@@ -346,7 +356,7 @@ var stallWait = jetstream.WithStallWait(time.Second)
 func (s *Spool) publish(ctx context.Context, items []spoolMsg) int {
 	for i, b := range items {
 		msg := &nats.Msg{Subject: b.subj, Data: b.data, Header: nats.Header{
-			HeaderFormat: []string{FormatLineProtocol},
+			HeaderFormat: []string{s.format},
 			HeaderSets:   []string{strconv.Itoa(b.sets)},
 		}}
 		for {
@@ -367,6 +377,26 @@ func (s *Spool) publish(ctx context.Context, items []spoolMsg) int {
 		}
 	}
 	return 0
+}
+
+// LineFormat is the Roomwatch-Format of spooled line protocol with
+// timestamps in precision (ns, us, ms or s).
+func LineFormat(precision string) string {
+	return "influx-line-protocol;precision=" + precision + ";v1"
+}
+
+// LineUnit is the timestamp unit of spooled line protocol of format f
+// (a message's Roomwatch-Format); false for another format.
+func LineUnit(f string) (time.Duration, bool) {
+	p, ok := strings.CutPrefix(f, "influx-line-protocol;precision=")
+	if !ok {
+		return 0, false
+	}
+	if p, ok = strings.CutSuffix(p, ";v1"); !ok {
+		return 0, false
+	}
+	u, ok := precisions[p]
+	return u, ok
 }
 
 // msgSets is the sample-set count in a spool message's header (1 when

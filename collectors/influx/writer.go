@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -140,11 +141,19 @@ func writeURL(apiURL string, cfg Config) (string, error) {
 	return u.String(), nil
 }
 
-// post sends body to InfluxDB's write endpoint as it is: the client's
-// WriteRecord takes a string, a copy of every batch (megabytes at a
-// flush interval of a few hundred devices).
-func (w *Writer) post(ctx context.Context, body []byte) error {
-	herr := w.client.HTTPService().DoPostRequest(ctx, w.writeURL, bytes.NewReader(body), nil,
+// post sends body to InfluxDB's write endpoint as it is, its parts one
+// after another: the client's WriteRecord takes a string, a copy of every
+// batch (megabytes at a flush interval of a few hundred devices). The
+// length is told, so the request is not chunked and InfluxDB reads the
+// body into a buffer of its size.
+func (w *Writer) post(ctx context.Context, body net.Buffers) error {
+	n := 0
+	for _, b := range body {
+		n += len(b)
+	}
+	r := append(net.Buffers(nil), body...) // reading consumes it
+	herr := w.client.HTTPService().DoPostRequest(ctx, w.writeURL, &r,
+		func(req *http.Request) { req.ContentLength = int64(n) },
 		func(r *http.Response) error { return r.Body.Close() })
 	if herr != nil {
 		return herr
@@ -216,12 +225,11 @@ func (w *Writer) Stop() {
 }
 
 // pipelineDepth is how many batches are in hand: one being written, the
-// others fetched and encoded meanwhile.
+// others fetched meanwhile.
 const pipelineDepth = 2
 
-// batch is a fetched, encoded batch.
+// batch is a fetched, checked batch.
 type batch struct {
-	buf     []byte
 	items   []item
 	touched time.Time // fetched or last told "in progress"
 }
@@ -240,8 +248,7 @@ func (w *Writer) keepAlive(b *batch) {
 	}
 }
 
-// run is the write loop. A fetch goroutine fetches and encodes the next
-// batch while this one writes the current one, so a backlog drains with
+// run is the write loop. A fetch goroutine fetches the next batch while this one writes the current one, so a backlog drains with
 // InfluxDB busy all the time.
 func (w *Writer) run(fetchCtx, ctx context.Context) {
 	defer w.done.Done()
@@ -253,7 +260,7 @@ func (w *Writer) run(fetchCtx, ctx context.Context) {
 	go w.fetchLoop(fetchCtx, free, ready)
 	for b := range ready {
 		w.cur = b
-		if err := w.writeItems(ctx, b.buf, b.items); err != nil {
+		if err := w.writeItems(ctx, b.items); err != nil {
 			w.nakRest(b)
 			for b := range ready {
 				w.nakRest(b)
@@ -274,8 +281,7 @@ func (w *Writer) nakRest(b *batch) {
 	w.limits.release(b.items)
 }
 
-// fetchLoop fetches and encodes batches into free buffers and hands them
-// to ready until ctx ends; then it closes ready.
+// fetchLoop fetches into the free batches and hands them to ready until ctx ends; then it closes ready.
 //
 // It pulls once per FlushInterval rather than keeping a pull request
 // waiting on the server: a waiting request has every spool message
@@ -319,7 +325,7 @@ func (w *Writer) fetchLoop(ctx context.Context, free <-chan *batch, ready chan<-
 				continue
 			}
 			b.touched = time.Now()
-			b.buf, b.items = w.encode(b.buf[:0], b.items)
+			b.items = w.check(b.items)
 			if len(b.items) > 0 {
 				break
 			}
@@ -379,26 +385,29 @@ func fetchBytes(batchSize yamlconf.Size) int { return max(int(batchSize), 2<<20)
 // KiB of the batch size, as a message holds at least one sample set.
 func batchMessages(b yamlconf.Size) int { return max(1, int(b>>10)) }
 
-// item is one spool message and its lines in the batch buffer.
+// item is one spool message of a batch.
 type item struct {
-	msg        jetstream.Msg
-	seq        uint64 // stream sequence
-	start, end int
-	lines      int
-	sets       int
-	done       bool
+	msg   jetstream.Msg
+	seq   uint64 // stream sequence
+	data  []byte // its lines, each ending in '\n', timestamps in the writer's precision
+	lines int
+	sets  int
+	done  bool
 }
 
-// encode appends the lines of the fetched items' messages to buf, their
-// timestamps in the configured precision, and fills in where each
-// message's lines are. A message of another format is dropped: the
-// items returned are those kept.
-func (w *Writer) encode(buf []byte, items []item) ([]byte, []item) {
+// check takes the lines of the fetched items' messages as they are when
+// the spool wrote them in the writer's precision (the spool's default),
+// and rewrites them otherwise (a spool written before a change of
+// precision). A message of another format is dropped: the items returned
+// are those kept.
+func (w *Writer) check(items []item) []item {
 	kept := items[:0]
 	for _, it := range items {
 		msg := it.msg
 		h := msg.Headers()
-		if f := h.Get(HeaderFormat); f != FormatLineProtocol {
+		f := h.Get(HeaderFormat)
+		unit, ok := LineUnit(f)
+		if !ok {
 			w.log.Error("influx writer: spool message of an unknown format, dropped",
 				"subject", msg.Subject(), "format", f, "bytes", len(msg.Data()))
 			w.m.drops.add(DropUndecodable, 1)
@@ -408,23 +417,24 @@ func (w *Writer) encode(buf []byte, items []item) ([]byte, []item) {
 			w.limits.release([]item{it})
 			continue
 		}
-		it.start = len(buf)
-		buf = appendLines(buf, msg.Data(), w.unit)
-		it.end = len(buf)
-		it.lines = bytes.Count(buf[it.start:], []byte{'\n'})
+		it.data = msg.Data()
+		if n := len(it.data); int64(unit) != w.unit || (n > 0 && it.data[n-1] != '\n') {
+			it.data = appendLines(nil, it.data, int64(unit), w.unit)
+		}
+		it.lines = bytes.Count(it.data, []byte{'\n'})
 		it.sets = msgSets(h)
 		kept = append(kept, it)
 	}
-	return buf, kept
+	return kept
 }
 
-// appendLines appends the line protocol data (nanosecond timestamps) to
-// b with every line's timestamp divided by unit nanoseconds (rounded
-// down, as time.Time's UnixMilli does) and every line ending in '\n'. A
-// line whose last field is not a timestamp is appended unchanged, for
-// InfluxDB to reject and the writer to report.
-func appendLines(b, data []byte, unit int64) []byte {
-	if unit == 1 {
+// appendLines appends the line protocol data (timestamps in units of
+// from nanoseconds) to b with every line's timestamp in units of to
+// nanoseconds (rounded down, as time.Time's UnixMilli does) and every
+// line ending in '\n'. A line whose last field is not a timestamp is
+// appended unchanged, for InfluxDB to reject and the writer to report.
+func appendLines(b, data []byte, from, to int64) []byte {
+	if from == to {
 		b = append(b, data...)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			b = append(b, '\n')
@@ -444,14 +454,25 @@ func appendLines(b, data []byte, unit int64) []byte {
 			b = append(append(b, line...), '\n')
 			continue
 		}
-		q := ts / unit
-		if ts%unit < 0 {
-			q--
+		var q int64
+		if to >= from {
+			q = floorDiv(ts, to/from)
+		} else {
+			q = ts * (from / to)
 		}
 		b = strconv.AppendInt(append(b, line[:sp+1]...), q, 10)
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// floorDiv is a/b rounded down.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
 }
 
 // parseInt parses a decimal int64 without allocating.
@@ -488,8 +509,11 @@ func (e *errRejected) Unwrap() error { return e.err }
 // writeItems writes the lines of items (contiguous in buf) and acks them.
 // A rejected write is split in halves until the bad lines are isolated.
 // It returns an error only when ctx ends.
-func (w *Writer) writeItems(ctx context.Context, buf []byte, items []item) error {
-	body := buf[items[0].start:items[len(items)-1].end]
+func (w *Writer) writeItems(ctx context.Context, items []item) error {
+	body := make(net.Buffers, len(items))
+	for i := range items {
+		body[i] = items[i].data
+	}
 	err := w.writeRetry(ctx, body, len(items))
 	var rej *errRejected
 	switch {
@@ -504,13 +528,13 @@ func (w *Writer) writeItems(ctx context.Context, buf []byte, items []item) error
 		return err
 	case len(items) > 1:
 		half := len(items) / 2
-		if err := w.writeItems(ctx, buf, items[:half]); err != nil {
+		if err := w.writeItems(ctx, items[:half]); err != nil {
 			return err
 		}
-		return w.writeItems(ctx, buf, items[half:])
+		return w.writeItems(ctx, items[half:])
 	}
 	// One message rejected as a whole: isolate its bad lines.
-	written, err := w.splitRejected(ctx, body, items[0].msg.Subject(), rej)
+	written, err := w.splitRejected(ctx, items[0].data, items[0].msg.Subject(), rej)
 	if err != nil {
 		return err
 	}
@@ -535,7 +559,7 @@ func (w *Writer) commit(items []item, lines int) {
 // many lines InfluxDB accepted; a rejected body goes to splitRejected.
 // It returns an error only when ctx ends.
 func (w *Writer) writeSplit(ctx context.Context, body []byte, subject string) (int, error) {
-	err := w.writeRetry(ctx, body, 1)
+	err := w.writeRetry(ctx, net.Buffers{body}, 1)
 	var rej *errRejected
 	switch {
 	case err == nil:
@@ -590,12 +614,13 @@ func (w *Writer) logRejected(subject string, line []byte, err error) {
 	w.log.Error("influx writer: InfluxDB rejected a line, dropped", "subject", subject, "line", string(line), "err", err)
 }
 
-// writeRetry writes body (lines of msgs spool messages, for the log)
+// writeRetry writes body (lines of msgs spool messages, for the log; the
+// messages' own data, not a copy)
 // until InfluxDB accepts it (nil), rejects it as malformed
 // (*errRejected), or ctx ends (ctx.Err()). Transient failures back off
 // exponentially up to maxBackoff, honoring Retry-After, and keep the
 // batch's messages from being redelivered meanwhile.
-func (w *Writer) writeRetry(ctx context.Context, body []byte, msgs int) error {
+func (w *Writer) writeRetry(ctx context.Context, body net.Buffers, msgs int) error {
 	backoff := minBackoff
 	var (
 		failedAt, lastLog time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -265,5 +266,52 @@ func TestUnknownFormatDropped(t *testing.T) {
 	}
 	if c := count(t, srv, "roomwatch_env", "temperature_c"); c != 10 {
 		t.Errorf("roomwatch_env has %d points, want 10", c)
+	}
+}
+
+// The spool writes its lines in the writer's precision, and the writer
+// posts them as they are. A spool written in another precision (in
+// nanoseconds by an older monitor, or before `precision` was changed)
+// still drains, its timestamps rewritten, rounded down.
+func TestSpoolOfAnotherPrecision(t *testing.T) {
+	srv := influxtest.Start(t)
+	cfg := testConfig(srv) // precision ms
+	p := startPipeline(t, cfg)
+	at := t0.Add(123456789 * time.Nanosecond)
+	want := map[string]time.Time{
+		"th-ns": at.Truncate(time.Millisecond), "th-s": t0, "th-ms": at.Truncate(time.Millisecond),
+	}
+	for dev := range want {
+		sc := cfg.Spool
+		sc.Precision = strings.TrimPrefix(dev, "th-")
+		sp, err := NewSpool(p.nc, sc, slog.New(slog.DiscardHandler), NewMetrics(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.Start()
+		set := envSet(dev, 0)
+		set.Time = at
+		sp.Publish(set)
+		if lost := sp.Stop(context.Background()); lost != 0 {
+			t.Fatalf("spool %s lost %d sets", sc.Precision, lost)
+		}
+	}
+	testutil.Eventually(t, time.Minute, "3 samples written", func() (bool, string) { return p.written() == 3, fmt.Sprint(p.written()) })
+	res, err := srv.Query(`SELECT temperature_c, device FROM "roomwatch_env"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || len(res[0].Series) != 1 {
+		t.Fatalf("result: %+v", res)
+	}
+	rows := res[0].Series[0].Rows()
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3: %v", len(rows), rows)
+	}
+	for _, r := range rows {
+		dev, _ := r["device"].(string)
+		if w, ok := want[dev]; !ok || r["time"] != json.Number(fmt.Sprint(w.UnixNano())) {
+			t.Errorf("device %s written at %v, want %v", dev, r["time"], w.UnixNano())
+		}
 	}
 }
