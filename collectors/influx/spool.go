@@ -20,9 +20,10 @@ import (
 const maxPublishPending = 4096
 
 // A spool message is a batch: the sample sets of one site that arrived
-// within Linger, as InfluxDB line protocol with nanosecond timestamps
-// (schema.go), at most BatchBytes long. Its headers name the format and
-// how many sample sets it holds. One message per burst of polls instead
+// within Linger, as InfluxDB line protocol with timestamps in the writer's
+// precision (schema.go), at most BatchBytes long, so that the Writer
+// posts the messages' data as it is. Its headers name the format (with
+// the precision: LineFormat) and how many sample sets it holds. One message per burst of polls instead
 // of one per poll is what keeps the spool cheap: JetStream's cost is per
 // message (publish, store, ack, fetch), InfluxDB's per request.
 const (
