@@ -248,8 +248,9 @@ func (w *Writer) keepAlive(b *batch) {
 	}
 }
 
-// run is the write loop. A fetch goroutine fetches the next batch while this one writes the current one, so a backlog drains with
-// InfluxDB busy all the time.
+// run is the write loop. A fetch goroutine fetches the next batch while
+// this one writes the current one, so a backlog drains with InfluxDB busy
+// all the time.
 func (w *Writer) run(fetchCtx, ctx context.Context) {
 	defer w.done.Done()
 	ready := make(chan *batch)
@@ -281,7 +282,8 @@ func (w *Writer) nakRest(b *batch) {
 	w.limits.release(b.items)
 }
 
-// fetchLoop fetches into the free batches and hands them to ready until ctx ends; then it closes ready.
+// fetchLoop fetches into the free batches and hands them to ready until
+// ctx ends; then it closes ready.
 //
 // It pulls once per FlushInterval rather than keeping a pull request
 // waiting on the server: a waiting request has every spool message
