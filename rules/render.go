@@ -319,9 +319,10 @@ func unitText(unit, lang string) string {
 }
 
 // fmtDuration prints d for people in lang, to the minute (to the second
-// under a minute): 45 秒, 12 分钟, 2 小时 5 分钟, 3 天 4 小时.
+// under a minute): 45 秒, 12 分钟, 2 小时 5 分钟, 3 天 4 小时. It rounds to
+// the second first, so that 59.6 s is 1 分钟, as 60.2 s is, not 60 秒.
 func fmtDuration(d time.Duration, lang string) string {
-	d = max(d, 0)
+	d = max(d, 0).Round(time.Second)
 	u := map[string][4]string{LangZh: {" 秒", " 分钟", " 小时", " 天"}, LangEn: {" s", " min", " h", " d"}}[lang]
 	if u[0] == "" {
 		u = [4]string{" s", " min", " h", " d"}
@@ -329,7 +330,7 @@ func fmtDuration(d time.Duration, lang string) string {
 	n := func(x int64, unit string) string { return strconv.FormatInt(x, 10) + unit }
 	switch {
 	case d < time.Minute:
-		return n(int64(d.Round(time.Second)/time.Second), u[0])
+		return n(int64(d/time.Second), u[0])
 	case d < time.Hour:
 		return n(int64(d/time.Minute), u[1])
 	case d < 48*time.Hour:

@@ -258,6 +258,9 @@ func TestFmtDuration(t *testing.T) {
 		zh, en string
 	}{
 		{42 * time.Second, "42 秒", "42 s"},
+		{59*time.Second + 600*time.Millisecond, "1 分钟", "1 min"}, // one outage: 59.6 s on one UPS, 60.2 s on another
+		{60*time.Second + 200*time.Millisecond, "1 分钟", "1 min"},
+		{59*time.Second + 400*time.Millisecond, "59 秒", "59 s"},
 		{12*time.Minute + 40*time.Second, "12 分钟", "12 min"},
 		{2*time.Hour + 5*time.Minute, "2 小时 5 分钟", "2 h 5 min"},
 		{3 * time.Hour, "3 小时", "3 h"},
