@@ -97,13 +97,14 @@ func (s *simulators) Stop() {
 }
 
 // runSim serves simulated devices until interrupted:
-// `roomwatch sim [--config FILE] [--profile P --count N] [--control ADDR]`.
+// `roomwatch sim [--config FILE] [--profile P --count N] [--control ADDR]
+// [--modem PATH]`; with --count 0 and --modem, the modem alone.
 func runSim(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "simulate the devices of this configuration whose url is \"sim\" (default: one device per built-in profile)")
 	profile := fs.String("profile", "", "simulate only this profile")
-	count := fs.Int("count", 1, "devices to simulate per profile (each on its own port)")
+	count := fs.Int("count", 1, "devices to simulate per profile (each on its own port); 0 with --modem: the modem alone")
 	host := fs.String("listen", "127.0.0.1", "address the simulated devices listen on")
 	control := fs.String("control", "127.0.0.1:9560", "HTTP control address (POST /scenario/mains-fail …)")
 	dir := fs.String("profiles-dir", "", "directory of user profiles")
@@ -133,7 +134,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if len(devs) == 0 {
+	if len(devs) == 0 && *modemPath == "" {
 		fmt.Fprintln(stderr, "roomwatch sim: no devices to simulate")
 		return 1
 	}
@@ -170,19 +171,21 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tPROFILE\tURL")
-	ids := make([]string, 0, len(urls))
-	for id := range urls {
-		ids = append(ids, id)
+	if len(devs) > 0 {
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "DEVICE\tPROFILE\tURL")
+		ids := make([]string, 0, len(urls))
+		for id := range urls {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", id, sims.Store.Profile(id).Name, urls[id])
+		}
+		_ = tw.Flush()
+		fmt.Fprintf(stdout, "control: curl -X POST http://%s/scenario/NAME  (%s)\n", ln.Addr(), strings.Join(sim.Scenarios(), ", "))
+		fmt.Fprintf(stdout, "         curl -X POST 'http://%s/set?device=ID&name=temperature_c&value=30'\n", ln.Addr())
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", id, sims.Store.Profile(id).Name, urls[id])
-	}
-	_ = tw.Flush()
-	fmt.Fprintf(stdout, "control: curl -X POST http://%s/scenario/NAME  (%s)\n", ln.Addr(), strings.Join(sim.Scenarios(), ", "))
-	fmt.Fprintf(stdout, "         curl -X POST 'http://%s/set?device=ID&name=temperature_c&value=30'\n", ln.Addr())
 	if modemLine != "" {
 		fmt.Fprintf(stdout, modemLine, ln.Addr())
 	}

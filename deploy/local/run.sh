@@ -43,7 +43,7 @@ printf 'roomwatch-duty\n' | bin/roomwatch user add duty --role operator --title 
 bin/roomwatch sink --listen 127.0.0.1:9561 &
 sink_pid=$!
 rm -f /tmp/roomwatch-demo-modem
-bin/roomwatch sim --profile rfc1628-ups --control 127.0.0.1:9562 --modem /tmp/roomwatch-demo-modem 2>"$state/modem-sim.log" &
+bin/roomwatch sim --count 0 --control 127.0.0.1:9562 --modem /tmp/roomwatch-demo-modem 2>"$state/modem-sim.log" &
 modem_pid=$!
 trap 'kill $influx_pid $sink_pid $modem_pid 2>/dev/null; wait $influx_pid $sink_pid $modem_pid 2>/dev/null' EXIT
 
