@@ -43,7 +43,7 @@ type Engine struct {
 	inv    Inventory
 
 	sites   map[string]*Site
-	devices map[devKey]*devEntry
+	devices map[collectors.DeviceKey]*devEntry
 	rooms   map[roomKey]*roomEntry
 	// carried are alert states waiting for their instance to be created:
 	// from Restore, or active alerts carried over by Update.
@@ -77,7 +77,7 @@ func (e *Engine) load(rules []Rule, inv Inventory) error {
 		return err
 	}
 	e.byName, e.index, e.inv = byName, buildIndex(rs), inv
-	e.devices = map[devKey]*devEntry{}
+	e.devices = map[collectors.DeviceKey]*devEntry{}
 	e.rooms = map[roomKey]*roomEntry{}
 	e.sites = map[string]*Site{}
 	for si := range inv.Sites {

@@ -10,12 +10,6 @@ import (
 	"github.com/roomwatch/roomwatch/collectors"
 )
 
-// devKey identifies a device as Device.ID does, without building a
-// string for every sample set.
-type devKey struct{ site, room, name string }
-
-func keyOf(d *collectors.Device) devKey { return devKey{d.Site, d.Room, d.Name} }
-
 // roomKey identifies a room of a site.
 type roomKey struct{ site, room string }
 
@@ -155,7 +149,7 @@ func (e *Engine) roomFor(site, room string) *roomEntry {
 // entry returns the device's entry, (re)computing its rules when the
 // device is new or its identity changed.
 func (e *Engine) entry(d collectors.Device) *devEntry {
-	k := keyOf(&d)
+	k := d.Key()
 	de := e.devices[k]
 	if de != nil && de.dev.Profile == d.Profile && de.dev.Class == d.Class && maps.Equal(de.dev.Labels, d.Labels) {
 		return de

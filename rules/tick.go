@@ -20,7 +20,7 @@ func (e *Engine) Tick(now time.Time) {
 			for _, d := range e.inv.Sites[si].Rooms[ri].Devices {
 				// A device that reported keeps the identity its samples
 				// carry; the inventory's is used until then.
-				de := e.devices[keyOf(&d.Device)]
+				de := e.devices[d.Device.Key()]
 				if de == nil || !de.seen {
 					de = e.entry(d.Device)
 				}

@@ -240,7 +240,7 @@ func benchFlushEvening(b *testing.B, stats time.Duration) {
 		fillDay(r, fmt.Sprintf("room%d", room), hours)
 		for d := range perRoom {
 			dev := collectors.Device{Site: "main", Room: fmt.Sprintf("room%d", room), Name: fmt.Sprintf("ups%d", d), Profile: "rfc1628-ups", Class: "ups"}
-			sets = append(sets, set(dev, time.Time{}, slices.Clone(r.tracks[keyOf(&dev)].values)...))
+			sets = append(sets, set(dev, time.Time{}, slices.Clone(r.tracks[dev.Key()].values)...))
 		}
 	}
 	now := at(0, hours, 0, 0)

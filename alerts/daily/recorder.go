@@ -32,7 +32,7 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	records map[recKey]*Record
-	tracks  map[devKey]*track
+	tracks  map[collectors.DeviceKey]*track
 	// floor is the first date that may be written: days before it were
 	// not loaded and must not be overwritten with partial records.
 	floor string
@@ -67,7 +67,7 @@ func NewRecorder(cfg Config, working func(time.Time) bool, log *slog.Logger) (*R
 	}
 	return &Recorder{
 		cfg: cfg, loc: loc, working: working, log: log.With("component", "daily"),
-		records: map[recKey]*Record{}, tracks: map[devKey]*track{},
+		records: map[recKey]*Record{}, tracks: map[collectors.DeviceKey]*track{},
 	}, nil
 }
 
@@ -117,7 +117,7 @@ func (r *Recorder) Observe(s collectors.SampleSet) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := s.Time
-	k := keyOf(&s.Device)
+	k := s.Device.Key()
 	tr := r.tracks[k]
 	known := tr != nil
 	if known && t.Before(tr.last) {

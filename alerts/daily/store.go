@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/roomwatch/roomwatch/alerts"
+	"github.com/roomwatch/roomwatch/collectors"
 )
 
 // persist is the Recorder's link to JetStream, set by Start.
@@ -54,7 +55,7 @@ func (r *Recorder) Start(ctx context.Context, js jetstream.JetStream, kv jetstre
 		// Later days overwrite earlier ones: the track is the device's
 		// latest known state.
 		for name, dd := range rec.Devices {
-			k := devKey{rec.Site, rec.Room, name}
+			k := collectors.DeviceKey{Site: rec.Site, Room: rec.Room, Name: name}
 			tr := r.tracks[k]
 			if tr != nil && !dd.LastPollAt.After(tr.last) {
 				continue

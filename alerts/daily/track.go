@@ -22,12 +22,6 @@ type track struct {
 	cur cursor
 }
 
-// devKey identifies a device as Device.ID does, without building a
-// string for every sample set.
-type devKey struct{ site, room, name string }
-
-func keyOf(d *collectors.Device) devKey { return devKey{d.Site, d.Room, d.Name} }
-
 // cursor is where a device's samples of one day go: the record of its
 // room, the device's entry in it, and the analog statistics in that entry
 // of each of the track's values (nil: not looked up yet). It is valid

@@ -13,22 +13,22 @@ import (
 // the heartbeat.
 type reachability struct {
 	mu sync.Mutex
-	up map[deviceKey]bool // by device, without building Device.ID every poll
+	up map[rwc.DeviceKey]bool // by device, without building Device.ID every poll
 }
 
 func (r *reachability) polled(s *rwc.SampleSet) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.up == nil {
-		r.up = map[deviceKey]bool{}
+		r.up = map[rwc.DeviceKey]bool{}
 	}
-	r.up[keyOf(&s.Device)] = s.Reachable()
+	r.up[s.Device.Key()] = s.Reachable()
 }
 
 func (r *reachability) reachable(d *rwc.Device) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.up[keyOf(d)]
+	return r.up[d.Key()]
 }
 
 // heartbeats builds the heartbeat of every configured site at now:

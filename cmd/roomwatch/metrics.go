@@ -19,13 +19,8 @@ type pollMetrics struct {
 	polls, errors, duration, skipped, up, values *prometheus.Desc
 
 	mu      sync.Mutex
-	devices map[deviceKey]*deviceMetrics
+	devices map[collectors.DeviceKey]*deviceMetrics
 }
-
-// deviceKey is a device's label values.
-type deviceKey struct{ site, room, device string }
-
-func keyOf(d *collectors.Device) deviceKey { return deviceKey{d.Site, d.Room, d.Name} }
 
 // pollBuckets are the upper bounds of roomwatch_poll_duration_seconds.
 var pollBuckets = [...]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -59,7 +54,7 @@ func newPollMetrics(reg prometheus.Registerer) *pollMetrics {
 		up: prometheus.NewDesc("roomwatch_device_up", "1 if the device answered its last poll.", labels, nil),
 		values: prometheus.NewDesc("roomwatch_device_values",
 			"Values of the last poll by quality (good, sensor-fault, comms-lost).", append(labels, "quality"), nil),
-		devices: make(map[deviceKey]*deviceMetrics),
+		devices: make(map[collectors.DeviceKey]*deviceMetrics),
 	}
 	reg.MustRegister(m)
 	return m
@@ -68,10 +63,10 @@ func newPollMetrics(reg prometheus.Registerer) *pollMetrics {
 // device returns the figures of d, creating them on first use. m.mu is
 // held.
 func (m *pollMetrics) device(d *collectors.Device) *deviceMetrics {
-	k := keyOf(d)
+	k := d.Key()
 	dm := m.devices[k]
 	if dm == nil {
-		dm = &deviceMetrics{labels: [3]string{k.site, k.room, k.device}}
+		dm = &deviceMetrics{labels: [3]string{k.Site, k.Room, k.Name}}
 		m.devices[k] = dm
 	}
 	return dm
@@ -125,7 +120,7 @@ func (m *pollMetrics) Skipped(d collectors.Device, ticks int) {
 func (m *pollMetrics) forget(d collectors.Device) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.devices, keyOf(&d))
+	delete(m.devices, d.Key())
 }
 
 // Describe implements prometheus.Collector.

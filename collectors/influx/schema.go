@@ -64,14 +64,10 @@ type tagPair struct{ k, v string }
 type encoder struct {
 	unit   int64
 	tags   []tagPair
-	series map[seriesID]*series
+	series map[collectors.DeviceKey]*series
 	// appends counts the sets appended since the last sweep of series.
 	appends int
 }
-
-// seriesID is a device's identity (Device.ID without building the
-// string).
-type seriesID struct{ site, room, name string }
 
 // series is one device's cached series key, valid while the device's
 // profile, class and labels are the ones it was made from.
@@ -93,11 +89,11 @@ func sweepEvery(n int) int { return max(1024, 4*n) }
 // seriesOf returns d's series key, making it on first use or when d's
 // profile, class or labels changed.
 func (e *encoder) seriesOf(d *collectors.Device) *series {
-	id := seriesID{d.Site, d.Room, d.Name}
+	id := d.Key()
 	sr := e.series[id]
 	if sr == nil || sr.profile != d.Profile || sr.class != d.Class || !maps.Equal(sr.labels, d.Labels) {
 		if e.series == nil {
-			e.series = make(map[seriesID]*series)
+			e.series = make(map[collectors.DeviceKey]*series)
 		}
 		sr = e.newSeries(d)
 		e.series[id] = sr

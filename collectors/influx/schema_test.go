@@ -223,7 +223,7 @@ func TestEncoderSeries(t *testing.T) {
 	for range 2 * sweepEvery(2) {
 		line()
 	}
-	if _, ok := e.series[seriesID{"h1", "r", "removed"}]; ok || len(e.series) != 1 {
+	if _, ok := e.series[collectors.DeviceKey{Site: "h1", Room: "r", Name: "removed"}]; ok || len(e.series) != 1 {
 		t.Errorf("cache after sweeps: %d series, removed device still there: %v", len(e.series), ok)
 	}
 }
