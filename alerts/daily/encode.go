@@ -114,14 +114,8 @@ func (w *jsonBuf) deviceDay(d *DeviceDay) {
 		return
 	}
 	w.b = append(w.b, '{')
-	if d.Profile != "" {
-		w.field("profile")
-		w.str(d.Profile)
-	}
-	if d.Class != "" {
-		w.field("class")
-		w.str(d.Class)
-	}
+	w.optStr("profile", d.Profile)
+	w.optStr("class", d.Class)
 	w.field("polls")
 	w.int(d.Polls)
 	w.field("polls_ok")
@@ -174,10 +168,7 @@ func (w *jsonBuf) analog(a *Analog) {
 		return
 	}
 	w.b = append(w.b, '{')
-	if a.Unit != "" {
-		w.field("unit")
-		w.str(a.Unit)
-	}
+	w.optStr("unit", a.Unit)
 	w.field("count")
 	w.int(a.Count)
 	w.field("sum")
@@ -359,24 +350,15 @@ func (w *jsonBuf) value(v *collectors.Value) {
 	w.b = append(w.b, '{')
 	w.field("name")
 	w.str(v.Name)
-	if v.Unit != "" {
-		w.field("unit")
-		w.str(v.Unit)
-	}
+	w.optStr("unit", v.Unit)
 	w.field("kind")
 	w.str(v.Kind.String())
 	w.field("num")
 	w.float(v.Num)
-	if v.Str != "" {
-		w.field("str")
-		w.str(v.Str)
-	}
+	w.optStr("str", v.Str)
 	w.field("quality")
 	w.str(v.Quality.String())
-	if v.Err != "" {
-		w.field("err")
-		w.str(v.Err)
-	}
+	w.optStr("err", v.Err)
 	w.b = append(w.b, '}')
 }
 

@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -50,6 +51,16 @@ var precisions = map[string]time.Duration{
 	"ns": time.Nanosecond, "us": time.Microsecond, "ms": time.Millisecond, "s": time.Second,
 }
 
+// precisionUnit is the unit of precision p, or an error naming the
+// precisions there are.
+func precisionUnit(p string) (time.Duration, error) {
+	u, ok := precisions[p]
+	if !ok {
+		return 0, fmt.Errorf("precision %q is not one of ns, us, ms, s", p)
+	}
+	return u, nil
+}
+
 var fixedTags = map[string]bool{"site": true, "room": true, "device": true, "profile": true, "class": true}
 
 // tagPair is one tag, unescaped.
@@ -58,9 +69,9 @@ type tagPair struct{ k, v string }
 // encoder appends SampleSets as line protocol with timestamps in unit
 // nanoseconds (rounded down, as time.Time's UnixMilli does; 0 or 1:
 // nanoseconds), the precision the Writer writes. It reuses its scratch
-// space and keeps each device's series key (its
-// measurement and escaped, sorted tags), which are the same in every
-// poll. It is not safe for concurrent use.
+// space and keeps each device's series key (its measurement and escaped,
+// sorted tags), which are the same in every poll. It is not safe for
+// concurrent use.
 type encoder struct {
 	unit   int64
 	tags   []tagPair

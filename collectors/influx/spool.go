@@ -20,19 +20,23 @@ import (
 const maxPublishPending = 4096
 
 // A spool message is a batch: the sample sets of one site that arrived
-// within Linger, as InfluxDB line protocol with timestamps in the writer's
-// precision (schema.go), at most BatchBytes long, so that the Writer
-// posts the messages' data as it is. Its headers name the format (with
-// the precision: LineFormat) and how many sample sets it holds. One message per burst of polls instead
-// of one per poll is what keeps the spool cheap: JetStream's cost is per
-// message (publish, store, ack, fetch), InfluxDB's per request.
+// within Linger, as InfluxDB line protocol with timestamps in the
+// writer's precision (schema.go), at most BatchBytes long, so that the
+// Writer posts the messages' data as it is. Its headers name the format
+// (with the precision: LineFormat) and how many sample sets it holds. One
+// message per burst of polls instead of one per poll is what keeps the
+// spool cheap: JetStream's cost is per message (publish, store, ack,
+// fetch), InfluxDB's per request.
 const (
 	// HeaderFormat names the payload's format; a message without it, or
 	// with another value, is dropped by the Writer as undecodable.
 	HeaderFormat = "Roomwatch-Format"
 	// FormatLineProtocol is line protocol with nanosecond timestamps;
 	// LineFormat names the other precisions.
-	FormatLineProtocol = "influx-line-protocol;precision=ns;v1"
+	FormatLineProtocol = formatPrefix + "ns" + formatSuffix
+	// formatPrefix and formatSuffix enclose the precision in a format.
+	formatPrefix = "influx-line-protocol;precision="
+	formatSuffix = ";v1"
 	// HeaderSets is how many sample sets a message holds.
 	HeaderSets = "Roomwatch-Sets"
 )
@@ -97,9 +101,9 @@ func NewSpool(nc *nats.Conn, cfg SpoolConfig, log *slog.Logger, m *Metrics) (*Sp
 	if cfg.Precision == "" {
 		cfg.Precision = "ns"
 	}
-	unit, ok := precisions[cfg.Precision]
-	if !ok {
-		return nil, fmt.Errorf("spool %s: precision %q is not one of ns, us, ms, s", cfg.Stream, cfg.Precision)
+	unit, err := precisionUnit(cfg.Precision)
+	if err != nil {
+		return nil, fmt.Errorf("spool %s: %w", cfg.Stream, err)
 	}
 	s := &Spool{cfg: cfg, log: log.With("stream", cfg.Stream), m: m,
 		enc: &encoder{unit: int64(unit)}, format: LineFormat(cfg.Precision), open: make(map[string]*spoolMsg),
@@ -383,17 +387,17 @@ func (s *Spool) publish(ctx context.Context, items []spoolMsg) int {
 // LineFormat is the Roomwatch-Format of spooled line protocol with
 // timestamps in precision (ns, us, ms or s).
 func LineFormat(precision string) string {
-	return "influx-line-protocol;precision=" + precision + ";v1"
+	return formatPrefix + precision + formatSuffix
 }
 
 // LineUnit is the timestamp unit of spooled line protocol of format f
 // (a message's Roomwatch-Format); false for another format.
 func LineUnit(f string) (time.Duration, bool) {
-	p, ok := strings.CutPrefix(f, "influx-line-protocol;precision=")
+	p, ok := strings.CutPrefix(f, formatPrefix)
 	if !ok {
 		return 0, false
 	}
-	if p, ok = strings.CutSuffix(p, ";v1"); !ok {
+	if p, ok = strings.CutSuffix(p, formatSuffix); !ok {
 		return 0, false
 	}
 	u, ok := precisions[p]

@@ -67,8 +67,9 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	if _, ok := precisions[cfg.Precision]; !ok {
-		return nil, fmt.Errorf("influx writer: precision %q is not one of ns, us, ms, s", cfg.Precision)
+	unit, err := precisionUnit(cfg.Precision)
+	if err != nil {
+		return nil, fmt.Errorf("influx writer: %w", err)
 	}
 	if cfg.BatchSize <= 0 || cfg.FlushInterval <= 0 || cfg.Timeout <= 0 {
 		return nil, fmt.Errorf("influx writer: batch_size, flush_interval and timeout must be positive")
@@ -79,7 +80,7 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 	}
 	opts := influxdb2.DefaultOptions().
 		SetUseGZip(false). // gzipTransport compresses, cheaper
-		SetPrecision(precisions[cfg.Precision]).
+		SetPrecision(unit).
 		SetHTTPRequestTimeout(uint((cfg.Timeout + time.Second - 1) / time.Second)).
 		SetLogLevel(0)
 	if cfg.TLSCA != "" || cfg.InsecureSkipVerify {
@@ -122,7 +123,7 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger, m *Metrics) (*Writer
 		js:       js,
 		client:   client,
 		writeURL: writeURL,
-		unit:     int64(precisions[cfg.Precision]),
+		unit:     int64(unit),
 		http:     transport,
 	}
 	return w, nil

@@ -343,17 +343,32 @@ func (p *proxy) answersOf(up, c net.Conn) {
 // Each request it swallows is signalled on the returned channel.
 func hungServer(t testing.TB) (string, <-chan struct{}) {
 	t.Helper()
+	got := make(chan struct{}, 100)
+	addr, _ := serveConns(t, func(c net.Conn) {
+		for {
+			if _, err := readFrame(c); err != nil {
+				return
+			}
+			got <- struct{}{}
+		}
+	})
+	return addr, got
+}
+
+// serveConns accepts connections on a loopback port and runs handle on
+// each in a goroutine of its own. When the test ends it closes the
+// listener and every connection and waits for the handlers. It returns
+// the address and how many connections it has accepted so far.
+func serveConns(t testing.TB, handle func(c net.Conn)) (addr string, accepted func() int) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan struct{}, 100)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -362,18 +377,9 @@ func hungServer(t testing.TB) (string, <-chan struct{}) {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					if _, err := readFrame(c); err != nil {
-						return
-					}
-					got <- struct{}{}
-				}
-			}()
+			wg.Go(func() { handle(c) })
 		}
-	}()
+	})
 	t.Cleanup(func() {
 		_ = ln.Close()
 		mu.Lock()
@@ -383,5 +389,9 @@ func hungServer(t testing.TB) (string, <-chan struct{}) {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return ln.Addr().String(), got
+	return ln.Addr().String(), func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
 }

@@ -46,63 +46,31 @@ type segment struct {
 // closing the connection after them when hangUp is set.
 func scriptedServer(t *testing.T, script func(n int, req []byte) (segs []segment, hangUp bool)) (addr string, conns func() int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var open []net.Conn
-	accepted, requests := 0, 0
-	wg.Go(func() {
+	requests := 0
+	return serveConns(t, func(c net.Conn) {
+		defer c.Close()
 		for {
-			c, err := ln.Accept()
+			req, err := readFrame(c)
 			if err != nil {
 				return
 			}
 			mu.Lock()
-			accepted++
-			open = append(open, c)
+			requests++
+			n := requests
 			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				for {
-					req, err := readFrame(c)
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					requests++
-					n := requests
-					mu.Unlock()
-					segs, hangUp := script(n, req)
-					for _, s := range segs {
-						time.Sleep(s.pause)
-						if _, err := c.Write(s.b); err != nil {
-							return
-						}
-					}
-					if hangUp {
-						return
-					}
+			segs, hangUp := script(n, req)
+			for _, s := range segs {
+				time.Sleep(s.pause)
+				if _, err := c.Write(s.b); err != nil {
+					return
 				}
-			})
+			}
+			if hangUp {
+				return
+			}
 		}
 	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String(), func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return accepted
-	}
 }
 
 // TestTCPFraming: answers that come in parts are read whole; an answer
